@@ -1,0 +1,133 @@
+import type { DataSet, Element } from 'dicom-parser';
+import type { ParsedDicom } from './dicom-parse';
+import type { DicomInfo } from './dicom-types';
+
+/** What decoding needs beyond the public DicomInfo. */
+export interface ImageHeader {
+  info: DicomInfo;
+  highBit: number;
+  planarConfiguration: number;
+  /** (7FE0,0010) Pixel Data, or the float / double float variants; null when the file has none. */
+  pixelElement: Element | null;
+  pixelKind: 'integer' | 'float32' | 'float64';
+}
+
+function text(dataSet: DataSet, tag: string): string | null {
+  const value = dataSet.string(tag)?.replace(/\0/g, '').trim();
+  return value ? value : null;
+}
+
+function finite(value: number | undefined): number | null {
+  return value !== undefined && Number.isFinite(value) ? value : null;
+}
+
+function decimal(dataSet: DataSet, tag: string, index = 0): number | null {
+  try {
+    return finite(dataSet.floatString(tag, index));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Enhanced multi-frame objects (e.g. Enhanced CT) keep spacing, rescale and window inside the
+ * Shared / Per-frame Functional Groups instead of the top level: look there as a fallback, shared
+ * first, then the first frame's (the app keeps one value per image).
+ */
+function functionalGroupMacro(dataSet: DataSet, macroTag: string): DataSet | null {
+  for (const groupsTag of ['x52009229', 'x52009230']) {
+    const groups = dataSet.elements[groupsTag]?.items?.[0]?.dataSet;
+    const macro = groups?.elements[macroTag]?.items?.[0]?.dataSet;
+    if (macro) return macro;
+  }
+  return null;
+}
+
+function withFallback<T>(dataSet: DataSet, macroTag: string, read: (ds: DataSet) => T | null): T | null {
+  const direct = read(dataSet);
+  if (direct !== null) return direct;
+  const macro = functionalGroupMacro(dataSet, macroTag);
+  return macro ? read(macro) : null;
+}
+
+function spacingFrom(tag: string) {
+  return (ds: DataSet): [number, number] | null => {
+    const row = decimal(ds, tag, 0);
+    const col = decimal(ds, tag, 1);
+    if (row === null || row <= 0) return null;
+    return [row, col !== null && col > 0 ? col : row];
+  };
+}
+
+function uint16(dataSet: DataSet, tag: string): number | null {
+  const element = dataSet.elements[tag];
+  if (!element || element.length < 2) return null;
+  return finite(dataSet.uint16(tag));
+}
+
+export function readImageHeader(parsed: ParsedDicom): ImageHeader {
+  const ds = parsed.dataSet;
+  const samplesPerPixel = uint16(ds, 'x00280002') ?? 1;
+  const bitsAllocated = uint16(ds, 'x00280100') ?? 0;
+  const bitsStored = uint16(ds, 'x00280101') ?? bitsAllocated;
+  const framesText = text(ds, 'x00280008');
+  const frames = framesText !== null && Number.parseInt(framesText, 10) > 0 ? Number.parseInt(framesText, 10) : 1;
+
+  const rescale = withFallback(ds, 'x00289145', (d) => {
+    const slope = decimal(d, 'x00281053');
+    const intercept = decimal(d, 'x00281052');
+    return slope === null && intercept === null ? null : { slope: slope || 1, intercept: intercept ?? 0 };
+  });
+  const window = withFallback(ds, 'x00289132', (d) => {
+    const center = decimal(d, 'x00281050');
+    const width = decimal(d, 'x00281051');
+    return center === null || width === null ? null : { center, width };
+  });
+
+  const info: DicomInfo = {
+    transferSyntax: parsed.transferSyntax,
+    modality: text(ds, 'x00080060'),
+    sopClassUid: text(ds, 'x00080016') ?? text(ds, 'x00020002'),
+    // Absent in some ACR-NEMA files: the standard's defaults for the sample count.
+    photometric: text(ds, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2'),
+    rows: uint16(ds, 'x00280010') ?? 0,
+    columns: uint16(ds, 'x00280011') ?? 0,
+    bitsAllocated,
+    bitsStored,
+    pixelRepresentation: uint16(ds, 'x00280103') ?? 0,
+    samplesPerPixel,
+    frames,
+    rescaleSlope: rescale?.slope ?? 1,
+    rescaleIntercept: rescale?.intercept ?? 0,
+    windowCenter: window?.center ?? null,
+    windowWidth: window && window.width > 0 ? window.width : null,
+    pixelSpacing:
+      withFallback(ds, 'x00289110', spacingFrom('x00280030')) ?? spacingFrom('x00181164')(ds),
+    studyUid: text(ds, 'x0020000d'),
+    seriesUid: text(ds, 'x0020000e'),
+    sopUid: text(ds, 'x00080018') ?? text(ds, 'x00020003'),
+  };
+  if (info.windowWidth === null) info.windowCenter = null;
+
+  let pixelElement: Element | null = ds.elements['x7fe00010'] ?? null;
+  let pixelKind: ImageHeader['pixelKind'] = 'integer';
+  if (!pixelElement && ds.elements['x7fe00008']) {
+    pixelElement = ds.elements['x7fe00008']!;
+    pixelKind = 'float32';
+  } else if (!pixelElement && ds.elements['x7fe00009']) {
+    pixelElement = ds.elements['x7fe00009']!;
+    pixelKind = 'float64';
+  }
+  if (pixelKind !== 'integer') {
+    info.bitsAllocated = pixelKind === 'float32' ? 32 : 64;
+    info.bitsStored = info.bitsAllocated;
+  }
+
+  return {
+    info,
+    highBit: uint16(ds, 'x00280102') ?? bitsStored - 1,
+    planarConfiguration: uint16(ds, 'x00280006') ?? 0,
+    pixelElement,
+    pixelKind,
+  };
+}

@@ -1,0 +1,77 @@
+import { commands, isCommandName, type CommandName, type CommandOutput, type CommandParsedInput, type JobEvent } from '../../shared/contract';
+import { JobRunner } from '../jobs/jobs';
+import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
+import { importImages } from '../workspace/import';
+import { createSplit } from '../workspace/splits';
+import { Workspace } from '../workspace/workspace';
+import { appVersion } from '../util/package-root';
+import { doctor } from './doctor';
+
+type Handlers = { [K in CommandName]: (input: CommandParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K> };
+
+export class ApiError extends Error {}
+
+/**
+ * The main-process side of the contract: one instance per window or host, holding the open
+ * workspace. `dispatch` is the only entry point and validates every message before a handler runs.
+ */
+export class ApiService {
+  private ws: Workspace | null = null;
+  readonly jobs = new JobRunner();
+  private readonly handlers: Handlers;
+
+  constructor(readonly transport: 'ipc' | 'websocket') {
+    this.handlers = {
+      'app.info': () => ({ version: appVersion(), workspace: this.ws?.root ?? null, transport: this.transport }),
+      'workspace.open': ({ path, create }) => {
+        const next = Workspace.open(path, { create });
+        this.ws?.close();
+        this.ws = next;
+        return workspaceStatus(next);
+      },
+      'workspace.status': () => workspaceStatus(this.workspace()),
+      'images.list': ({ offset, limit }) => listImages(this.workspace(), offset, limit),
+      'images.get': ({ id }) => imageDetail(this.workspace(), id),
+      'images.thumbnail': ({ id }) => ({ dataUrl: thumbnailDataUrl(this.workspace(), id) }),
+      'images.pixels': ({ id }) => viewerPixels(this.workspace(), id),
+      'images.mask': ({ id }) => maskPngDataUrl(this.workspace(), id),
+      'import.start': ({ paths, masks }) => {
+        const ws = this.workspace();
+        const { jobId } = this.jobs.start('import', (ctx) =>
+          importImages(ws, { paths, masks }, { signal: ctx.signal, onProgress: (p) => ctx.progress(p.done, p.total, p.file) }),
+        );
+        return { jobId };
+      },
+      'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
+      'split.create': (req) => createSplit(this.workspace(), req),
+      doctor: () => doctor(),
+    };
+  }
+
+  openWorkspace(path: string, create = false): void {
+    this.ws?.close();
+    this.ws = Workspace.open(path, { create });
+  }
+
+  private workspace(): Workspace {
+    if (!this.ws) throw new ApiError('no workspace is open');
+    return this.ws;
+  }
+
+  onJobEvent(listener: (e: JobEvent) => void): () => void {
+    return this.jobs.onEvent(listener);
+  }
+
+  async dispatch(name: string, rawInput: unknown): Promise<unknown> {
+    if (!isCommandName(name)) throw new ApiError(`unknown command: ${String(name).slice(0, 64)}`);
+    const parsed = commands[name].input.safeParse(rawInput ?? {});
+    if (!parsed.success) throw new ApiError(`invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`);
+    const handler = this.handlers[name] as (input: unknown) => unknown;
+    return await handler(parsed.data);
+  }
+
+  close(): void {
+    this.ws?.close();
+    this.ws = null;
+  }
+}

@@ -1,0 +1,184 @@
+import type { ImageDetail, ImagePixels, ImageRow, WorkspaceStatus } from '../../shared/contract';
+import { decodeMaskPng, type Mask } from '../imaging/mask';
+import { displayRange, frameToModelRgb, typedFromBytes, type PixelDType, type StoredFrame } from '../imaging/pixels';
+import { decodeRaster, type Rgb } from '../imaging/raster';
+import { latestSplitId, listSplits, type Subset } from './splits';
+import type { Workspace } from './workspace';
+
+interface ImageRecord {
+  id: number;
+  sha256: string;
+  frame_index: number;
+  source_path: string;
+  source_blob: string;
+  format: 'png' | 'jpeg' | 'dicom';
+  width: number;
+  height: number;
+  samples: 1 | 3;
+  pixel_blob: string | null;
+  pixel_dtype: PixelDType | null;
+  pixel_min: number | null;
+  pixel_max: number | null;
+  thumbnail_blob: string;
+  modality: string | null;
+  photometric: string | null;
+  transfer_syntax: string | null;
+  window_center: number | null;
+  window_width: number | null;
+  rescale_slope: number;
+  rescale_intercept: number;
+  pixel_spacing: string | null;
+  study_uid: string | null;
+  series_uid: string | null;
+  sop_uid: string | null;
+  frames: number;
+}
+
+export class NotFoundError extends Error {}
+
+export function imageRecord(ws: Workspace, id: number): ImageRecord {
+  const row = ws.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRecord | undefined;
+  if (!row) throw new NotFoundError(`no image with id ${id} in ${ws.root}`);
+  return row;
+}
+
+const selectRows = (where: string) => `
+  SELECT i.id, i.source_path, i.frame_index, i.format, i.width, i.height, i.modality,
+         sm.subset AS split,
+         EXISTS (SELECT 1 FROM masks m WHERE m.image_id = i.id AND m.current = 1) AS has_mask
+  FROM images i
+  LEFT JOIN split_members sm ON sm.image_id = i.id AND sm.split_id = @split
+  ${where}`;
+
+interface ListRecord {
+  id: number;
+  source_path: string;
+  frame_index: number;
+  format: 'png' | 'jpeg' | 'dicom';
+  width: number;
+  height: number;
+  modality: string | null;
+  split: Subset | null;
+  has_mask: number;
+}
+
+function toImageRow(r: ListRecord): ImageRow {
+  return {
+    id: r.id,
+    sourcePath: r.source_path,
+    frameIndex: r.frame_index,
+    format: r.format,
+    width: r.width,
+    height: r.height,
+    modality: r.modality,
+    split: r.split,
+    hasMask: r.has_mask === 1,
+  };
+}
+
+export function listImages(ws: Workspace, offset = 0, limit = -1): { images: ImageRow[]; total: number } {
+  const split = latestSplitId(ws);
+  const rows = ws.db.prepare(selectRows('ORDER BY i.id LIMIT @limit OFFSET @offset')).all({ split, limit, offset }) as ListRecord[];
+  const total = (ws.db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+  return { total, images: rows.map(toImageRow) };
+}
+
+export function imageDetail(ws: Workspace, id: number): ImageDetail {
+  const r = imageRecord(ws, id);
+  const row = ws.db.prepare(selectRows('WHERE i.id = @id')).get({ split: latestSplitId(ws), id }) as ListRecord;
+  return {
+    ...toImageRow(row),
+    sha256: r.sha256,
+    samples: r.samples,
+    photometric: r.photometric,
+    transferSyntax: r.transfer_syntax,
+    windowCenter: r.window_center,
+    windowWidth: r.window_width,
+    rescaleSlope: r.rescale_slope,
+    rescaleIntercept: r.rescale_intercept,
+    pixelSpacing: r.pixel_spacing ? (JSON.parse(r.pixel_spacing) as [number, number]) : null,
+    studyUid: r.study_uid,
+    seriesUid: r.series_uid,
+    sopUid: r.sop_uid,
+    frames: r.frames,
+  };
+}
+
+export function workspaceStatus(ws: Workspace): WorkspaceStatus {
+  const images = (ws.db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+  const masks = (ws.db.prepare('SELECT COUNT(*) AS n FROM masks WHERE current = 1').get() as { n: number }).n;
+  const byFormat: Record<string, number> = {};
+  for (const r of ws.db.prepare('SELECT format, COUNT(*) AS n FROM images GROUP BY format').all() as { format: string; n: number }[])
+    byFormat[r.format] = r.n;
+  return { path: ws.root, images, masks, byFormat, splits: listSplits(ws) };
+}
+
+export function storedFrame(ws: Workspace, r: ImageRecord): StoredFrame {
+  if (!r.pixel_blob || !r.pixel_dtype) throw new Error(`image ${r.id} has no decoded frame`);
+  return {
+    width: r.width,
+    height: r.height,
+    samples: r.samples,
+    dtype: r.pixel_dtype,
+    data: typedFromBytes(r.pixel_dtype, ws.blobs.get(r.pixel_blob)),
+    rescaleSlope: r.rescale_slope,
+    rescaleIntercept: r.rescale_intercept,
+    windowCenter: r.window_center,
+    windowWidth: r.window_width,
+    min: r.pixel_min ?? 0,
+    max: r.pixel_max ?? 0,
+    photometric: r.photometric ?? 'MONOCHROME2',
+  };
+}
+
+/** The image as the models see it (8-bit RGB at source resolution), by the rule in imaging/pixels. */
+export function loadModelRgb(ws: Workspace, id: number): Rgb {
+  const r = imageRecord(ws, id);
+  if (r.format === 'dicom') return frameToModelRgb(storedFrame(ws, r));
+  return decodeRaster(ws.blobs.get(r.source_blob));
+}
+
+export function loadMask(ws: Workspace, id: number): Mask | null {
+  const row = ws.db.prepare('SELECT blob FROM masks WHERE image_id = ? AND current = 1').get(id) as { blob: string } | undefined;
+  return row ? decodeMaskPng(ws.blobs.get(row.blob)) : null;
+}
+
+export function maskPngDataUrl(ws: Workspace, id: number): { dataUrl: string | null; area: number } {
+  imageRecord(ws, id);
+  const row = ws.db.prepare('SELECT blob, area FROM masks WHERE image_id = ? AND current = 1').get(id) as
+    | { blob: string; area: number }
+    | undefined;
+  if (!row) return { dataUrl: null, area: 0 };
+  return { dataUrl: `data:image/png;base64,${ws.blobs.get(row.blob).toString('base64')}`, area: row.area };
+}
+
+export function thumbnailDataUrl(ws: Workspace, id: number): string {
+  const r = imageRecord(ws, id);
+  return `data:image/png;base64,${ws.blobs.get(r.thumbnail_blob).toString('base64')}`;
+}
+
+export function viewerPixels(ws: Workspace, id: number): ImagePixels {
+  const r = imageRecord(ws, id);
+  if (r.format !== 'dicom') {
+    const mime = r.format === 'png' ? 'image/png' : 'image/jpeg';
+    return { kind: 'encoded', width: r.width, height: r.height, dataUrl: `data:${mime};base64,${ws.blobs.get(r.source_blob).toString('base64')}` };
+  }
+  const f = storedFrame(ws, r);
+  const data = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64');
+  if (f.samples === 3) return { kind: 'rgb', width: f.width, height: f.height, data };
+  const { lower, upper } = displayRange(f);
+  return {
+    kind: 'grey',
+    width: f.width,
+    height: f.height,
+    dtype: f.dtype,
+    data,
+    min: f.min,
+    max: f.max,
+    rescaleSlope: f.rescaleSlope,
+    rescaleIntercept: f.rescaleIntercept,
+    windowCenter: (lower + upper) / 2,
+    windowWidth: Math.max(1, upper - lower),
+    invert: f.photometric === 'MONOCHROME1',
+  };
+}

@@ -1,0 +1,275 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { decodeDicom, isDicom } from '../imaging/dicom';
+import { decodeMaskFile, encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
+import { bytesOf, frameToModelRgb, type StoredFrame } from '../imaging/pixels';
+import { decodeRaster, downscaleRgb, encodePngRgb, sniffRaster, type Rgb } from '../imaging/raster';
+import { describe } from '../util/errors';
+import { sha256 } from './blobs';
+import { nowIso, type Workspace } from './workspace';
+
+export interface ImportRequest {
+  /** Files and folders, as the user gave them; folders are walked recursively in name order. */
+  paths: string[];
+  /** Optional folder of masks matched to images by file name (the Kvasir-SEG layout). */
+  masks?: string;
+}
+
+export interface ImportFailure {
+  file: string;
+  error: string;
+}
+
+export interface ImportResult {
+  imported: number;
+  duplicates: number;
+  masks: number;
+  failed: ImportFailure[];
+}
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+  file: string;
+}
+
+export const THUMBNAIL_SIDE = 160;
+
+/**
+ * Imports every image it can and reports every file it cannot, by name and reason. Each file is
+ * committed in its own transaction after its blobs are safely written, so a killed import leaves a
+ * consistent store (at worst an unreferenced blob) and a re-run picks up where it stopped: files
+ * already stored are recognised by SHA-256 and counted as duplicates.
+ */
+export async function importImages(
+  ws: Workspace,
+  req: ImportRequest,
+  opts: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal } = {},
+): Promise<ImportResult> {
+  const result: ImportResult = { imported: 0, duplicates: 0, masks: 0, failed: [] };
+  const files: string[] = [];
+  for (const p of req.paths) {
+    try {
+      files.push(...listFiles(p));
+    } catch (e) {
+      result.failed.push({ file: p, error: describe(e) });
+    }
+  }
+  const maskIndex = req.masks ? indexMasks(req.masks, result) : null;
+
+  for (let i = 0; i < files.length; i++) {
+    opts.signal?.throwIfAborted();
+    const file = files[i]!;
+    opts.onProgress?.({ done: i, total: files.length, file });
+    try {
+      const outcome = await importFile(ws, file, maskIndex);
+      if (outcome.added > 0) result.imported += outcome.added;
+      else result.duplicates += 1;
+      result.masks += outcome.masks;
+      if (outcome.maskError) result.failed.push(outcome.maskError);
+    } catch (e) {
+      result.failed.push({ file, error: describe(e) });
+    }
+    await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
+  }
+  opts.onProgress?.({ done: files.length, total: files.length, file: '' });
+  return result;
+}
+
+function listFiles(path: string): string[] {
+  const st = statSync(path);
+  if (st.isFile()) return [path];
+  if (!st.isDirectory()) throw new Error('neither a file nor a folder');
+  const out: string[] = [];
+  for (const name of readdirSync(path).sort()) {
+    if (name.startsWith('.')) continue;
+    const child = join(path, name);
+    if (statSync(child).isDirectory()) out.push(...listFiles(child));
+    else out.push(child);
+  }
+  return out;
+}
+
+/** Masks by file stem, so `a.jpg` finds `masks/a.jpg` or `masks/a.png`. */
+function indexMasks(dir: string, result: ImportResult): Map<string, string> {
+  const index = new Map<string, string>();
+  try {
+    for (const name of readdirSync(dir).sort()) index.set(stem(name), join(dir, name));
+  } catch (e) {
+    result.failed.push({ file: dir, error: `masks folder unreadable: ${describe(e)}` });
+  }
+  return index;
+}
+
+function stem(name: string): string {
+  return basename(name, extname(name));
+}
+
+interface FileOutcome {
+  added: number;
+  masks: number;
+  maskError?: ImportFailure;
+}
+
+async function importFile(ws: Workspace, file: string, maskIndex: Map<string, string> | null): Promise<FileOutcome> {
+  const bytes = readFileSync(file);
+  if (bytes.length === 0) throw new Error('empty file');
+  const hash = sha256(bytes);
+  const raster = sniffRaster(bytes);
+  if (raster) return importRaster(ws, file, bytes, hash, raster, maskIndex);
+  if (isDicom(bytes)) return importDicom(ws, file, bytes, hash);
+  throw new Error('unrecognised format: not PNG, JPEG or DICOM');
+}
+
+function importRaster(
+  ws: Workspace,
+  file: string,
+  bytes: Buffer,
+  hash: string,
+  format: 'png' | 'jpeg',
+  maskIndex: Map<string, string> | null,
+): FileOutcome {
+  const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
+    | { id: number; width: number; height: number }
+    | undefined;
+  const maskFile = maskIndex?.get(stem(file));
+  if (existing) {
+    // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.
+    const hasMask = ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
+    if (hasMask || !maskFile) return { added: 0, masks: 0 };
+    const m = readMask(maskFile, existing.width, existing.height);
+    if ('error' in m) return { added: 0, masks: 0, maskError: m.error };
+    ws.transaction(() => insertMask(ws, existing.id, m.mask, maskFile));
+    return { added: 0, masks: 1 };
+  }
+
+  let rgb: Rgb;
+  try {
+    rgb = decodeRaster(bytes);
+  } catch (e) {
+    throw new Error(`cannot decode ${format.toUpperCase()}: ${describe(e)}`);
+  }
+  const m = maskFile ? readMask(maskFile, rgb.width, rgb.height) : null;
+  const thumb = ws.blobs.put(encodePngRgb(downscaleRgb(rgb, THUMBNAIL_SIDE)));
+  ws.blobs.put(bytes);
+  const maskBlob = m && 'mask' in m ? m.mask : null;
+  ws.transaction(() => {
+    const id = insertImage(ws, {
+      sha256: hash,
+      frame_index: 0,
+      source_path: resolve(file),
+      source_blob: hash,
+      format,
+      width: rgb.width,
+      height: rgb.height,
+      samples: 3,
+      thumbnail_blob: thumb,
+    });
+    if (maskBlob && maskFile) insertMask(ws, id, maskBlob, maskFile);
+  });
+  return { added: 1, masks: maskBlob ? 1 : 0, maskError: m && 'error' in m ? m.error : undefined };
+}
+
+function readMask(file: string, width: number, height: number): { mask: Mask } | { error: ImportFailure } {
+  try {
+    const mask = decodeMaskFile(readFileSync(file));
+    if (mask.width !== width || mask.height !== height) {
+      return { error: { file, error: `mask is ${mask.width}×${mask.height} but its image is ${width}×${height}; mask skipped` } };
+    }
+    return { mask };
+  } catch (e) {
+    return { error: { file, error: `cannot read mask: ${describe(e)}` } };
+  }
+}
+
+function insertMask(ws: Workspace, imageId: number, mask: Mask, sourcePath: string | null): void {
+  const blob = ws.blobs.put(encodeMaskPng(mask));
+  ws.db.prepare('UPDATE masks SET current = 0 WHERE image_id = ? AND current = 1').run(imageId);
+  ws.db
+    .prepare(
+      `INSERT INTO masks (image_id, blob, area, provenance, source_path, created_at, current)
+       VALUES (?, ?, ?, 'imported', ?, ?, 1)`,
+    )
+    .run(imageId, blob, maskArea(mask), sourcePath ? resolve(sourcePath) : null, nowIso());
+}
+
+async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: string): Promise<FileOutcome> {
+  const known = ws.db.prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?').get(hash) as { n: number };
+  if (known.n > 0) return { added: 0, masks: 0 };
+  const { info, frames } = await decodeDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  if (frames.length === 0) throw new Error('no frames decoded');
+  ws.blobs.put(bytes);
+  const rows = frames.map((fr) => {
+    const stored: StoredFrame = {
+      width: fr.width,
+      height: fr.height,
+      samples: fr.samples,
+      dtype: fr.dtype,
+      data: fr.data,
+      rescaleSlope: info.rescaleSlope,
+      rescaleIntercept: info.rescaleIntercept,
+      windowCenter: info.windowCenter,
+      windowWidth: info.windowWidth,
+      min: fr.min,
+      max: fr.max,
+      photometric: info.photometric,
+    };
+    return {
+      fr,
+      pixelBlob: ws.blobs.put(bytesOf(fr.data)),
+      thumb: ws.blobs.put(encodePngRgb(downscaleRgb(frameToModelRgb(stored), THUMBNAIL_SIDE))),
+    };
+  });
+  ws.transaction(() => {
+    for (const { fr, pixelBlob, thumb } of rows) {
+      insertImage(ws, {
+        sha256: hash,
+        frame_index: fr.index,
+        source_path: resolve(file),
+        source_blob: hash,
+        format: 'dicom',
+        width: fr.width,
+        height: fr.height,
+        samples: fr.samples,
+        pixel_blob: pixelBlob,
+        pixel_dtype: fr.dtype,
+        pixel_min: fr.min,
+        pixel_max: fr.max,
+        thumbnail_blob: thumb,
+        modality: info.modality,
+        photometric: info.photometric,
+        transfer_syntax: info.transferSyntax,
+        window_center: info.windowCenter,
+        window_width: info.windowWidth,
+        rescale_slope: info.rescaleSlope,
+        rescale_intercept: info.rescaleIntercept,
+        pixel_spacing: info.pixelSpacing ? JSON.stringify(info.pixelSpacing) : null,
+        study_uid: info.studyUid,
+        series_uid: info.seriesUid,
+        sop_uid: info.sopUid,
+        frames: info.frames,
+      });
+    }
+  });
+  return { added: rows.length, masks: 0 };
+}
+
+type ImageInsert = Record<string, string | number | null> & {
+  sha256: string;
+  frame_index: number;
+  source_path: string;
+  source_blob: string;
+  format: string;
+  width: number;
+  height: number;
+  samples: number;
+  thumbnail_blob: string;
+};
+
+function insertImage(ws: Workspace, row: ImageInsert): number {
+  const cols = [...Object.keys(row), 'imported_at'];
+  const sql = `INSERT INTO images (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`;
+  const info = ws.db.prepare(sql).run({ ...row, imported_at: nowIso() });
+  return Number(info.lastInsertRowid);
+}

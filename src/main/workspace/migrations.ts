@@ -1,0 +1,107 @@
+// Numbered schema migrations. Append only: a shipped migration is never edited, and a workspace
+// written by a newer app (higher user_version) is refused rather than silently misread.
+export const MIGRATIONS: readonly string[] = [
+  // 1: the foundation — images, masks, splits, and empty tables the engine issues fill.
+  `
+  CREATE TABLE images (
+    id              INTEGER PRIMARY KEY,
+    sha256          TEXT NOT NULL,            -- of the source file's bytes
+    frame_index     INTEGER NOT NULL DEFAULT 0,
+    source_path     TEXT NOT NULL,
+    source_blob     TEXT NOT NULL,            -- blob holding the source file
+    format          TEXT NOT NULL CHECK (format IN ('png', 'jpeg', 'dicom')),
+    width           INTEGER NOT NULL,
+    height          INTEGER NOT NULL,
+    samples         INTEGER NOT NULL CHECK (samples IN (1, 3)),
+    pixel_blob      TEXT,                     -- decoded frame (DICOM only); PNG/JPEG decode from source
+    pixel_dtype     TEXT,
+    pixel_min       REAL,
+    pixel_max       REAL,
+    thumbnail_blob  TEXT NOT NULL,
+    modality        TEXT,
+    photometric     TEXT,
+    transfer_syntax TEXT,
+    window_center   REAL,
+    window_width    REAL,
+    rescale_slope   REAL NOT NULL DEFAULT 1,
+    rescale_intercept REAL NOT NULL DEFAULT 0,
+    pixel_spacing   TEXT,                     -- JSON [row, col] in mm
+    study_uid       TEXT,
+    series_uid      TEXT,
+    sop_uid         TEXT,
+    frames          INTEGER NOT NULL DEFAULT 1,
+    imported_at     TEXT NOT NULL,
+    UNIQUE (sha256, frame_index)
+  );
+  CREATE TABLE masks (
+    id           INTEGER PRIMARY KEY,
+    image_id     INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    blob         TEXT NOT NULL,               -- PNG, 0/255, at the image's source resolution
+    area         INTEGER NOT NULL,
+    provenance   TEXT NOT NULL CHECK (provenance IN ('imported', 'drawn', 'promoted')),
+    source_path  TEXT,
+    pseudo_label_id INTEGER REFERENCES pseudo_labels(id),
+    created_at   TEXT NOT NULL,
+    current      INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE UNIQUE INDEX masks_one_current ON masks(image_id) WHERE current = 1;
+  CREATE TABLE splits (
+    id            INTEGER PRIMARY KEY,
+    seed          INTEGER NOT NULL,
+    labeled_ratio REAL NOT NULL,
+    val_ratio     REAL NOT NULL,
+    test_ratio    REAL NOT NULL,
+    created_at    TEXT NOT NULL
+  );
+  CREATE TABLE split_members (
+    split_id  INTEGER NOT NULL REFERENCES splits(id) ON DELETE CASCADE,
+    image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    subset    TEXT NOT NULL CHECK (subset IN ('labeled', 'unlabeled', 'val', 'test')),
+    PRIMARY KEY (split_id, image_id)
+  );
+  CREATE TABLE models (
+    id          INTEGER PRIMARY KEY,
+    role        TEXT NOT NULL CHECK (role IN ('student', 'teacher')),
+    family      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    files       TEXT NOT NULL,                -- JSON: [{part, path, sha256, bytes}]
+    interface   TEXT NOT NULL,                -- JSON: what the checks found
+    created_at  TEXT NOT NULL
+  );
+  CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'done', 'failed', 'cancelled')),
+    split_id    INTEGER REFERENCES splits(id),
+    backend     TEXT,
+    config      TEXT NOT NULL,                -- JSON of every setting, defaults included
+    checkpoint_blob TEXT,
+    result      TEXT,                         -- JSON
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE TABLE metrics (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch   INTEGER NOT NULL,
+    name    TEXT NOT NULL,
+    value   REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch, name)
+  );
+  CREATE TABLE pseudo_labels (
+    id               INTEGER PRIMARY KEY,
+    image_id         INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    run_id           INTEGER REFERENCES runs(id),
+    version          INTEGER NOT NULL,
+    epoch            INTEGER,
+    teacher_model_id INTEGER REFERENCES models(id),
+    student_checkpoint TEXT,
+    prompts          TEXT NOT NULL,           -- JSON
+    mask_blob        TEXT NOT NULL,
+    iou_prediction   REAL,
+    agreement_dice   REAL,
+    status           TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'accepted', 'rejected')),
+    created_at       TEXT NOT NULL,
+    UNIQUE (image_id, version)
+  );
+  `,
+];

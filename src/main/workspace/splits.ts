@@ -1,0 +1,115 @@
+import { seededRandom, shuffleInPlace } from '../util/random';
+import { nowIso, type Workspace } from './workspace';
+
+export type Subset = 'labeled' | 'unlabeled' | 'val' | 'test';
+
+export interface SplitRequest {
+  labeled: number; // fraction of the training images whose labels training may see
+  val: number;
+  test: number;
+  seed: number;
+}
+
+export interface SplitSummary extends SplitRequest {
+  id: number;
+  createdAt: string;
+  counts: Record<Subset, number>;
+}
+
+export class SplitError extends Error {}
+
+/**
+ * Assigns every image to validation, test or training, and training images to labeled/unlabeled.
+ * Only images with a ground-truth mask can be validated, tested or labeled; images without one are
+ * all "unlabeled". Images are ordered by content hash before the seeded shuffle, so the same seed
+ * gives the same split whatever order the files were imported in. Labels of "unlabeled" images stay
+ * in the store: training code must ask `trainingMasksVisible` before it reads one.
+ */
+export function createSplit(ws: Workspace, req: SplitRequest): SplitSummary {
+  validate(req);
+  const images = ws.db
+    .prepare(
+      `SELECT i.id, i.sha256, i.frame_index, EXISTS (SELECT 1 FROM masks m WHERE m.image_id = i.id AND m.current = 1) AS has_mask
+       FROM images i ORDER BY i.sha256, i.frame_index`,
+    )
+    .all() as { id: number; has_mask: number }[];
+  if (images.length === 0) throw new SplitError('the workspace has no images: import some first');
+  const withMask = images.filter((r) => r.has_mask).map((r) => r.id);
+  const withoutMask = images.filter((r) => !r.has_mask).map((r) => r.id);
+  shuffleInPlace(withMask, seededRandom(req.seed));
+
+  const nVal = Math.round(withMask.length * req.val);
+  const nTest = Math.round(withMask.length * req.test);
+  const val = withMask.slice(0, nVal);
+  const test = withMask.slice(nVal, nVal + nTest);
+  const train = withMask.slice(nVal + nTest);
+  const nLabeled = Math.round(train.length * req.labeled);
+  const assignment: [number, Subset][] = [
+    ...val.map((id) => [id, 'val'] as [number, Subset]),
+    ...test.map((id) => [id, 'test'] as [number, Subset]),
+    ...train.map((id, i) => [id, i < nLabeled ? 'labeled' : 'unlabeled'] as [number, Subset]),
+    ...withoutMask.map((id) => [id, 'unlabeled'] as [number, Subset]),
+  ];
+
+  const id = ws.transaction(() => {
+    const info = ws.db
+      .prepare('INSERT INTO splits (seed, labeled_ratio, val_ratio, test_ratio, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(req.seed, req.labeled, req.val, req.test, nowIso());
+    const splitId = Number(info.lastInsertRowid);
+    const insert = ws.db.prepare('INSERT INTO split_members (split_id, image_id, subset) VALUES (?, ?, ?)');
+    for (const [imageId, subset] of assignment) insert.run(splitId, imageId, subset);
+    return splitId;
+  });
+  return getSplit(ws, id)!;
+}
+
+function validate(req: SplitRequest): void {
+  for (const [k, v] of Object.entries({ labeled: req.labeled, val: req.val, test: req.test })) {
+    if (!(v >= 0 && v <= 1)) throw new SplitError(`--${k} must be a fraction between 0 and 1 (got ${v})`);
+  }
+  if (req.val + req.test >= 1) throw new SplitError(`--val + --test must leave images for training (got ${req.val + req.test})`);
+  if (!Number.isInteger(req.seed)) throw new SplitError(`--seed must be an integer (got ${req.seed})`);
+}
+
+export function listSplits(ws: Workspace): SplitSummary[] {
+  const ids = ws.db.prepare('SELECT id FROM splits ORDER BY id').all() as { id: number }[];
+  return ids.map((r) => getSplit(ws, r.id)!);
+}
+
+export function getSplit(ws: Workspace, id: number): SplitSummary | null {
+  const row = ws.db.prepare('SELECT * FROM splits WHERE id = ?').get(id) as
+    | { id: number; seed: number; labeled_ratio: number; val_ratio: number; test_ratio: number; created_at: string }
+    | undefined;
+  if (!row) return null;
+  const counts: Record<Subset, number> = { labeled: 0, unlabeled: 0, val: 0, test: 0 };
+  for (const c of ws.db.prepare('SELECT subset, COUNT(*) AS n FROM split_members WHERE split_id = ? GROUP BY subset').all(id) as {
+    subset: Subset;
+    n: number;
+  }[])
+    counts[c.subset] = c.n;
+  return {
+    id: row.id,
+    seed: row.seed,
+    labeled: row.labeled_ratio,
+    val: row.val_ratio,
+    test: row.test_ratio,
+    createdAt: row.created_at,
+    counts,
+  };
+}
+
+export function latestSplitId(ws: Workspace): number | null {
+  const row = ws.db.prepare('SELECT MAX(id) AS id FROM splits').get() as { id: number | null };
+  return row.id;
+}
+
+export function splitMembers(ws: Workspace, splitId: number, subset: Subset): number[] {
+  return (ws.db.prepare('SELECT image_id FROM split_members WHERE split_id = ? AND subset = ? ORDER BY image_id').all(splitId, subset) as {
+    image_id: number;
+  }[]).map((r) => r.image_id);
+}
+
+/** The one gate training code goes through: ground truth of "unlabeled" images is hidden. */
+export function trainingMasksVisible(subset: Subset): boolean {
+  return subset !== 'unlabeled';
+}

@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BlobStore } from './blobs';
+import { MIGRATIONS } from './migrations';
+
+export const DB_FILE = 'project.sqlite';
+
+export class WorkspaceError extends Error {}
+
+/** One project folder: `project.sqlite` (WAL, migrated at open) and a content-addressed blob store. */
+export class Workspace {
+  readonly db: Database.Database;
+  readonly blobs: BlobStore;
+
+  private constructor(readonly root: string) {
+    this.db = new Database(join(root, DB_FILE));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.blobs = new BlobStore(join(root, 'blobs'));
+    migrate(this.db, root);
+  }
+
+  /** Opens an existing workspace; with `create`, makes the folder (empty or new) a workspace first. */
+  static open(path: string, opts: { create?: boolean } = {}): Workspace {
+    const root = resolve(path);
+    const hasDb = existsSync(join(root, DB_FILE));
+    if (!hasDb) {
+      if (!opts.create) throw new WorkspaceError(`${root} is not an Apprentice workspace (no ${DB_FILE}); run "apprentice init ${path}" first`);
+      if (existsSync(root) && readdirSync(root).length > 0) {
+        throw new WorkspaceError(`${root} is not empty and holds no ${DB_FILE}; choose an empty or new folder`);
+      }
+      mkdirSync(root, { recursive: true });
+    }
+    return new Workspace(root);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function migrate(db: Database.Database, root: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new WorkspaceError(
+      `${root} was written by a newer Apprentice (schema ${current}, this app knows ${MIGRATIONS.length}); update the app to open it`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

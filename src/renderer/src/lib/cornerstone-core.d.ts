@@ -1,0 +1,4 @@
+declare module 'cornerstone-core' {
+  const cornerstone: unknown;
+  export default cornerstone;
+}

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+
+// The one contract between the renderer and the main process. Both transports — Electron IPC
+// through the preload and the loopback WebSocket host — carry exactly these messages, and the main
+// side validates every input against these schemas before any service sees it.
+
+export const Subset = z.enum(['labeled', 'unlabeled', 'val', 'test']);
+export const ImageFormat = z.enum(['png', 'jpeg', 'dicom']);
+
+export const ImageRow = z.object({
+  id: z.number().int(),
+  sourcePath: z.string(),
+  frameIndex: z.number().int(),
+  format: ImageFormat,
+  width: z.number().int(),
+  height: z.number().int(),
+  modality: z.string().nullable(),
+  split: Subset.nullable(),
+  hasMask: z.boolean(),
+});
+export type ImageRow = z.infer<typeof ImageRow>;
+
+export const ImageDetail = ImageRow.extend({
+  sha256: z.string(),
+  samples: z.number().int(),
+  photometric: z.string().nullable(),
+  transferSyntax: z.string().nullable(),
+  windowCenter: z.number().nullable(),
+  windowWidth: z.number().nullable(),
+  rescaleSlope: z.number(),
+  rescaleIntercept: z.number(),
+  pixelSpacing: z.tuple([z.number(), z.number()]).nullable(),
+  studyUid: z.string().nullable(),
+  seriesUid: z.string().nullable(),
+  sopUid: z.string().nullable(),
+  frames: z.number().int(),
+});
+export type ImageDetail = z.infer<typeof ImageDetail>;
+
+/** Pixels for the viewer: DICOM frames as stored values (+ LUT inputs), PNG/JPEG as their file. */
+export const ImagePixels = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('grey'),
+    width: z.number().int(),
+    height: z.number().int(),
+    dtype: z.enum(['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32']),
+    data: z.string(), // base64, little endian
+    min: z.number(),
+    max: z.number(),
+    rescaleSlope: z.number(),
+    rescaleIntercept: z.number(),
+    windowCenter: z.number(),
+    windowWidth: z.number(),
+    invert: z.boolean(),
+  }),
+  z.object({ kind: z.literal('rgb'), width: z.number().int(), height: z.number().int(), data: z.string() }),
+  z.object({ kind: z.literal('encoded'), width: z.number().int(), height: z.number().int(), dataUrl: z.string() }),
+]);
+export type ImagePixels = z.infer<typeof ImagePixels>;
+
+export const SplitSummary = z.object({
+  id: z.number().int(),
+  seed: z.number().int(),
+  labeled: z.number(),
+  val: z.number(),
+  test: z.number(),
+  createdAt: z.string(),
+  counts: z.record(Subset, z.number().int()),
+});
+export type SplitSummary = z.infer<typeof SplitSummary>;
+
+export const WorkspaceStatus = z.object({
+  path: z.string(),
+  images: z.number().int(),
+  masks: z.number().int(),
+  byFormat: z.record(z.string(), z.number().int()),
+  splits: z.array(SplitSummary),
+});
+export type WorkspaceStatus = z.infer<typeof WorkspaceStatus>;
+
+export const ImportFailure = z.object({ file: z.string(), error: z.string() });
+export const ImportResult = z.object({
+  imported: z.number().int(),
+  duplicates: z.number().int(),
+  masks: z.number().int(),
+  failed: z.array(ImportFailure),
+});
+export type ImportResult = z.infer<typeof ImportResult>;
+
+export const Doctor = z.object({
+  app: z.string(),
+  node: z.string(),
+  electron: z.string().nullable(),
+  platform: z.string(),
+  packages: z.record(z.string(), z.string().nullable()),
+  student: z.object({ usable: z.array(z.string()), chosen: z.string().nullable(), notes: z.array(z.string()) }),
+  teacher: z.object({ usable: z.array(z.string()), chosen: z.string().nullable(), notes: z.array(z.string()) }),
+});
+export type Doctor = z.infer<typeof Doctor>;
+
+const path = z.string().min(1).max(4096);
+const id = z.number().int().positive();
+
+export const commands = {
+  'app.info': {
+    input: z.object({}),
+    output: z.object({ version: z.string(), workspace: z.string().nullable(), transport: z.enum(['ipc', 'websocket']) }),
+  },
+  'workspace.open': { input: z.object({ path, create: z.boolean().default(false) }), output: WorkspaceStatus },
+  'workspace.status': { input: z.object({}), output: WorkspaceStatus },
+  'images.list': {
+    input: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(5000).default(500) }),
+    output: z.object({ images: z.array(ImageRow), total: z.number().int() }),
+  },
+  'images.get': { input: z.object({ id }), output: ImageDetail },
+  'images.thumbnail': { input: z.object({ id }), output: z.object({ dataUrl: z.string() }) },
+  'images.pixels': { input: z.object({ id }), output: ImagePixels },
+  'images.mask': { input: z.object({ id }), output: z.object({ dataUrl: z.string().nullable(), area: z.number().int() }) },
+  'import.start': {
+    input: z.object({ paths: z.array(path).min(1).max(10000), masks: path.optional() }),
+    output: z.object({ jobId: z.string() }),
+  },
+  'jobs.cancel': { input: z.object({ jobId: z.string().max(64) }), output: z.object({ cancelled: z.boolean() }) },
+  'split.create': {
+    input: z.object({
+      labeled: z.number().min(0).max(1),
+      val: z.number().min(0).max(1),
+      test: z.number().min(0).max(1),
+      seed: z.number().int(),
+    }),
+    output: SplitSummary,
+  },
+  doctor: { input: z.object({}), output: Doctor },
+} as const;
+
+export const JobEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), jobId: z.string(), kind: z.string(), done: z.number(), total: z.number(), message: z.string() }),
+  z.object({ type: z.literal('done'), jobId: z.string(), kind: z.string(), result: z.unknown() }),
+  z.object({ type: z.literal('failed'), jobId: z.string(), kind: z.string(), error: z.string() }),
+]);
+export type JobEvent = z.infer<typeof JobEvent>;
+
+export const events = { job: JobEvent } as const;
+
+export type CommandName = keyof typeof commands;
+export type CommandInput<K extends CommandName> = z.input<(typeof commands)[K]['input']>;
+export type CommandParsedInput<K extends CommandName> = z.output<(typeof commands)[K]['input']>;
+export type CommandOutput<K extends CommandName> = z.output<(typeof commands)[K]['output']>;
+export type EventName = keyof typeof events;
+export type EventPayload<K extends EventName> = z.infer<(typeof events)[K]>;
+
+/** What a renderer holds: it cannot tell which transport carries it. */
+export interface ApprenticeApi {
+  call<K extends CommandName>(name: K, input: CommandInput<K>): Promise<CommandOutput<K>>;
+  on<K extends EventName>(name: K, listener: (payload: EventPayload<K>) => void): () => void;
+}
+
+/** Envelope on both wires. */
+export const Request = z.object({ id: z.number().int(), name: z.string().max(64), input: z.unknown() });
+export type Response = { id: number; ok: true; output: unknown } | { id: number; ok: false; error: string };
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(commands, name);
+}
