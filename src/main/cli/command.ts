@@ -1,0 +1,42 @@
+import type { ParseArgsConfig } from 'node:util';
+import { Workspace } from '../workspace/workspace';
+
+export type Flags = Record<string, string | boolean | string[] | undefined>;
+
+/** One `apprentice <name>` subcommand. `run` returns the one JSON object printed with --json. */
+export interface Command {
+  summary: string; // one usage line, e.g. "segment <ws> --image <id> [--point x,y[,label]]"
+  options: ParseArgsConfig['options'];
+  run(positionals: string[], flags: Flags, json: boolean): Promise<unknown>;
+  /** Human output; JSON pretty-print when absent. */
+  print?(result: unknown): void;
+}
+
+export class UsageError extends Error {}
+
+export function requireWs(positionals: string[], create = false): Workspace {
+  const path = positionals[0];
+  if (!path) throw new UsageError('missing workspace folder');
+  return Workspace.open(path, { create });
+}
+
+/** Opens the workspace named by the first positional, runs `fn`, and always closes it. */
+export async function withWs<T>(positionals: string[], fn: (ws: Workspace) => Promise<T> | T): Promise<T> {
+  const ws = requireWs(positionals);
+  try {
+    return await fn(ws);
+  } finally {
+    ws.close();
+  }
+}
+
+export function num(flags: Flags, name: string, fallback?: number): number {
+  const v = flags[name];
+  if (v === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number (got ${String(v)})`);
+  return n;
+}

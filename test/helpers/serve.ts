@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO } from './data';
+
+/** Starts the real `apprentice serve <ws>` and resolves with the URL it prints. */
+export async function serve(workspace: string): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/apprentice.mjs'), 'serve', workspace, '--json'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const line = await new Promise<string>((ok, fail) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', ok);
+    child.once('exit', (code) => fail(new Error(`apprentice serve exited with ${code}: ${stderr}`)));
+  });
+  const { url, port } = JSON.parse(line) as { url: string; port: number };
+  return {
+    url,
+    port,
+    stop: () =>
+      new Promise<void>((ok) => {
+        if (child.exitCode !== null) return ok();
+        child.once('exit', () => ok());
+        child.kill('SIGTERM');
+      }),
+  };
+}

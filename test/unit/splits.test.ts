@@ -1,0 +1,62 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listImages } from '../../src/main/workspace/images';
+import { importImages } from '../../src/main/workspace/import';
+import { createSplit, splitMembers, SplitError } from '../../src/main/workspace/splits';
+import { Workspace } from '../../src/main/workspace/workspace';
+import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
+
+const names = readdirSync(KVASIR_IMAGES).sort().slice(0, 24);
+
+async function workspaceWith(files: string[], masksFor: number): Promise<Workspace> {
+  const ws = Workspace.open(join(tempDir('split'), 'ws'), { create: true });
+  // Masks for the first `masksFor` names only, so some images have no ground truth at all.
+  const withMask = new Set(names.slice(0, masksFor));
+  for (const f of files) {
+    await importImages(ws, { paths: [join(KVASIR_IMAGES, f)], masks: withMask.has(f) ? KVASIR_MASKS : undefined });
+  }
+  return ws;
+}
+
+function sourcesOf(ws: Workspace, splitId: number, subset: 'labeled' | 'unlabeled' | 'val' | 'test'): string[] {
+  const byId = new Map(listImages(ws).images.map((i) => [i.id, i.sourcePath]));
+  return splitMembers(ws, splitId, subset).map((id) => byId.get(id)!).sort();
+}
+
+describe('splits', () => {
+  let forward: Workspace;
+  let backward: Workspace;
+  beforeAll(async () => {
+    forward = await workspaceWith(names, 20);
+    backward = await workspaceWith([...names].reverse(), 20);
+  }, 120_000);
+  afterAll(() => {
+    forward.close();
+    backward.close();
+  });
+
+  it('the same seed gives the same split whatever the import order', () => {
+    const a = createSplit(forward, { labeled: 0.5, val: 0.2, test: 0.2, seed: 3 });
+    const b = createSplit(backward, { labeled: 0.5, val: 0.2, test: 0.2, seed: 3 });
+    for (const subset of ['labeled', 'unlabeled', 'val', 'test'] as const) {
+      expect(sourcesOf(backward, b.id, subset)).toEqual(sourcesOf(forward, a.id, subset));
+    }
+  });
+
+  it('puts images without ground truth in unlabeled only, and counts add up', () => {
+    const s = createSplit(forward, { labeled: 0.5, val: 0.2, test: 0.2, seed: 1 });
+    expect(s.counts.val).toBe(4);
+    expect(s.counts.test).toBe(4);
+    expect(s.counts.labeled).toBe(6);
+    expect(s.counts.unlabeled).toBe(6 + 4);
+    const noMask = listImages(forward).images.filter((i) => !i.hasMask).map((i) => i.id);
+    expect(noMask.length).toBe(4);
+    for (const id of noMask) expect(splitMembers(forward, s.id, 'unlabeled')).toContain(id);
+  });
+
+  it('refuses impossible ratios with a clear message', () => {
+    expect(() => createSplit(forward, { labeled: 1.5, val: 0.1, test: 0.1, seed: 1 })).toThrow(SplitError);
+    expect(() => createSplit(forward, { labeled: 0.5, val: 0.6, test: 0.4, seed: 1 })).toThrow(/leave images for training/);
+  });
+});
