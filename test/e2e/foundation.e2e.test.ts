@@ -67,7 +67,9 @@ describe('browser against `apprentice serve` (Debian Chromium)', () => {
     // Opening by path from the UI works too.
     await page.getByTestId('workspace-path').fill(wsPath);
     await page.getByTestId('workspace-open').click();
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="dataset"] img')].every((i) => (i as HTMLImageElement).src.startsWith('data:image/png')));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="dataset"] img')].every((i) => (i as HTMLImageElement).src.startsWith('data:image/png')),
+    );
     expect(await page.locator('[data-testid="dataset"] li').count()).toBe(5);
     await page.screenshot({ path: join(shots, '01-dataset.png') });
   });

@@ -14,7 +14,12 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<Web
   });
 }
 
-function call(ws: WebSocket, id: number, name: string, input: unknown): Promise<{ id: number; ok: boolean; output?: unknown; error?: string }> {
+function call(
+  ws: WebSocket,
+  id: number,
+  name: string,
+  input: unknown,
+): Promise<{ id: number; ok: boolean; output?: unknown; error?: string }> {
   return new Promise((ok) => {
     const onMessage = (data: WebSocket.RawData) => {
       const msg = JSON.parse(data.toString());

@@ -50,10 +50,16 @@ describe('IPC binding', () => {
 
   it('refuses untrusted frames, malformed envelopes, unknown commands and bad inputs', async () => {
     const h = bound();
-    expect(await h({ senderFrame: { url: 'https://evil.example/' } }, { id: 1, name: 'app.info', input: {} })).toMatchObject({ ok: false, error: expect.stringMatching(/untrusted/) });
+    expect(await h({ senderFrame: { url: 'https://evil.example/' } }, { id: 1, name: 'app.info', input: {} })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/untrusted/),
+    });
     expect(await h(trusted, 'app.info')).toMatchObject({ ok: false, error: expect.stringMatching(/malformed/) });
     expect(await h(trusted, { id: 2, name: 'shell.exec', input: {} })).toMatchObject({ ok: false, error: 'unknown command: shell.exec' });
-    expect(await h(trusted, { id: 3, name: 'workspace.open', input: { path: 42 } })).toMatchObject({ ok: false, error: expect.stringMatching(/invalid input for workspace.open: path/) });
+    expect(await h(trusted, { id: 3, name: 'workspace.open', input: { path: 42 } })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/invalid input for workspace.open: path/),
+    });
     expect(await h(trusted, { id: 4, name: 'workspace.status', input: {} })).toMatchObject({ ok: false, error: 'no workspace is open' });
   });
 });

@@ -21,7 +21,9 @@ async function workspaceWith(files: string[], masksFor: number): Promise<Workspa
 
 function sourcesOf(ws: Workspace, splitId: number, subset: 'labeled' | 'unlabeled' | 'val' | 'test'): string[] {
   const byId = new Map(listImages(ws).images.map((i) => [i.id, i.sourcePath]));
-  return splitMembers(ws, splitId, subset).map((id) => byId.get(id)!).sort();
+  return splitMembers(ws, splitId, subset)
+    .map((id) => byId.get(id)!)
+    .sort();
 }
 
 describe('splits', () => {
@@ -50,7 +52,9 @@ describe('splits', () => {
     expect(s.counts.test).toBe(4);
     expect(s.counts.labeled).toBe(6);
     expect(s.counts.unlabeled).toBe(6 + 4);
-    const noMask = listImages(forward).images.filter((i) => !i.hasMask).map((i) => i.id);
+    const noMask = listImages(forward)
+      .images.filter((i) => !i.hasMask)
+      .map((i) => i.id);
     expect(noMask.length).toBe(4);
     for (const id of noMask) expect(splitMembers(forward, s.id, 'unlabeled')).toContain(id);
   });

@@ -37,6 +37,7 @@ export function num(flags: Flags, name: string, fallback?: number): number {
     return fallback;
   }
   const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number (got ${String(v)})`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a number (got ${String(v)})`);
   return n;
 }

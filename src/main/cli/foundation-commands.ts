@@ -13,107 +13,121 @@ import { num, UsageError, withWs, type Command } from './command';
 
 export function foundationCommands(): Record<string, Command> {
   return {
-  init: {
-    summary: 'init <ws>                               make a new workspace folder',
-    options: {},
-    async run(pos) {
-      if (!pos[0]) throw new UsageError('missing workspace folder');
-      const ws = Workspace.open(pos[0], { create: true });
-      const status = workspaceStatus(ws);
-      ws.close();
-      return { workspace: status.path, created: true };
+    init: {
+      summary: 'init <ws>                               make a new workspace folder',
+      options: {},
+      async run(pos) {
+        if (!pos[0]) throw new UsageError('missing workspace folder');
+        const ws = Workspace.open(pos[0], { create: true });
+        const status = workspaceStatus(ws);
+        ws.close();
+        return { workspace: status.path, created: true };
+      },
     },
-  },
-  import: {
-    summary: 'import <ws> <file|folder>... [--masks <folder>]\n                                          import PNG/JPEG (masks matched by file name) and DICOM',
-    options: { masks: { type: 'string' } },
-    async run(pos, flags, json) {
-      const paths = pos.slice(1);
-      if (paths.length === 0) throw new UsageError('import needs at least one file or folder');
-      return withWs(pos, async (ws) => {
-      const bar = json ? null : new ProgressBar('import');
-      const onSigint = new AbortController();
-      const stop = () => onSigint.abort();
-      process.once('SIGINT', stop);
-      try {
-        const result = await importImages(ws, { paths, masks: flags.masks as string | undefined }, {
-          signal: onSigint.signal,
-          onProgress: (p) => bar?.update(p.done, p.total),
+    import: {
+      summary:
+        'import <ws> <file|folder>... [--masks <folder>]\n                                          import PNG/JPEG (masks matched by file name) and DICOM',
+      options: { masks: { type: 'string' } },
+      async run(pos, flags, json) {
+        const paths = pos.slice(1);
+        if (paths.length === 0) throw new UsageError('import needs at least one file or folder');
+        return withWs(pos, async (ws) => {
+          const bar = json ? null : new ProgressBar('import');
+          const onSigint = new AbortController();
+          const stop = () => onSigint.abort();
+          process.once('SIGINT', stop);
+          try {
+            const result = await importImages(
+              ws,
+              { paths, masks: flags.masks as string | undefined },
+              {
+                signal: onSigint.signal,
+                onProgress: (p) => bar?.update(p.done, p.total),
+              },
+            );
+            bar?.done();
+            return result;
+          } finally {
+            process.off('SIGINT', stop);
+          }
         });
-        bar?.done();
-        return result;
-      } finally {
-        process.off('SIGINT', stop);
-      }
-      });
+      },
+      print(result) {
+        const r = result as Awaited<ReturnType<typeof importImages>>;
+        console.log(`imported ${r.imported} images, ${r.masks} masks; ${r.duplicates} already present; ${r.failed.length} failed`);
+        for (const f of r.failed) console.log(`  ✗ ${f.file}: ${f.error}`);
+      },
     },
-    print(result) {
-      const r = result as Awaited<ReturnType<typeof importImages>>;
-      console.log(`imported ${r.imported} images, ${r.masks} masks; ${r.duplicates} already present; ${r.failed.length} failed`);
-      for (const f of r.failed) console.log(`  ✗ ${f.file}: ${f.error}`);
+    split: {
+      summary:
+        'split <ws> --labeled 0.75 --val 0.1 --test 0.1 --seed 1 | --list\n                                          assign train/val/test and labeled/unlabeled; list splits',
+      options: {
+        labeled: { type: 'string' },
+        val: { type: 'string' },
+        test: { type: 'string' },
+        seed: { type: 'string' },
+        list: { type: 'boolean' },
+      },
+      async run(pos, flags) {
+        return withWs(pos, (ws) =>
+          flags.list
+            ? { splits: listSplits(ws) }
+            : createSplit(ws, {
+                labeled: num(flags, 'labeled', 1),
+                val: num(flags, 'val', 0.1),
+                test: num(flags, 'test', 0.1),
+                seed: num(flags, 'seed', 1),
+              }),
+        );
+      },
     },
-  },
-  split: {
-    summary: 'split <ws> --labeled 0.75 --val 0.1 --test 0.1 --seed 1 | --list\n                                          assign train/val/test and labeled/unlabeled; list splits',
-    options: { labeled: { type: 'string' }, val: { type: 'string' }, test: { type: 'string' }, seed: { type: 'string' }, list: { type: 'boolean' } },
-    async run(pos, flags) {
-      return withWs(pos, (ws) =>
-        flags.list
-          ? { splits: listSplits(ws) }
-          : createSplit(ws, {
-              labeled: num(flags, 'labeled', 1),
-              val: num(flags, 'val', 0.1),
-              test: num(flags, 'test', 0.1),
-              seed: num(flags, 'seed', 1),
-            }),
-      );
+    status: {
+      summary: 'status <ws>                             counts of images, masks and per split',
+      options: {},
+      async run(pos) {
+        return withWs(pos, (ws) => workspaceStatus(ws));
+      },
     },
-  },
-  status: {
-    summary: 'status <ws>                             counts of images, masks and per split',
-    options: {},
-    async run(pos) {
-      return withWs(pos, (ws) => workspaceStatus(ws));
+    list: {
+      summary: 'list <ws>                               images with id, source, format, size, split, mask',
+      options: {},
+      async run(pos) {
+        return withWs(pos, (ws) => ({ images: listImages(ws).images }));
+      },
+      print(result) {
+        for (const im of (result as { images: ReturnType<typeof listImages>['images'] }).images) {
+          console.log(
+            `${String(im.id).padStart(6)}  ${im.format.padEnd(5)} ${`${im.width}×${im.height}`.padEnd(10)} ${(im.split ?? '-').padEnd(9)} ${im.hasMask ? 'mask' : '    '}  ${im.sourcePath}${im.frameIndex ? ` [frame ${im.frameIndex}]` : ''}`,
+          );
+        }
+      },
     },
-  },
-  list: {
-    summary: 'list <ws>                               images with id, source, format, size, split, mask',
-    options: {},
-    async run(pos) {
-      return withWs(pos, (ws) => ({ images: listImages(ws).images }));
+    serve: {
+      summary: 'serve <ws> [--port N]                   the app in a browser: loopback host on 127.0.0.1 with a token',
+      options: { port: { type: 'string' } },
+      async run(pos, flags) {
+        if (!pos[0]) throw new UsageError('missing workspace folder');
+        Workspace.open(pos[0]).close(); // fail now, clearly, on a folder that is not a workspace
+        const rendererDir = join(packageRoot(), 'out', 'renderer');
+        if (!existsSync(join(rendererDir, 'index.html'))) buildRenderer();
+        const host = await startLoopbackHost({ workspace: pos[0], rendererDir, port: flags.port ? num(flags, 'port') : undefined });
+        process.stderr.write(`Apprentice is serving ${pos[0]} on 127.0.0.1 only. Open:\n`);
+        process.stdout.write(JSON.stringify({ url: host.url, port: host.port }) + '\n');
+        await new Promise<void>((ok) => {
+          process.once('SIGINT', ok);
+          process.once('SIGTERM', ok);
+        });
+        await host.close();
+        return null;
+      },
     },
-    print(result) {
-      for (const im of (result as { images: ReturnType<typeof listImages>['images'] }).images) {
-        console.log(`${String(im.id).padStart(6)}  ${im.format.padEnd(5)} ${`${im.width}×${im.height}`.padEnd(10)} ${(im.split ?? '-').padEnd(9)} ${im.hasMask ? 'mask' : '    '}  ${im.sourcePath}${im.frameIndex ? ` [frame ${im.frameIndex}]` : ''}`);
-      }
+    doctor: {
+      summary: 'doctor                                  versions, student backends and teacher providers usable here',
+      options: {},
+      async run() {
+        return doctor();
+      },
     },
-  },
-  serve: {
-    summary: 'serve <ws> [--port N]                   the app in a browser: loopback host on 127.0.0.1 with a token',
-    options: { port: { type: 'string' } },
-    async run(pos, flags) {
-      if (!pos[0]) throw new UsageError('missing workspace folder');
-      Workspace.open(pos[0]).close(); // fail now, clearly, on a folder that is not a workspace
-      const rendererDir = join(packageRoot(), 'out', 'renderer');
-      if (!existsSync(join(rendererDir, 'index.html'))) buildRenderer();
-      const host = await startLoopbackHost({ workspace: pos[0], rendererDir, port: flags.port ? num(flags, 'port') : undefined });
-      process.stderr.write(`Apprentice is serving ${pos[0]} on 127.0.0.1 only. Open:\n`);
-      process.stdout.write(JSON.stringify({ url: host.url, port: host.port }) + '\n');
-      await new Promise<void>((ok) => {
-        process.once('SIGINT', ok);
-        process.once('SIGTERM', ok);
-      });
-      await host.close();
-      return null;
-    },
-  },
-  doctor: {
-    summary: 'doctor                                  versions, student backends and teacher providers usable here',
-    options: {},
-    async run() {
-      return doctor();
-    },
-  },
   };
 }
 
@@ -122,4 +136,3 @@ function buildRenderer(): void {
   const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error('npm run build failed; see the messages above');
 }
-

@@ -1,4 +1,11 @@
-import { commands, isCommandName, type CommandName, type CommandOutput, type CommandParsedInput, type JobEvent } from '../../shared/contract';
+import {
+  commands,
+  isCommandName,
+  type CommandName,
+  type CommandOutput,
+  type CommandParsedInput,
+  type JobEvent,
+} from '../../shared/contract';
 import { JobRunner } from '../jobs/jobs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
@@ -65,7 +72,10 @@ export class ApiService {
   async dispatch(name: string, rawInput: unknown): Promise<unknown> {
     if (!isCommandName(name)) throw new ApiError(`unknown command: ${String(name).slice(0, 64)}`);
     const parsed = commands[name].input.safeParse(rawInput ?? {});
-    if (!parsed.success) throw new ApiError(`invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new ApiError(
+        `invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`,
+      );
     const handler = this.handlers[name] as (input: unknown) => unknown;
     return await handler(parsed.data);
   }

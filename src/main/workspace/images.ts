@@ -146,8 +146,7 @@ export function loadMask(ws: Workspace, id: number): Mask | null {
 export function maskPngDataUrl(ws: Workspace, id: number): { dataUrl: string | null; area: number } {
   imageRecord(ws, id);
   const row = ws.db.prepare('SELECT blob, area FROM masks WHERE image_id = ? AND current = 1').get(id) as
-    | { blob: string; area: number }
-    | undefined;
+    { blob: string; area: number } | undefined;
   if (!row) return { dataUrl: null, area: 0 };
   return { dataUrl: `data:image/png;base64,${ws.blobs.get(row.blob).toString('base64')}`, area: row.area };
 }
@@ -161,7 +160,12 @@ export function viewerPixels(ws: Workspace, id: number): ImagePixels {
   const r = imageRecord(ws, id);
   if (r.format !== 'dicom') {
     const mime = r.format === 'png' ? 'image/png' : 'image/jpeg';
-    return { kind: 'encoded', width: r.width, height: r.height, dataUrl: `data:${mime};base64,${ws.blobs.get(r.source_blob).toString('base64')}` };
+    return {
+      kind: 'encoded',
+      width: r.width,
+      height: r.height,
+      dataUrl: `data:${mime};base64,${ws.blobs.get(r.source_blob).toString('base64')}`,
+    };
   }
   const f = storedFrame(ws, r);
   const data = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64');

@@ -131,8 +131,7 @@ function importRaster(
   maskIndex: Map<string, string> | null,
 ): FileOutcome {
   const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
-    | { id: number; width: number; height: number }
-    | undefined;
+    { id: number; width: number; height: number } | undefined;
   const maskFile = maskIndex?.get(stem(file));
   if (existing) {
     // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.

@@ -78,8 +78,7 @@ export function listSplits(ws: Workspace): SplitSummary[] {
 
 export function getSplit(ws: Workspace, id: number): SplitSummary | null {
   const row = ws.db.prepare('SELECT * FROM splits WHERE id = ?').get(id) as
-    | { id: number; seed: number; labeled_ratio: number; val_ratio: number; test_ratio: number; created_at: string }
-    | undefined;
+    { id: number; seed: number; labeled_ratio: number; val_ratio: number; test_ratio: number; created_at: string } | undefined;
   if (!row) return null;
   const counts: Record<Subset, number> = { labeled: 0, unlabeled: 0, val: 0, test: 0 };
   for (const c of ws.db.prepare('SELECT subset, COUNT(*) AS n FROM split_members WHERE split_id = ? GROUP BY subset').all(id) as {
@@ -104,9 +103,11 @@ export function latestSplitId(ws: Workspace): number | null {
 }
 
 export function splitMembers(ws: Workspace, splitId: number, subset: Subset): number[] {
-  return (ws.db.prepare('SELECT image_id FROM split_members WHERE split_id = ? AND subset = ? ORDER BY image_id').all(splitId, subset) as {
-    image_id: number;
-  }[]).map((r) => r.image_id);
+  return (
+    ws.db.prepare('SELECT image_id FROM split_members WHERE split_id = ? AND subset = ? ORDER BY image_id').all(splitId, subset) as {
+      image_id: number;
+    }[]
+  ).map((r) => r.image_id);
 }
 
 /** The one gate training code goes through: ground truth of "unlabeled" images is hidden. */

@@ -27,7 +27,8 @@ export class Workspace {
     const root = resolve(path);
     const hasDb = existsSync(join(root, DB_FILE));
     if (!hasDb) {
-      if (!opts.create) throw new WorkspaceError(`${root} is not an Apprentice workspace (no ${DB_FILE}); run "apprentice init ${path}" first`);
+      if (!opts.create)
+        throw new WorkspaceError(`${root} is not an Apprentice workspace (no ${DB_FILE}); run "apprentice init ${path}" first`);
       if (existsSync(root) && readdirSync(root).length > 0) {
         throw new WorkspaceError(`${root} is not empty and holds no ${DB_FILE}; choose an empty or new folder`);
       }
