@@ -29,6 +29,16 @@ function canvasSignature(page: Page): Promise<number[]> {
   });
 }
 
+/** cornerstone renders on the next animation frame: wait until the canvas shows something new. */
+async function nextSignature(page: Page, previous: number[]): Promise<number[]> {
+  for (let i = 0; i < 50; i++) {
+    const now = await canvasSignature(page);
+    if (now.some((v, k) => v !== previous[k])) return now;
+    await page.waitForTimeout(50);
+  }
+  return canvasSignature(page);
+}
+
 describe('browser against `apprentice serve` (Debian Chromium)', () => {
   let wsPath: string;
   let host: Awaited<ReturnType<typeof serve>>;
@@ -86,11 +96,11 @@ describe('browser against `apprentice serve` (Debian Chromium)', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 + 150, box.y + box.height / 2 + 80, { steps: 8 });
     await page.mouse.up();
-    const dragged = await canvasSignature(page);
+    const dragged = await nextSignature(page, before);
     expect(dragged[0]).not.toBe(before[0]);
     await page.getByRole('button', { name: 'Lung' }).click();
     expect(await page.getByTestId('voi').textContent()).toContain('C -600 / W 1500');
-    const lung = await canvasSignature(page);
+    const lung = await nextSignature(page, dragged);
     expect(lung[0]).not.toBe(dragged[0]);
     await page.screenshot({ path: join(shots, '03-dicom-ct-lung-window.png') });
   });
@@ -110,10 +120,10 @@ describe('browser against `apprentice serve` (Debian Chromium)', () => {
     expect(withMask[2]).toBeGreaterThan(1000); // green overlay pixels
     await page.screenshot({ path: join(shots, '05-kvasir-mask-overlay.png') });
     await page.getByTestId('mask-opacity').fill('1');
-    const opaque = await canvasSignature(page);
+    const opaque = await nextSignature(page, withMask);
     expect(opaque[2]).toBeGreaterThan(withMask[2]!);
     await page.getByTestId('mask-toggle').uncheck();
-    const hidden = await canvasSignature(page);
+    const hidden = await nextSignature(page, opaque);
     expect(hidden[2]).toBeLessThan(withMask[2]! / 10);
     await page.screenshot({ path: join(shots, '06-kvasir-mask-hidden.png') });
   });

@@ -8,6 +8,7 @@ import { DicomError, describeThrown } from './dicom-error';
 import type { ImageHeader } from './dicom-header';
 import type { RawSamples } from './dicom-pixels';
 import { decodeJpegDct } from './jpeg-dct';
+import { decodeJpegLossless } from './jpeg-lossless';
 import { decodeRle } from './rle';
 import { decodeWithWasm, type WasmDecoded } from './wasm-codecs';
 
@@ -137,9 +138,16 @@ export function looksEncoded(bytes: Uint8Array): boolean {
   return sniff(bytes) !== null;
 }
 
+/** A fresh, zero-offset copy (Buffer#slice would return a view into the whole file). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
 function viewAs(bytes: Uint8Array, wide: boolean, signed: boolean): RawSamples['data'] {
   if (!wide) return signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
-  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : copyOf(bytes);
   const length = Math.floor(aligned.length / 2);
   return signed ? new Int16Array(aligned.buffer, aligned.byteOffset, length) : new Uint16Array(aligned.buffer, aligned.byteOffset, length);
 }
@@ -158,10 +166,10 @@ function fromWasm(decoded: WasmDecoded, colour: RawSamples['colour']): RawSample
   };
 }
 
-async function decodeJpegLossless(bytes: Uint8Array): Promise<RawSamples> {
+async function decodeWithLibraryLossless(bytes: Uint8Array): Promise<RawSamples> {
   const { Decoder } = await import('jpeg-lossless-decoder-js');
   const decoder = new Decoder();
-  const aligned = bytes.slice();
+  const aligned = copyOf(bytes);
   const data = decoder.decode(aligned.buffer, 0, aligned.length);
   const pixels = decoder.xDim * decoder.yDim;
   if (!pixels || !data.length) throw new Error('JPEG lossless decoder produced no image');
@@ -174,6 +182,28 @@ async function decodeJpegLossless(bytes: Uint8Array): Promise<RawSamples> {
     planar: false,
     colour: 'photometric',
   };
+}
+
+async function decodeLosslessFrame(bytes: Uint8Array): Promise<RawSamples> {
+  try {
+    const image = decodeJpegLossless(bytes);
+    return {
+      data: image.data,
+      width: image.width,
+      height: image.height,
+      components: image.components,
+      bits: image.precision,
+      planar: false,
+      colour: 'photometric',
+    };
+  } catch (ownError) {
+    // Streams our decoder refuses (e.g. subsampled components) may still suit the library.
+    try {
+      return await decodeWithLibraryLossless(bytes);
+    } catch {
+      throw ownError;
+    }
+  }
 }
 
 async function decodeJpegDctFrame(bytes: Uint8Array, precision: number): Promise<RawSamples> {
@@ -243,7 +273,7 @@ export async function decodeEncodedFrame(
         case 'jpeg-dct':
           return await decodeJpegDctFrame(bytes, codestream.precision);
         case 'jpeg-lossless':
-          return await decodeJpegLossless(bytes);
+          return await decodeLosslessFrame(bytes);
         case 'jpeg-ls':
           return fromWasm(await decodeWithWasm('charls', bytes), 'photometric');
         case 'j2k': {

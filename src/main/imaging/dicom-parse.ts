@@ -80,8 +80,10 @@ function metaTransferSyntax(bytes: Uint8Array): string | null {
  * breaks off part-way (truncated file, bad element) is kept with `parseProblem` set, so the caller
  * can still report what is there and say precisely what is missing.
  */
-export function parseDicomBytes(bytes: Uint8Array, headerOnly: boolean): ParsedDicom {
-  if (!(bytes instanceof Uint8Array)) throw new DicomError('not a byte array');
+export function parseDicomBytes(input: Uint8Array, headerOnly: boolean): ParsedDicom {
+  if (!(input instanceof Uint8Array)) throw new DicomError('not a byte array');
+  // A Node Buffer would make dicom-parser hand out Buffers, whose slice() is a view, not a copy.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const part10 = hasDicmPrefix(bytes);
   let transferSyntax: string;
   const options: ParseDicomOptions = {};

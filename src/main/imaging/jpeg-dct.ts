@@ -6,6 +6,8 @@
  * go through libjpeg-turbo, this only serves as the fallback.
  */
 
+import { BitReader, buildHuffmanTable, readU16, type HuffmanTable } from './jpeg-huffman';
+
 export interface DctImage {
   width: number;
   height: number;
@@ -38,14 +40,6 @@ const IDCT_BASIS = (() => {
   return table;
 })();
 
-interface HuffmanTable {
-  /** Largest code of each length (index 1..16), -1 when there is none. */
-  maxCode: Int32Array;
-  /** Index into `values` of the first code of each length, minus that code. */
-  offset: Int32Array;
-  values: Uint8Array;
-}
-
 interface Component {
   id: number;
   h: number;
@@ -71,119 +65,6 @@ interface Frame {
   maxV: number;
   mcusPerLine: number;
   mcusPerColumn: number;
-}
-
-function buildHuffmanTable(counts: Uint8Array, values: Uint8Array): HuffmanTable {
-  const maxCode = new Int32Array(18).fill(-1);
-  const offset = new Int32Array(18);
-  let code = 0;
-  let index = 0;
-  for (let length = 1; length <= 16; length++) {
-    const count = counts[length - 1]!;
-    offset[length] = index - code;
-    if (count > 0) {
-      code += count;
-      index += count;
-      maxCode[length] = code - 1;
-    }
-    code <<= 1;
-  }
-  return { maxCode, offset, values };
-}
-
-/** Entropy-coded segment reader: removes 0xFF00 stuffing and stops (feeding zeros) at a marker. */
-class BitReader {
-  position: number;
-  private buffer = 0;
-  private count = 0;
-  atMarker = false;
-
-  constructor(
-    private readonly data: Uint8Array,
-    start: number,
-  ) {
-    this.position = start;
-  }
-
-  bit(): number {
-    if (this.count === 0) {
-      if (this.atMarker || this.position >= this.data.length) return 0;
-      const byte = this.data[this.position]!;
-      if (byte === 0xff) {
-        const next = this.data[this.position + 1];
-        if (next !== 0x00) {
-          this.atMarker = true;
-          return 0;
-        }
-        this.position += 2;
-      } else {
-        this.position += 1;
-      }
-      this.buffer = byte;
-      this.count = 8;
-    }
-    this.count -= 1;
-    return (this.buffer >> this.count) & 1;
-  }
-
-  bits(n: number): number {
-    let value = 0;
-    for (let i = 0; i < n; i++) value = (value << 1) | this.bit();
-    return value;
-  }
-
-  /** Value of an n-bit magnitude category (T.81 F.2.2.1 EXTEND). */
-  signed(n: number): number {
-    if (n === 0) return 0;
-    if (n > 16) throw new Error('corrupt JPEG: coefficient category out of range');
-    const value = this.bits(n);
-    return value < 1 << (n - 1) ? value - (1 << n) + 1 : value;
-  }
-
-  decode(table: HuffmanTable | undefined): number {
-    if (!table) throw new Error('corrupt JPEG: scan uses an undefined Huffman table');
-    let code = 0;
-    for (let length = 1; length <= 16; length++) {
-      code = (code << 1) | this.bit();
-      if (code <= table.maxCode[length]!) {
-        const value = table.values[table.offset[length]! + code];
-        if (value === undefined) break;
-        return value;
-      }
-    }
-    throw new Error('corrupt JPEG: invalid Huffman code');
-  }
-
-  /** At a restart interval boundary: drop partial bits and step over the RSTn marker. */
-  restart(): void {
-    this.count = 0;
-    const d = this.data;
-    let p = this.position;
-    while (p + 1 < d.length && !(d[p] === 0xff && d[p + 1]! >= 0xd0 && d[p + 1]! <= 0xd7)) {
-      if (d[p] === 0xff && d[p + 1] !== 0x00 && d[p + 1] !== 0xff) break; // some other marker: leave it for the caller
-      p++;
-    }
-    if (p + 1 < d.length && d[p] === 0xff && d[p + 1]! >= 0xd0 && d[p + 1]! <= 0xd7) {
-      this.position = p + 2;
-      this.atMarker = false;
-    } else {
-      this.position = p;
-    }
-  }
-
-  /** Position of the next marker that is not RSTn, where header parsing resumes. */
-  nextMarker(): number {
-    const d = this.data;
-    let p = this.position;
-    while (p + 1 < d.length) {
-      if (d[p] === 0xff) {
-        const next = d[p + 1]!;
-        if (next !== 0x00 && next !== 0xff && !(next >= 0xd0 && next <= 0xd7)) return p;
-      }
-      p++;
-    }
-    return d.length;
-  }
 }
 
 type BlockDecoder = (component: Component, offset: number) => void;
@@ -464,7 +345,7 @@ export function decodeJpegDct(data: Uint8Array): DctImage {
   let restartInterval = 0;
   let adobeTransform: number | null = null;
   let scans = 0;
-  const u16 = (p: number) => (data[p]! << 8) | data[p + 1]!;
+  const u16 = (p: number) => readU16(data, p);
 
   let position = 2;
   while (position + 1 < data.length) {

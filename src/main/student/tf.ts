@@ -1,0 +1,18 @@
+import { createRequire } from 'node:module';
+import type * as TF from '@tensorflow/tfjs';
+
+/**
+ * The one tfjs instance of the student. Loaded with `require` (the CommonJS node builds) so that
+ * tfjs, the wasm backend and the optional tfjs-node packages all share one tfjs-core engine,
+ * whatever module loader (tsx, vitest, electron-vite) imported this file.
+ */
+const require = createRequire(import.meta.url);
+
+export const tf = require('@tensorflow/tfjs') as typeof TF;
+export type Tensor = TF.Tensor;
+export type Tensor1D = TF.Tensor1D;
+export type Tensor4D = TF.Tensor4D;
+export type Variable = TF.Variable;
+export type Rank = TF.Rank;
+
+export { require as nodeRequire };
