@@ -69,16 +69,11 @@ export function foundationCommands(): Record<string, Command> {
         list: { type: 'boolean' },
       },
       async run(pos, flags) {
-        return withWs(pos, (ws) =>
-          flags.list
-            ? { splits: listSplits(ws) }
-            : createSplit(ws, {
-                labeled: num(flags, 'labeled', 1),
-                val: num(flags, 'val', 0.1),
-                test: num(flags, 'test', 0.1),
-                seed: num(flags, 'seed', 1),
-              }),
-        );
+        // Flags are checked before the workspace is touched: a typo is a usage error, not a failed run.
+        const request = flags.list
+          ? null
+          : { labeled: num(flags, 'labeled', 1), val: num(flags, 'val', 0.1), test: num(flags, 'test', 0.1), seed: num(flags, 'seed', 1) };
+        return withWs(pos, (ws) => (request ? createSplit(ws, request) : { splits: listSplits(ws) }));
       },
     },
     status: {

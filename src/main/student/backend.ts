@@ -1,0 +1,162 @@
+import { dirname, join } from 'node:path';
+import { conv2dFilterGrad } from './ops';
+import { nodeRequire, tf, type Tensor4D } from './tf';
+
+/**
+ * Picks the student's tfjs backend once per process: tensorflow-gpu (tfjs-node-gpu) → tensorflow
+ * (tfjs-node) → wasm → cpu. Every step is guarded: the native packages are optional and usually
+ * absent, and a missing or broken one only adds a note. The chosen name is stored with each run.
+ */
+
+export type StudentBackend = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly StudentBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: StudentBackend;
+  /** The tfjs backend name (tfjs-node registers "tensorflow" for both CPU and GPU builds). */
+  tfName: string;
+  simd: boolean | null;
+  threads: number | null;
+  notes: string[];
+}
+
+export interface BackendOptions {
+  /** Try only this backend and the ones after it (e.g. "wasm" skips the native ones). */
+  prefer?: StudentBackend;
+  /**
+   * wasm only: use the multi-threaded SIMD build with this many threads (> 1). tfjs disables
+   * threads in Node; `wasm-threads.ts` enables them. Default: single-threaded SIMD.
+   */
+  wasmThreads?: number;
+}
+
+let current: BackendInfo | null = null;
+let pending: Promise<BackendInfo> | null = null;
+
+export function currentBackend(): BackendInfo | null {
+  return current;
+}
+
+/** Initialises a backend (idempotent: later calls return the first choice unless `force`). */
+export async function initStudentBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (current && !opts.prefer) return current;
+  if (current && opts.prefer && current.name === opts.prefer) return current;
+  if (pending && !opts.prefer) return pending;
+  pending = choose(opts);
+  try {
+    current = await pending;
+    return current;
+  } finally {
+    pending = null;
+  }
+}
+
+async function choose(opts: BackendOptions): Promise<BackendInfo> {
+  const notes: string[] = [];
+  const start = opts.prefer ? BACKEND_ORDER.indexOf(opts.prefer) : 0;
+  if (start < 0) throw new Error(`unknown student backend "${String(opts.prefer)}"; one of ${BACKEND_ORDER.join(', ')}`);
+  for (const name of BACKEND_ORDER.slice(start)) {
+    try {
+      const info = await tryBackend(name, opts, notes);
+      if (info) return info;
+    } catch (e) {
+      notes.push(`${name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
+  throw new Error(`no tfjs backend could start: ${notes.join('; ')}`);
+}
+
+async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: string[]): Promise<BackendInfo | null> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow': {
+      const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      try {
+        nodeRequire.resolve(pkg);
+      } catch {
+        notes.push(`${name}: ${pkg} is not installed`);
+        return null;
+      }
+      nodeRequire(pkg); // registers the "tensorflow" backend; throws when its binary is missing
+      if (!(await tf.setBackend('tensorflow'))) {
+        notes.push(`${name}: the tensorflow backend did not initialise`);
+        return null;
+      }
+      return { name, tfName: 'tensorflow', simd: null, threads: null, notes };
+    }
+    case 'wasm': {
+      const threads = opts.wasmThreads && opts.wasmThreads > 1 ? opts.wasmThreads : 1;
+      const wasm = nodeRequire('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+      const distDir = join(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+      if (threads > 1) {
+        const { enableWasmThreadsInNode } = await import('./wasm-threads');
+        enableWasmThreadsInNode(threads);
+      }
+      wasm.setWasmPaths(distDir);
+      registerWasmGradients();
+      if (!(await tf.setBackend('wasm'))) {
+        notes.push('wasm: the backend did not initialise');
+        return null;
+      }
+      const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+      const mt = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) as boolean;
+      return { name, tfName: 'wasm', simd, threads: mt ? wasm.getThreadsCount() : 1, notes };
+    }
+    case 'cpu': {
+      if (!(await tf.setBackend('cpu'))) return null;
+      return { name, tfName: 'cpu', simd: null, threads: 1, notes };
+    }
+  }
+}
+
+let wasmGradientsRegistered = false;
+
+/**
+ * Registers the kernels the wasm backend lacks for training: Conv2DBackpropFilter (one matMul per
+ * filter tap, see ops.ts). Safe to call more than once.
+ */
+export function registerWasmGradients(): void {
+  if (wasmGradientsRegistered) return;
+  wasmGradientsRegistered = true;
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const x = inputs.x as unknown as Tensor4D;
+      const dy = inputs.dy as unknown as Tensor4D;
+      const a = attrs as unknown as {
+        strides: number | [number, number];
+        pad: 'valid' | 'same' | number | number[][];
+        dataFormat: 'NHWC' | 'NCHW';
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+        filterShape: [number, number, number, number];
+      };
+      if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape,
+        a.filterShape,
+        a.strides,
+        1,
+        a.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+        a.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
+      // Tensors made here with tf ops are returned as the kernel's output (the engine accepts a
+      // Tensor from a kernel function); intermediates are freed by the tidy in conv2dFilterGrad.
+      return conv2dFilterGrad(x, dy, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, {
+        top: info.padInfo.top,
+        bottom: info.padInfo.bottom,
+        left: info.padInfo.left,
+        right: info.padInfo.right,
+      }) as unknown as ReturnType<Parameters<typeof tf.registerKernel>[0]['kernelFunc']>;
+    },
+  });
+}
+
+/** Frees tfjs memory held by the current backend's caches (used between tests and runs). */
+export function backendMemory(): { tensors: number; bytes: number } {
+  const m = tf.memory();
+  return { tensors: m.numTensors, bytes: m.numBytes };
+}

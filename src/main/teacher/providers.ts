@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { describe } from '../util/errors';
+import { identityModel } from './onnx-proto';
+
+export type TeacherProvider = 'cuda' | 'cpu';
+/** 'auto': CUDA when it loads, else CPU. 'cuda': CUDA or an error. 'cpu': CPU only. */
+export type ProviderPreference = 'auto' | TeacherProvider;
+
+export interface TeacherSession {
+  session: ort.InferenceSession;
+  provider: TeacherProvider;
+  /** Why a preferred provider was not used, if it was not. */
+  notes: string[];
+}
+
+const require = createRequire(import.meta.url);
+
+/** The preference from APPRENTICE_TEACHER_PROVIDER (auto | cuda | cpu), default 'auto'. */
+export function defaultProviderPreference(): ProviderPreference {
+  const v = process.env.APPRENTICE_TEACHER_PROVIDER;
+  return v === 'cuda' || v === 'cpu' || v === 'auto' ? v : 'auto';
+}
+
+// Only ORT errors (level 3) and fatal ones (4) reach stderr; the CUDA attempt logs an error line
+// when the provider library is absent, which we report ourselves instead.
+const QUIET = 4 as const;
+
+/** The reason CUDA failed in this process, once known: we do not retry it for every session. */
+let cudaFailure: string | null = null;
+
+function ortBinDir(): string | null {
+  try {
+    const pkg = require.resolve('onnxruntime-node/package.json');
+    return join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
+function cudaLibraryNames(): string[] {
+  if (process.platform === 'win32') return ['onnxruntime_providers_cuda.dll', 'onnxruntime_providers_shared.dll'];
+  return ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
+}
+
+/**
+ * Static check for `apprentice doctor` (no session is created): CPU always; CUDA when this
+ * onnxruntime-node build lists it and its provider libraries are installed next to the binding.
+ * `probeTeacherProviders` is the authoritative (async) check — it really opens a CUDA session.
+ */
+export function teacherProviders(): { usable: string[]; notes: string[] } {
+  const notes: string[] = [];
+  const usable: string[] = [];
+  let backends: { name: string; bundled?: boolean }[];
+  try {
+    backends = ort.listSupportedBackends?.() ?? [{ name: 'cpu' }];
+  } catch (e) {
+    return { usable: [], notes: [`onnxruntime-node does not load: ${describe(e)}`] };
+  }
+  if (!backends.some((b) => b.name === 'cuda')) {
+    notes.push('cuda: not in this onnxruntime-node build');
+  } else if (cudaFailure) {
+    notes.push(`cuda: failed in this process (${cudaFailure})`);
+  } else {
+    const dir = ortBinDir();
+    const missing = dir ? cudaLibraryNames().filter((f) => !existsSync(join(dir, f))) : cudaLibraryNames();
+    if (missing.length === 0) usable.push('cuda');
+    else
+      notes.push(
+        `cuda: provider libraries not installed (${missing.join(', ')} missing${dir ? ` in ${dir}` : ''}); reinstall onnxruntime-node with --onnxruntime-node-install=cuda12 and CUDA 12 + cuDNN 9 present`,
+      );
+  }
+  usable.push('cpu');
+  return { usable, notes };
+}
+
+/** Like `teacherProviders`, but proves CUDA by opening a one-node session on it. */
+export async function probeTeacherProviders(): Promise<{ usable: string[]; notes: string[] }> {
+  const fast = teacherProviders();
+  if (!fast.usable.includes('cuda')) return fast;
+  try {
+    const s = await ort.InferenceSession.create(identityModel(), { executionProviders: ['cuda'], logSeverityLevel: QUIET });
+    await s.release();
+    return fast;
+  } catch (e) {
+    cudaFailure = firstLine(e);
+    return { usable: fast.usable.filter((p) => p !== 'cuda'), notes: [...fast.notes, `cuda: session creation failed (${cudaFailure})`] };
+  }
+}
+
+function firstLine(e: unknown): string {
+  return describe(e).split('\n')[0]!;
+}
+
+/**
+ * Opens a session on the preferred provider. onnxruntime-node throws (rather than falling back)
+ * when the CUDA provider cannot load, even with ['cuda', 'cpu']; with 'auto' we catch that, remember
+ * it for the rest of the process, and open the session on CPU — the result says which was used.
+ */
+export async function createTeacherSession(
+  model: string | Uint8Array,
+  preference: ProviderPreference = defaultProviderPreference(),
+): Promise<TeacherSession> {
+  const notes: string[] = [];
+  const options = { graphOptimizationLevel: 'all', logSeverityLevel: QUIET } as const;
+  if (preference !== 'cpu') {
+    if (cudaFailure && preference === 'auto') {
+      notes.push(`cuda: not used (${cudaFailure})`);
+    } else {
+      try {
+        const session = await open(model, { ...options, executionProviders: ['cuda'] });
+        return { session, provider: 'cuda', notes };
+      } catch (e) {
+        const reason = firstLine(e);
+        if (preference === 'cuda') throw new Error(`the CUDA provider was requested but failed: ${reason}`);
+        if (!isModelError(reason)) {
+          cudaFailure = reason;
+          notes.push(`cuda: not used (${reason})`);
+        } else throw e;
+      }
+    }
+  }
+  const session = await open(model, { ...options, executionProviders: ['cpu'] });
+  return { session, provider: 'cpu', notes };
+}
+
+function open(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
+/** A failure that is about the model file, not the provider: do not blame (and disable) CUDA for it. */
+function isModelError(reason: string): boolean {
+  return /protobuf parsing failed|Load model|No such file|INVALID_GRAPH|INVALID_PROTOBUF|NO_SUCHFILE/i.test(reason);
+}
+
+export { ort };
