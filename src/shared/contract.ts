@@ -134,7 +134,15 @@ export const commands = {
 } as const;
 
 export const JobEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('progress'), jobId: z.string(), kind: z.string(), done: z.number(), total: z.number(), message: z.string() }),
+  z.object({
+    type: z.literal('progress'),
+    jobId: z.string(),
+    kind: z.string(),
+    done: z.number(),
+    total: z.number(),
+    message: z.string(),
+    detail: z.record(z.string(), z.union([z.number(), z.string(), z.null()])).nullable(),
+  }),
   z.object({ type: z.literal('done'), jobId: z.string(), kind: z.string(), result: z.unknown() }),
   z.object({ type: z.literal('failed'), jobId: z.string(), kind: z.string(), error: z.string() }),
 ]);

@@ -41,3 +41,16 @@ export function num(flags: Flags, name: string, fallback?: number): number {
     throw new UsageError(`--${name} must be a number (got ${String(v)})`);
   return n;
 }
+
+/** `--images 1,2,3` → [1, 2, 3]; absent → null (the command's own default set). */
+export function idList(flags: Flags, name: string): number[] | null {
+  const v = flags[name];
+  if (v === undefined) return null;
+  const ids = String(v)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n <= 0)) throw new UsageError(`--${name} must be image ids like 1,2,3 (got ${String(v)})`);
+  return ids;
+}

@@ -9,7 +9,8 @@ import { listImages, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
 import { createSplit, listSplits } from '../workspace/splits';
 import { Workspace } from '../workspace/workspace';
-import { num, UsageError, withWs, type Command } from './command';
+import { exportMasks, type MaskExportFormat } from '../export/export-masks';
+import { idList, num, UsageError, withWs, type Command } from './command';
 
 export function foundationCommands(): Record<string, Command> {
   return {
@@ -114,6 +115,21 @@ export function foundationCommands(): Record<string, Command> {
         });
         await host.close();
         return null;
+      },
+    },
+    export: {
+      summary:
+        'export <ws> --out <folder> [--images 1,2,…] [--format auto|png|dicom-seg]\n                                          ground-truth masks at source resolution (DICOM SEG for DICOM sources)',
+      options: { out: { type: 'string' }, images: { type: 'string' }, format: { type: 'string' }, label: { type: 'string' } },
+      async run(pos, flags) {
+        if (typeof flags.out !== 'string') throw new UsageError('--out <folder> is required');
+        const format = (flags.format ?? 'auto') as MaskExportFormat;
+        if (!['auto', 'png', 'dicom-seg'].includes(format)) throw new UsageError(`--format must be auto, png or dicom-seg (got ${format})`);
+        const wanted = idList(flags, 'images');
+        return withWs(pos, (ws) => {
+          const imageIds = wanted ?? listImages(ws).images.filter((i) => i.hasMask).map((i) => i.id);
+          return { exported: exportMasks(ws, { imageIds, outDir: flags.out as string, format, label: flags.label as string | undefined }) };
+        });
       },
     },
     doctor: {

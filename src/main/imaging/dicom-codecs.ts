@@ -75,6 +75,14 @@ type Codestream =
   | { kind: 'j2k'; start: number; end: number }
   | { kind: 'jpeg-other'; marker: number };
 
+const CODESTREAM_NAMES: Record<Codestream['kind'], string> = {
+  'jpeg-dct': 'JPEG',
+  'jpeg-lossless': 'JPEG lossless',
+  'jpeg-ls': 'JPEG-LS',
+  j2k: 'JPEG 2000',
+  'jpeg-other': 'JPEG',
+};
+
 /** Reads marker segments up to the first SOFn to learn the JPEG process and precision. */
 function sniffJpeg(bytes: Uint8Array): Codestream | null {
   let p = 2;
@@ -139,7 +147,7 @@ export function looksEncoded(bytes: Uint8Array): boolean {
 }
 
 /** A fresh, zero-offset copy (Buffer#slice would return a view into the whole file). */
-function copyOf(bytes: Uint8Array): Uint8Array {
+function copyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return copy;
@@ -226,8 +234,8 @@ async function decodeJpegDctFrame(bytes: Uint8Array, precision: number): Promise
     // libjpeg-turbo refuses some streams it considers corrupt that still decode to a usable image.
     try {
       return own();
-    } catch {
-      throw libjpegError;
+    } catch (ownError) {
+      throw new Error(`${describeThrown(libjpegError)}; fallback decoder: ${describeThrown(ownError)}`);
     }
   }
 }
@@ -291,7 +299,7 @@ export async function decodeEncodedFrame(
     if (transferSyntax === ENCAPSULATED_UNCOMPRESSED) return native(bytes);
   } catch (thrown) {
     if (thrown instanceof DicomError) throw thrown;
-    const what = codestream ? codestream.kind : 'RLE';
+    const what = codestream ? CODESTREAM_NAMES[codestream.kind] : 'RLE';
     throw new DicomError(`${what} decoding failed: ${describeThrown(thrown)}`, { cause: thrown });
   }
   const name = TRANSFER_SYNTAX_NAMES[transferSyntax];

@@ -6,7 +6,7 @@ export type JobListener = (e: JobEvent) => void;
 
 export interface JobContext {
   signal: AbortSignal;
-  progress(done: number, total: number, message: string): void;
+  progress(done: number, total: number, message: string, detail?: Record<string, number | string | null>): void;
 }
 
 /**
@@ -29,11 +29,12 @@ export class JobRunner {
     let last = 0;
     const ctx: JobContext = {
       signal: controller.signal,
-      progress: (done, total, message) => {
+      progress: (done, total, message, detail) => {
         const now = Date.now();
-        if (done < total && now - last < 100) return;
+        // Events with numbers (an epoch's metrics) always pass; bare progress ticks are throttled.
+        if (!detail && done < total && now - last < 100) return;
         last = now;
-        this.emit({ type: 'progress', jobId, kind, done, total, message });
+        this.emit({ type: 'progress', jobId, kind, done, total, message, detail: detail ?? null });
       },
     };
     const finished = work(ctx).then(

@@ -255,10 +255,12 @@ export interface ForwardOptions {
 }
 
 /** A layer source: training/eval with the live weights, or folded conv+BN for fast inference. */
-interface Layers {
+export interface Layers {
   /** conv (no bias) → BN → optional ReLU */
   convBn(x: Tensor4D, conv: string, bn: string, stride: number, pad: number, relu: boolean, inputGrad?: boolean): Tensor4D;
   head(x: Tensor4D): Tensor4D;
+  /** Nearest ×2; default `upsample2x`. */
+  upsample?(x: Tensor4D): Tensor4D;
 }
 
 function liveLayers(w: UnetWeights, opts: ForwardOptions): Layers {
@@ -349,7 +351,7 @@ export function bnOf(convWeight: string): string {
   return base.replace(/\.conv([12])$/, '.bn$1'); // encoder BasicBlock
 }
 
-function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
+export function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
   const [, h, w] = x.shape;
   if (h % 32 !== 0 || w % 32 !== 0) throw new Error(`input height and width must be multiples of 32 (got ${h}×${w})`);
   // encoder
@@ -371,7 +373,7 @@ function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
   // decoder: f[0] = /32 … f[4] = /2
   const f = [feats[4]!, feats[3]!, feats[2]!, feats[1]!, feats[0]!];
   const node = (key: string, xin: Tensor4D, skip: Tensor4D | null): Tensor4D => {
-    const up = upsample2x(xin);
+    const up = L.upsample ? L.upsample(xin) : upsample2x(xin);
     const cat = skip ? (tf.concat([up, skip], 3) as Tensor4D) : up;
     const p = `decoder.nodes.${key}`;
     const c1 = L.convBn(cat, `${p}.conv1.0.weight`, `${p}.conv1.1`, 1, 1, true);

@@ -56,7 +56,8 @@ export function sourceFrame(width: number, height: number): Frame {
 export function samResizedSize(width: number, height: number, side = TEACHER_SIDE): { width: number; height: number } {
   checkSize(width, height);
   const scale = side / Math.max(width, height);
-  return { width: Math.floor(width * scale + 0.5), height: Math.floor(height * scale + 0.5) };
+  // At least one pixel: a 4000×1 strip would otherwise vanish (SAM itself would fail on it).
+  return { width: Math.max(1, Math.floor(width * scale + 0.5)), height: Math.max(1, Math.floor(height * scale + 0.5)) };
 }
 
 /**

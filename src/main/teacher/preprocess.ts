@@ -122,7 +122,7 @@ export function preprocessSam(img: Rgb, family: 'sam' | 'mobilesam', layout: Enc
   const frame = teacherFrame(family, img.width, img.height);
   if (layout === 'hwc') {
     const data = type === 'uint8' ? resized.data : Float32Array.from(resized.data);
-    return { data, type, dims: [size.height, size.width, 3], frame, recipe: `sam-longest-bilinear-hwc-${type}` };
+    return { data, type, dims: [size.height, size.width, 3], frame, recipe: preprocessRecipe(family, 'hwc', type) };
   }
   if (type !== 'float32') throw new Error('an NCHW SAM encoder takes float32 input');
   const plane = TEACHER_SIDE * TEACHER_SIDE;
@@ -134,7 +134,7 @@ export function preprocessSam(img: Rgb, family: 'sam' | 'mobilesam', layout: Enc
       for (let c = 0; c < 3; c++) data[c * plane + o] = (resized.data[k + c]! - SAM_PIXEL_MEAN[c]!) / SAM_PIXEL_STD[c]!;
     }
   }
-  return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame, recipe: 'sam-longest-bilinear-nchw' };
+  return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame, recipe: preprocessRecipe(family, 'nchw', 'float32') };
 }
 
 /**
@@ -160,8 +160,14 @@ export function preprocessMedSam(img: Rgb): EncoderInput {
     type: 'float32',
     dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE],
     frame: teacherFrame('medsam', img.width, img.height),
-    recipe: 'medsam-stretch-bicubic-minmax-nchw',
+    recipe: preprocessRecipe('medsam', 'nchw', 'float32'),
   };
+}
+
+/** Names the preprocessing for a family and encoder interface (part of the embedding cache key). */
+export function preprocessRecipe(family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8'): string {
+  if (familySpec(family).preprocess === 'medsam-stretch') return 'medsam-stretch1024-bicubic-minmax-nchw';
+  return layout === 'hwc' ? `sam-longest1024-bilinear-hwc-${type}` : 'sam-longest1024-bilinear-meanstd-pad-nchw';
 }
 
 /** The encoder input for a family and an encoder interface (layout, element type). */

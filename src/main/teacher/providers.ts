@@ -76,6 +76,12 @@ export function teacherProviders(): { usable: string[]; notes: string[] } {
   return { usable, notes };
 }
 
+/** Why CUDA cannot be used here, from the static check (null when it may work). */
+function cudaUnavailable(): string | null {
+  const r = teacherProviders();
+  return r.usable.includes('cuda') ? null : (r.notes.find((n) => n.startsWith('cuda')) ?? 'cuda: unavailable');
+}
+
 /** Like `teacherProviders`, but proves CUDA by opening a one-node session on it. */
 export async function probeTeacherProviders(): Promise<{ usable: string[]; notes: string[] }> {
   const fast = teacherProviders();
@@ -106,8 +112,9 @@ export async function createTeacherSession(
   const notes: string[] = [];
   const options = { graphOptimizationLevel: 'all', logSeverityLevel: QUIET } as const;
   if (preference !== 'cpu') {
-    if (cudaFailure && preference === 'auto') {
-      notes.push(`cuda: not used (${cudaFailure})`);
+    const staticNote = preference === 'auto' && !cudaFailure ? cudaUnavailable() : null;
+    if (preference === 'auto' && (cudaFailure || staticNote)) {
+      notes.push(cudaFailure ? `cuda: not used (${cudaFailure})` : staticNote!);
     } else {
       try {
         const session = await open(model, { ...options, executionProviders: ['cuda'] });

@@ -2,11 +2,12 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { decodeDicom, isDicom } from '../imaging/dicom';
-import { decodeMaskFile, encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
+import { decodeMaskFile, type Mask } from '../imaging/mask';
 import { bytesOf, frameToModelRgb, type StoredFrame } from '../imaging/pixels';
 import { decodeRaster, downscaleRgb, encodePngRgb, sniffRaster, type Rgb } from '../imaging/raster';
 import { describe } from '../util/errors';
 import { sha256 } from './blobs';
+import { saveMask } from './masks';
 import { nowIso, type Workspace } from './workspace';
 
 export interface ImportRequest {
@@ -139,7 +140,7 @@ function importRaster(
     if (hasMask || !maskFile) return { added: 0, masks: 0 };
     const m = readMask(maskFile, existing.width, existing.height);
     if ('error' in m) return { added: 0, masks: 0, maskError: m.error };
-    ws.transaction(() => insertMask(ws, existing.id, m.mask, maskFile));
+    saveMask(ws, existing.id, m.mask, 'imported', { sourcePath: maskFile });
     return { added: 0, masks: 1 };
   }
 
@@ -165,7 +166,7 @@ function importRaster(
       samples: 3,
       thumbnail_blob: thumb,
     });
-    if (maskBlob && maskFile) insertMask(ws, id, maskBlob, maskFile);
+    if (maskBlob && maskFile) saveMask(ws, id, maskBlob, 'imported', { sourcePath: maskFile });
   });
   return { added: 1, masks: maskBlob ? 1 : 0, maskError: m && 'error' in m ? m.error : undefined };
 }
@@ -180,17 +181,6 @@ function readMask(file: string, width: number, height: number): { mask: Mask } |
   } catch (e) {
     return { error: { file, error: `cannot read mask: ${describe(e)}` } };
   }
-}
-
-function insertMask(ws: Workspace, imageId: number, mask: Mask, sourcePath: string | null): void {
-  const blob = ws.blobs.put(encodeMaskPng(mask));
-  ws.db.prepare('UPDATE masks SET current = 0 WHERE image_id = ? AND current = 1').run(imageId);
-  ws.db
-    .prepare(
-      `INSERT INTO masks (image_id, blob, area, provenance, source_path, created_at, current)
-       VALUES (?, ?, ?, 'imported', ?, ?, 1)`,
-    )
-    .run(imageId, blob, maskArea(mask), sourcePath ? resolve(sourcePath) : null, nowIso());
 }
 
 async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: string): Promise<FileOutcome> {

@@ -1,0 +1,19 @@
+declare module 'dcmjs' {
+  type Dataset = Record<string, unknown>;
+  interface DicomDictInstance {
+    meta: Dataset;
+    dict: Dataset;
+    write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
+  }
+  const dcmjs: {
+    data: {
+      DicomDict: new (meta: Dataset) => DicomDictInstance;
+      DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): DicomDictInstance };
+      DicomMetaDictionary: {
+        naturalizeDataset(dict: Dataset): Dataset;
+        denaturalizeDataset(dataset: Dataset): Dataset;
+      };
+    };
+  };
+  export default dcmjs;
+}

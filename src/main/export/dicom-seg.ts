@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import dcmjs from 'dcmjs';
+import type { Mask } from '../imaging/mask';
+
+const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+const IMPLEMENTATION_CLASS_UID = '2.25.163484751947325361184203557311432913411';
+
+/** A DICOM UID under the 2.25 root from 128 random bits (PS3.5 B.2): unique without a registered root. */
+export function newUid(): string {
+  return `2.25.${BigInt('0x' + randomBytes(16).toString('hex')).toString()}`;
+}
+
+export interface SegSource {
+  /** The source DICOM file's bytes: patient, study and frame of reference are copied from it. */
+  bytes: Uint8Array;
+  frameIndex: number; // 0-based; referenced as frame number frameIndex + 1 in multi-frame sources
+}
+
+export interface SegOptions {
+  label: string; // e.g. "Polyp", "Lesion"
+  algorithm: { type: 'MANUAL' | 'SEMIAUTOMATIC' | 'AUTOMATIC'; name?: string };
+  description?: string;
+}
+
+/** DICOM SEG packs binary frames 8 pixels a byte, first pixel in the least significant bit. */
+export function packBits(mask: Mask): Uint8Array {
+  const n = mask.width * mask.height;
+  const out = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) if (mask.data[i]) out[i >> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+export function unpackBits(packed: Uint8Array, width: number, height: number): Mask {
+  const data = new Uint8Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = (packed[i >> 3]! >> (i & 7)) & 1;
+  return { width, height, data };
+}
+
+type Dataset = Record<string, unknown>;
+
+
+/**
+ * A binary DICOM Segmentation object (one segment, one frame) for a mask drawn on one source frame.
+ * It joins the source's study, references its series and instance (and frame, for multi-frame
+ * sources), and shares its frame of reference, so PACS viewers show it on top of the source.
+ */
+export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): Uint8Array {
+  const buf = source.bytes.buffer.slice(source.bytes.byteOffset, source.bytes.byteOffset + source.bytes.byteLength) as ArrayBuffer;
+  const src = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(buf).dict) as Dataset;
+  const rows = Number(src.Rows);
+  const columns = Number(src.Columns);
+  if (rows !== mask.height || columns !== mask.width) {
+    throw new Error(`mask is ${mask.width}×${mask.height} but the source DICOM frame is ${columns}×${rows}`);
+  }
+  const sopInstanceUid = newUid();
+  const now = new Date();
+  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
+  const time = now.toISOString().slice(11, 19).replace(/:/g, '');
+  const multiFrame = Number(src.NumberOfFrames ?? 1) > 1;
+  const sourceRef: Dataset = {
+    ReferencedSOPClassUID: src.SOPClassUID,
+    ReferencedSOPInstanceUID: src.SOPInstanceUID,
+    ...(multiFrame ? { ReferencedFrameNumber: source.frameIndex + 1 } : {}),
+  };
+  const pixelSpacing = src.PixelSpacing ?? src.ImagerPixelSpacing;
+
+  const seg: Dataset = {
+    SOPClassUID: SEG_SOP_CLASS,
+    SOPInstanceUID: sopInstanceUid,
+    Modality: 'SEG',
+    SeriesInstanceUID: newUid(),
+    SeriesNumber: 9001,
+    SeriesDescription: `Apprentice ${opts.label}`,
+    InstanceNumber: 1,
+    StudyInstanceUID: src.StudyInstanceUID,
+    StudyDate: src.StudyDate ?? '',
+    StudyTime: src.StudyTime ?? '',
+    StudyID: src.StudyID ?? '',
+    AccessionNumber: src.AccessionNumber ?? '',
+    ReferringPhysicianName: src.ReferringPhysicianName ?? '',
+    PatientName: src.PatientName ?? '',
+    PatientID: src.PatientID ?? '',
+    PatientBirthDate: src.PatientBirthDate ?? '',
+    PatientSex: src.PatientSex ?? '',
+    FrameOfReferenceUID: src.FrameOfReferenceUID ?? newUid(),
+    PositionReferenceIndicator: '',
+    Manufacturer: 'Apprentice',
+    ManufacturerModelName: 'Apprentice',
+    DeviceSerialNumber: '0',
+    SoftwareVersions: '0.1.0',
+    ContentDate: date,
+    ContentTime: time,
+    InstanceCreationDate: date,
+    InstanceCreationTime: time,
+    ContentLabel: opts.label.toUpperCase().replace(/[^A-Z0-9_ ]/g, '').slice(0, 16) || 'SEGMENTATION',
+    ContentDescription: opts.description ?? '',
+    ContentCreatorName: '',
+    ImageType: ['DERIVED', 'PRIMARY'],
+    SegmentationType: 'BINARY',
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: rows,
+    Columns: columns,
+    BitsAllocated: 1,
+    BitsStored: 1,
+    HighBit: 0,
+    PixelRepresentation: 0,
+    LossyImageCompression: '00',
+    NumberOfFrames: 1,
+    ReferencedSeriesSequence: [{ SeriesInstanceUID: src.SeriesInstanceUID, ReferencedInstanceSequence: [sourceRef] }],
+    SegmentSequence: [
+      {
+        SegmentNumber: 1,
+        SegmentLabel: opts.label,
+        SegmentAlgorithmType: opts.algorithm.type,
+        ...(opts.algorithm.type !== 'MANUAL' ? { SegmentAlgorithmName: opts.algorithm.name ?? 'Apprentice' } : {}),
+        SegmentedPropertyCategoryCodeSequence: [
+          { CodeValue: '49755003', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Morphologically Abnormal Structure' },
+        ],
+        SegmentedPropertyTypeCodeSequence: [{ CodeValue: '4147007', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Mass' }],
+      },
+    ],
+    DimensionOrganizationSequence: [{ DimensionOrganizationUID: newUid() }],
+    SharedFunctionalGroupsSequence: [
+      {
+        ...(pixelSpacing ? { PixelMeasuresSequence: [{ PixelSpacing: pixelSpacing, SliceThickness: src.SliceThickness ?? 1 }] } : {}),
+        ...(src.ImageOrientationPatient ? { PlaneOrientationSequence: [{ ImageOrientationPatient: src.ImageOrientationPatient }] } : {}),
+      },
+    ],
+    PerFrameFunctionalGroupsSequence: [
+      {
+        DerivationImageSequence: [
+          {
+            SourceImageSequence: [
+              {
+                ...sourceRef,
+                PurposeOfReferenceCodeSequence: [
+                  { CodeValue: '121322', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source image for image processing operation' },
+                ],
+              },
+            ],
+            DerivationCodeSequence: [{ CodeValue: '113076', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Segmentation' }],
+          },
+        ],
+        FrameContentSequence: [{ DimensionIndexValues: [1] }],
+        SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }],
+        ...(src.ImagePositionPatient ? { PlanePositionSequence: [{ ImagePositionPatient: src.ImagePositionPatient }] } : {}),
+      },
+    ],
+    PixelData: packBits(mask).buffer,
+    _vrMap: { PixelData: 'OB' },
+  };
+
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: SEG_SOP_CLASS,
+    MediaStorageSOPInstanceUID: sopInstanceUid,
+    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+    ImplementationVersionName: 'APPRENTICE_0_1',
+  };
+  const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(seg);
+  return new Uint8Array(dict.write());
+}

@@ -1,0 +1,19 @@
+import { tf, type Tensor, type Tensor4D } from './tf';
+
+/**
+ * The paper's loss: λ·BCE + (1 − λ)·Dice, on logits.
+ *   BCE  = mean over pixels of  max(z, 0) − z·y + log(1 + e^−|z|)   (stable BCE-with-logits)
+ *   Dice = mean over images of  1 − (2·Σ p·y + s) / (Σ p + Σ y + s),  p = σ(z), smoothing s = 1
+ * (the soft Dice of the PyTorch reference, computed per image and averaged over the batch).
+ */
+export function bceDiceLoss(logits: Tensor4D, target: Tensor4D, lambda: number, smooth = 1): Tensor {
+  return tf.tidy(() => {
+    const z = logits;
+    const bce = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
+    const p = tf.sigmoid(z);
+    const inter = tf.sum(tf.mul(p, target), [1, 2, 3]);
+    const denom = tf.add(tf.sum(p, [1, 2, 3]), tf.sum(target, [1, 2, 3]));
+    const dice = tf.sub(1, tf.div(tf.add(tf.mul(inter, 2), smooth), tf.add(denom, smooth)));
+    return tf.add(tf.mul(bce, lambda), tf.mul(tf.mean(dice), 1 - lambda));
+  });
+}

@@ -1,0 +1,179 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Workspace } from '../workspace/workspace';
+
+/**
+ * SAM is frozen, so an image's embedding never changes for a given encoder and preprocessing: it is
+ * computed once, kept in the blob store as raw little-endian float32, and found again by key.
+ *
+ * Key = (image SHA-256, frame index, encoder SHA-256, preprocessing recipe, MODEL_RGB_RULE).
+ * Index: one small JSON file per key under `<ws>/blobs/teacher-embeddings/<sha256(key)>.json`,
+ * naming the blob — deterministic and written atomically (temp + rename), so concurrent writers
+ * never corrupt a shared index and a lost race only costs a recomputation. (A `teacher_embeddings`
+ * table would replace it; see the migration proposed in the report / README.)
+ * In front of it, an in-memory LRU of the most recent embeddings (4 MB each for SAM).
+ */
+
+/** Bump when imaging/pixels' rule for "the image as the models see it" changes. */
+export const MODEL_RGB_RULE = 'model-rgb-v1';
+
+export interface EmbeddingKey {
+  imageSha256: string;
+  frameIndex: number;
+  encoderSha256: string;
+  recipe: string;
+}
+
+export interface Embedding {
+  data: Float32Array;
+  dims: number[];
+}
+
+export interface EmbeddingLookup extends Embedding {
+  source: 'memory' | 'disk' | 'encoder';
+  /** Time spent in the encoder for this call (0 when cached). */
+  encoderMs: number;
+}
+
+interface IndexEntry {
+  blob: string;
+  dims: number[];
+  imageSha256: string;
+  frameIndex: number;
+  encoderSha256: string;
+  recipe: string;
+  rule: string;
+  createdAt: string;
+}
+
+export function embeddingKeyId(k: EmbeddingKey): string {
+  return createHash('sha256').update(`${k.imageSha256}\n${k.frameIndex}\n${k.encoderSha256}\n${k.recipe}\n${MODEL_RGB_RULE}`).digest('hex');
+}
+
+export interface EmbeddingCacheStats {
+  encoderRuns: number;
+  memoryHits: number;
+  diskHits: number;
+}
+
+export class EmbeddingCache {
+  readonly stats: EmbeddingCacheStats = { encoderRuns: 0, memoryHits: 0, diskHits: 0 };
+  /** Called each time the encoder really runs (tests prove caching with it). */
+  onEncode: ((key: EmbeddingKey) => void) | null = null;
+  private readonly lru = new Map<string, Embedding>();
+  /** In-flight computations, so two concurrent requests for one image run the encoder once. */
+  private readonly pending = new Map<string, Promise<EmbeddingLookup>>();
+
+  constructor(readonly capacity = 8) {}
+
+  private memKey(ws: Workspace, id: string): string {
+    return `${ws.root}\n${id}`;
+  }
+
+  private remember(key: string, e: Embedding): void {
+    this.lru.delete(key);
+    this.lru.set(key, e);
+    while (this.lru.size > this.capacity) this.lru.delete(this.lru.keys().next().value!);
+  }
+
+  clearMemory(): void {
+    this.lru.clear();
+  }
+
+  /** Whether an embedding is stored (memory or disk), without computing it. */
+  has(ws: Workspace, key: EmbeddingKey): boolean {
+    const id = embeddingKeyId(key);
+    return this.lru.has(this.memKey(ws, id)) || readIndex(ws, id) !== null;
+  }
+
+  async get(ws: Workspace, key: EmbeddingKey, compute: () => Promise<Embedding>): Promise<EmbeddingLookup> {
+    const id = embeddingKeyId(key);
+    const mk = this.memKey(ws, id);
+    const hit = this.lru.get(mk);
+    if (hit) {
+      this.remember(mk, hit);
+      this.stats.memoryHits++;
+      return { ...hit, source: 'memory', encoderMs: 0 };
+    }
+    const inFlight = this.pending.get(mk);
+    if (inFlight) return inFlight.then((r) => ({ ...r, source: 'memory' as const, encoderMs: 0 }));
+    const job = this.load(ws, id, key, compute);
+    this.pending.set(mk, job);
+    try {
+      const r = await job;
+      this.remember(mk, { data: r.data, dims: r.dims });
+      return r;
+    } finally {
+      this.pending.delete(mk);
+    }
+  }
+
+  private async load(ws: Workspace, id: string, key: EmbeddingKey, compute: () => Promise<Embedding>): Promise<EmbeddingLookup> {
+    const entry = readIndex(ws, id);
+    if (entry) {
+      const stored = readEmbeddingBlob(ws, entry);
+      if (stored) {
+        this.stats.diskHits++;
+        return { ...stored, source: 'disk', encoderMs: 0 };
+      }
+    }
+    const t0 = performance.now();
+    const e = await compute();
+    const encoderMs = performance.now() - t0;
+    this.stats.encoderRuns++;
+    this.onEncode?.(key);
+    const expected = e.dims.reduce((a, b) => a * b, 1);
+    if (e.data.length !== expected) throw new Error(`encoder returned ${e.data.length} values for dims [${e.dims.join(',')}]`);
+    const bytes = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+    const blob = ws.blobs.put(bytes);
+    writeIndex(ws, id, {
+      blob,
+      dims: e.dims,
+      imageSha256: key.imageSha256,
+      frameIndex: key.frameIndex,
+      encoderSha256: key.encoderSha256,
+      recipe: key.recipe,
+      rule: MODEL_RGB_RULE,
+      createdAt: new Date().toISOString(),
+    });
+    return { data: e.data, dims: e.dims, source: 'encoder', encoderMs };
+  }
+}
+
+/** The process-wide cache the teacher uses by default. */
+export const embeddingCache = new EmbeddingCache();
+
+function indexDir(ws: Workspace): string {
+  return join(ws.blobs.root, 'teacher-embeddings');
+}
+
+function readIndex(ws: Workspace, id: string): IndexEntry | null {
+  const file = join(indexDir(ws), `${id}.json`);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as IndexEntry;
+  } catch {
+    return null; // a damaged entry is a miss; the next computation rewrites it
+  }
+}
+
+function writeIndex(ws: Workspace, id: string, entry: IndexEntry): void {
+  const dir = indexDir(ws);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${id}.json`);
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(entry));
+  renameSync(tmp, file);
+}
+
+function readEmbeddingBlob(ws: Workspace, entry: IndexEntry): Embedding | null {
+  if (!/^[0-9a-f]{64}$/.test(entry.blob) || !ws.blobs.has(entry.blob)) return null;
+  const n = entry.dims.reduce((a, b) => a * b, 1);
+  if (statSync(ws.blobs.path(entry.blob)).size !== n * 4) return null;
+  const buf = ws.blobs.get(entry.blob);
+  // Copy into an aligned buffer (a Buffer may sit at any offset of Node's pool).
+  const data = new Float32Array(n);
+  new Uint8Array(data.buffer).set(buf);
+  return { data, dims: entry.dims };
+}

@@ -1,0 +1,306 @@
+import type { Mask } from '../imaging/mask';
+import { imageRecord, loadModelRgb } from '../workspace/images';
+import type { Workspace } from '../workspace/workspace';
+import { fromFrame, LOW_RES_SIDE, TEACHER_SIDE, teacherFrame, toFrame, type Box, type Frame, type Point } from './coords';
+import { embeddingCache as defaultCache, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
+import { familySpec, type TeacherFamily } from './families';
+import { preprocessForTeacher, preprocessRecipe } from './preprocess';
+import type { MaskPrompt, PromptPoint, TeacherPrompt } from './prompts';
+import { createTeacherSession, defaultProviderPreference, ort, type ProviderPreference, type TeacherProvider, type TeacherSession } from './providers';
+import { getTeacherModel, teacherPartPath, teacherPartSha, TeacherModelError, type TeacherModel } from './registry';
+
+/** SAM's mask threshold on logits (segment_anything: `mask_threshold = 0.0`). */
+export const MASK_LOGIT_THRESHOLD = 0;
+
+export interface SegmentOptions {
+  /** Teacher model id; the most recently added when absent. */
+  modelId?: number;
+  provider?: ProviderPreference;
+  cache?: EmbeddingCache;
+}
+
+/** User prompts in source pixel coordinates. */
+export interface UserPrompt {
+  points?: PromptPoint[];
+  box?: Box | null;
+  mask?: MaskPrompt | null;
+}
+
+export interface SegmentResult {
+  imageId: number;
+  modelId: number;
+  family: TeacherFamily;
+  /** At the source image's full resolution, 0/1. */
+  mask: Mask;
+  area: number;
+  /** The decoder's own quality estimate for the chosen mask (area-weighted mean over prompts). */
+  iouPrediction: number;
+  /** 0 when the embedding came from the cache. */
+  encoderMs: number;
+  decoderMs: number;
+  embedding: EmbeddingLookup['source'];
+  provider: TeacherProvider;
+  notes: string[];
+}
+
+/** Loaded sessions for one teacher model. The encoder opens lazily: a cached embedding never needs it. */
+class TeacherRuntime {
+  private encoder: Promise<TeacherSession> | null = null;
+  private decoder: Promise<TeacherSession> | null = null;
+
+  constructor(
+    readonly encoderPath: string,
+    readonly decoderPath: string,
+    readonly preference: ProviderPreference,
+  ) {}
+
+  encoderSession(): Promise<TeacherSession> {
+    this.encoder ??= createTeacherSession(this.encoderPath, this.preference);
+    this.encoder.catch(() => (this.encoder = null));
+    return this.encoder;
+  }
+
+  decoderSession(): Promise<TeacherSession> {
+    this.decoder ??= createTeacherSession(this.decoderPath, this.preference);
+    this.decoder.catch(() => (this.decoder = null));
+    return this.decoder;
+  }
+
+  async release(): Promise<void> {
+    for (const s of [this.encoder, this.decoder]) {
+      if (!s) continue;
+      try {
+        await (await s).session.release();
+      } catch {
+        /* a failed open has nothing to release */
+      }
+    }
+    this.encoder = this.decoder = null;
+  }
+}
+
+const runtimes = new Map<string, TeacherRuntime>();
+
+function runtimeFor(ws: Workspace, model: TeacherModel, preference: ProviderPreference): TeacherRuntime {
+  const enc = teacherPartPath(ws, model, 'encoder');
+  const dec = teacherPartPath(ws, model, 'decoder');
+  const key = `${enc}\n${dec}\n${preference}`;
+  let r = runtimes.get(key);
+  if (!r) {
+    r = new TeacherRuntime(enc, dec, preference);
+    runtimes.set(key, r);
+  }
+  return r;
+}
+
+/** Releases every open teacher session (at workspace close, or in tests). */
+export async function releaseTeacherSessions(): Promise<void> {
+  const all = [...runtimes.values()];
+  runtimes.clear();
+  for (const r of all) await r.release();
+}
+
+interface Prepared {
+  model: TeacherModel;
+  runtime: TeacherRuntime;
+  frame: Frame;
+  width: number;
+  height: number;
+  embedding: EmbeddingLookup;
+  notes: string[];
+}
+
+/** The image's embedding for a model: from the cache, or by running the encoder once. */
+export async function imageEmbedding(ws: Workspace, imageId: number, opts: SegmentOptions = {}): Promise<Prepared> {
+  const model = getTeacherModel(ws, opts.modelId);
+  const iface = model.interface;
+  const rec = imageRecord(ws, imageId);
+  const runtime = runtimeFor(ws, model, opts.provider ?? defaultProviderPreference());
+  const cache = opts.cache ?? defaultCache;
+  const notes: string[] = [];
+  let frame: Frame | null = null;
+  // The recipe is known without decoding the image: it depends on the family and encoder interface.
+  const recipe = preprocessRecipe(model.family, iface.encoder.layout, iface.encoder.inputType);
+  const embedding = await cache.get(
+    ws,
+    { imageSha256: rec.sha256, frameIndex: rec.frame_index, encoderSha256: teacherPartSha(model, 'encoder'), recipe },
+    async () => {
+      const rgb = loadModelRgb(ws, imageId);
+      const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType);
+      frame = input.frame;
+      const enc = await runtime.encoderSession();
+      notes.push(...enc.notes);
+      const tensor =
+        input.type === 'uint8'
+          ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
+          : new ort.Tensor('float32', input.data as Float32Array, input.dims);
+      const out = await enc.session.run({ [iface.encoder.input]: tensor });
+      const e = out[iface.encoder.output];
+      if (!e) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${iface.encoder.output} output`);
+      return { data: e.data as Float32Array, dims: [...e.dims] };
+    },
+  );
+  frame ??= teacherFrame(model.family, rec.width, rec.height);
+  return { model, runtime, frame, width: rec.width, height: rec.height, embedding, notes };
+}
+
+/** The map as SAM's mask_input: logits on the 256×256 grid over the 1024 frame (nearest sample). */
+function maskInputFrom(prompt: MaskPrompt, teacher: Frame): Float32Array {
+  const { map } = prompt;
+  const out = new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
+  const cell = TEACHER_SIDE / LOW_RES_SIDE;
+  const eps = 1e-6;
+  for (let i = 0; i < LOW_RES_SIDE; i++) {
+    for (let j = 0; j < LOW_RES_SIDE; j++) {
+      const src = fromFrame(teacher, { x: (j + 0.5) * cell, y: (i + 0.5) * cell });
+      let p = 0;
+      if (src.x >= 0 && src.y >= 0 && src.x < map.sourceWidth && src.y < map.sourceHeight) {
+        const m = toFrame(map.frame, src);
+        const mx = Math.floor(m.x), my = Math.floor(m.y);
+        if (mx >= 0 && my >= 0 && mx < map.width && my < map.height) p = map.data[my * map.width + mx]!;
+      }
+      p = Math.min(1 - eps, Math.max(eps, p));
+      out[i * LOW_RES_SIDE + j] = Math.log(p / (1 - p));
+    }
+  }
+  return out;
+}
+
+/**
+ * Low-resolution logits (256×256 over the 1024 frame) → mask at source resolution: each source
+ * pixel centre is placed in the 1024 frame and the grid is sampled bilinearly (align_corners=false),
+ * then thresholded at 0. For MedSAM this is exactly its `F.interpolate(low_res, (H, W))`; for SAM it
+ * folds the real decoder's 256→1024→crop→(H, W) upscaling into one bilinear step.
+ */
+export function lowResToMask(low: Float32Array, offset: number, frame: Frame, width: number, height: number): Mask {
+  const n = LOW_RES_SIDE;
+  const cell = TEACHER_SIDE / n;
+  const data = new Uint8Array(width * height);
+  const gx = new Float32Array(width);
+  const gy = new Float32Array(height);
+  for (let u = 0; u < width; u++) gx[u] = Math.min(n - 1, Math.max(0, toFrame(frame, { x: u + 0.5, y: 0 }).x / cell - 0.5));
+  for (let v = 0; v < height; v++) gy[v] = Math.min(n - 1, Math.max(0, toFrame(frame, { x: 0, y: v + 0.5 }).y / cell - 0.5));
+  for (let v = 0; v < height; v++) {
+    const y = gy[v]!;
+    const y0 = Math.floor(y), y1 = Math.min(n - 1, y0 + 1), fy = y - y0;
+    for (let u = 0; u < width; u++) {
+      const x = gx[u]!;
+      const x0 = Math.floor(x), x1 = Math.min(n - 1, x0 + 1), fx = x - x0;
+      const a = low[offset + y0 * n + x0]!, b = low[offset + y0 * n + x1]!;
+      const c = low[offset + y1 * n + x0]!, d = low[offset + y1 * n + x1]!;
+      const val = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
+      data[v * width + u] = val > MASK_LOGIT_THRESHOLD ? 1 : 0;
+    }
+  }
+  return { width, height, data };
+}
+
+async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask; iou: number; ms: number; provider: TeacherProvider; notes: string[] }> {
+  const spec = familySpec(p.model.family);
+  const points = prompt.points ?? [];
+  const box = prompt.box ?? null;
+  if (spec.needsBox && !box) throw new TeacherModelError(`${spec.label} needs a box prompt (points alone are not what it was trained on)`);
+  if (!box && points.length === 0 && !prompt.mask) throw new TeacherModelError('no prompt: give at least one point, a box or a mask');
+  for (const pt of points) checkInside(pt, p.width, p.height, 'point');
+  if (box) {
+    checkInside({ x: box.x0, y: box.y0 }, p.width, p.height, 'box corner');
+    checkInside({ x: box.x1, y: box.y1 }, p.width, p.height, 'box corner');
+  }
+  const coords: number[] = [];
+  const labels: number[] = [];
+  for (const pt of points) {
+    const q = toFrame(p.frame, pt);
+    coords.push(q.x, q.y);
+    labels.push(pt.label);
+  }
+  if (box) {
+    const a = toFrame(p.frame, { x: Math.min(box.x0, box.x1), y: Math.min(box.y0, box.y1) });
+    const b = toFrame(p.frame, { x: Math.max(box.x0, box.x1), y: Math.max(box.y0, box.y1) });
+    coords.push(a.x, a.y, b.x, b.y);
+    labels.push(2, 3);
+  } else {
+    // SAM's ONNX example: without a box, a padding point (0, 0) with label -1 is appended.
+    coords.push(0, 0);
+    labels.push(-1);
+  }
+  const n = labels.length;
+  const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
+  const dec = await p.runtime.decoderSession();
+  const feeds = {
+    image_embeddings: new ort.Tensor('float32', p.embedding.data, p.embedding.dims),
+    point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, n, 2]),
+    point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, n]),
+    mask_input: new ort.Tensor('float32', maskInput, [1, 1, LOW_RES_SIDE, LOW_RES_SIDE]),
+    has_mask_input: new ort.Tensor('float32', Float32Array.of(prompt.mask ? 1 : 0), [1]),
+    orig_im_size: new ort.Tensor('float32', Float32Array.of(p.height, p.width), [2]),
+  };
+  const t0 = performance.now();
+  const out = await dec.session.run(feeds);
+  const ms = performance.now() - t0;
+  const iou = out.iou_predictions!.data as Float32Array;
+  let best = 0;
+  for (let i = 1; i < iou.length; i++) if (iou[i]! > iou[best]!) best = i;
+  const masks = out.masks!;
+  const low = out.low_res_masks!;
+  let mask: Mask;
+  const [, , mh, mw] = masks.dims;
+  if (spec.maskFrom === 'masks' && mh === p.height && mw === p.width) {
+    const plane = p.width * p.height;
+    const logits = masks.data as Float32Array;
+    const data = new Uint8Array(plane);
+    for (let i = 0, o = best * plane; i < plane; i++) data[i] = logits[o + i]! > MASK_LOGIT_THRESHOLD ? 1 : 0;
+    mask = { width: p.width, height: p.height, data };
+  } else {
+    mask = lowResToMask(low.data as Float32Array, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height);
+  }
+  return { mask, iou: iou[best]!, ms, provider: dec.provider, notes: dec.notes };
+}
+
+function checkInside(pt: Point, w: number, h: number, what: string): void {
+  if (!(Number.isFinite(pt.x) && Number.isFinite(pt.y)) || pt.x < 0 || pt.y < 0 || pt.x > w || pt.y > h) {
+    throw new TeacherModelError(`${what} (${pt.x}, ${pt.y}) is outside the image (${w}×${h} pixels)`);
+  }
+}
+
+/**
+ * Segments one image with prompts in source pixel coordinates: embedding from the cache (or the
+ * encoder, once), then the decoder; of a multimask decoder's masks the one with the highest
+ * iou_prediction is kept. Several prompts (e.g. one per component) are decoded separately and
+ * their masks united.
+ */
+export async function segmentImage(ws: Workspace, imageId: number, prompts: UserPrompt | UserPrompt[], opts: SegmentOptions = {}): Promise<SegmentResult> {
+  const list = Array.isArray(prompts) ? prompts : [prompts];
+  if (list.length === 0) throw new TeacherModelError('no prompt to segment with');
+  const p = await imageEmbedding(ws, imageId, opts);
+  const union = new Uint8Array(p.width * p.height);
+  let decoderMs = 0;
+  let iouSum = 0;
+  let weightSum = 0;
+  let provider: TeacherProvider = 'cpu';
+  const notes = [...p.notes];
+  for (const prompt of list) {
+    const r = await decodeOnce(p, prompt);
+    decoderMs += r.ms;
+    provider = r.provider;
+    for (const n of r.notes) if (!notes.includes(n)) notes.push(n);
+    const weight = 'mapArea' in prompt ? Math.max(1, (prompt as TeacherPrompt).mapArea) : 1;
+    iouSum += r.iou * weight;
+    weightSum += weight;
+    for (let i = 0; i < union.length; i++) union[i]! |= r.mask.data[i]!;
+  }
+  let area = 0;
+  for (let i = 0; i < union.length; i++) area += union[i]!;
+  return {
+    imageId,
+    modelId: p.model.id,
+    family: p.model.family,
+    mask: { width: p.width, height: p.height, data: union },
+    area,
+    iouPrediction: iouSum / weightSum,
+    encoderMs: p.embedding.encoderMs,
+    decoderMs,
+    embedding: p.embedding.source,
+    provider,
+    notes,
+  };
+}
