@@ -98,6 +98,35 @@ export const Doctor = z.object({
 });
 export type Doctor = z.infer<typeof Doctor>;
 
+export const RunStatus = z.enum(['running', 'interrupted', 'done', 'failed', 'cancelled']);
+export const RunSummary = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  status: RunStatus,
+  backend: z.string().nullable(),
+  splitId: z.number().int().nullable(),
+  config: z.record(z.string(), z.unknown()),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const MetricPoint = z.object({ epoch: z.number().int(), name: z.string(), value: z.number() });
+export type MetricPoint = z.infer<typeof MetricPoint>;
+
+/** Student training settings a user may change; absent ones take the defaults recorded with the run. */
+export const TrainSettings = z.object({
+  epochs: z.number().int().min(1).max(1000).optional(),
+  size: z.number().int().min(32).max(1024).optional(),
+  batch: z.number().int().min(1).max(256).optional(),
+  lr: z.number().positive().max(1).optional(),
+  seed: z.number().int().optional(),
+  lambda: z.number().min(0).max(1).optional(),
+  width: z.number().int().min(1).max(64).optional(),
+});
+export type TrainSettings = z.infer<typeof TrainSettings>;
+
 const path = z.string().min(1).max(4096);
 const id = z.number().int().positive();
 
@@ -129,6 +158,13 @@ export const commands = {
       seed: z.number().int(),
     }),
     output: SplitSummary,
+  },
+  'runs.list': { input: z.object({}), output: z.object({ runs: z.array(RunSummary) }) },
+  'runs.metrics': { input: z.object({ runId: id }), output: z.object({ points: z.array(MetricPoint) }) },
+  'train.start': { input: z.object({ settings: TrainSettings, resume: id.optional() }), output: z.object({ jobId: z.string() }) },
+  'export.masks': {
+    input: z.object({ imageIds: z.array(id).min(1).max(100000), outDir: path, format: z.enum(['auto', 'png', 'dicom-seg']).default('auto') }),
+    output: z.object({ exported: z.array(z.object({ imageId: z.number().int(), file: z.string(), format: z.enum(['png', 'dicom-seg']) })) }),
   },
   doctor: { input: z.object({}), output: Doctor },
 } as const;

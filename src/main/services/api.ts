@@ -6,13 +6,21 @@ import {
   type CommandParsedInput,
   type JobEvent,
 } from '../../shared/contract';
+import { exportMasks } from '../export/export-masks';
+import { runCliJob } from '../jobs/cli-job';
 import { JobRunner } from '../jobs/jobs';
+import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
 import { createSplit } from '../workspace/splits';
 import { Workspace } from '../workspace/workspace';
 import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
+
+/** { epochs: 5, lr: 1e-4 } → ['--epochs', '5', '--lr', '0.0001']: the CLI is the engine's one front door. */
+export function settingsToFlags(settings: Record<string, number | string | boolean | undefined>): string[] {
+  return Object.entries(settings).flatMap(([k, v]) => (v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+}
 
 type Handlers = { [K in CommandName]: (input: CommandParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K> };
 
@@ -51,6 +59,14 @@ export class ApiService {
       },
       'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
       'split.create': (req) => createSplit(this.workspace(), req),
+      'runs.list': () => ({ runs: listRuns(this.workspace()) }),
+      'runs.metrics': ({ runId }) => ({ points: runMetrics(this.workspace(), runId) }),
+      'train.start': ({ settings, resume }) => {
+        const ws = this.workspace();
+        const args = ['train', ws.root, ...settingsToFlags(settings), ...(resume ? ['--resume', String(resume)] : [])];
+        return { jobId: this.jobs.start('train', (ctx) => runCliJob(args, ctx)).jobId };
+      },
+      'export.masks': ({ imageIds, outDir, format }) => ({ exported: exportMasks(this.workspace(), { imageIds, outDir, format }) }),
       doctor: () => doctor(),
     };
   }
