@@ -127,6 +127,29 @@ export const TrainSettings = z.object({
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 
+export const TeacherModelSummary = z.object({
+  id: z.number().int(),
+  family: z.string(),
+  name: z.string(),
+  files: z.array(z.object({ part: z.string(), path: z.string(), sha256: z.string(), bytes: z.number() })),
+  createdAt: z.string(),
+});
+export type TeacherModelSummary = z.infer<typeof TeacherModelSummary>;
+
+const coordinate = z.number().finite().min(-1e6).max(1e6);
+export const PromptPointInput = z.object({ x: coordinate, y: coordinate, label: z.union([z.literal(0), z.literal(1)]) });
+export const BoxInput = z.object({ x0: coordinate, y0: coordinate, x1: coordinate, y1: coordinate });
+
+export const SegmentOutput = z.object({
+  maskDataUrl: z.string(),
+  area: z.number().int(),
+  iouPrediction: z.number(),
+  encoderMs: z.number(),
+  decoderMs: z.number(),
+  provider: z.string(),
+});
+export type SegmentOutput = z.infer<typeof SegmentOutput>;
+
 const path = z.string().min(1).max(4096);
 const id = z.number().int().positive();
 
@@ -165,6 +188,20 @@ export const commands = {
   'export.masks': {
     input: z.object({ imageIds: z.array(id).min(1).max(100000), outDir: path, format: z.enum(['auto', 'png', 'dicom-seg']).default('auto') }),
     output: z.object({ exported: z.array(z.object({ imageId: z.number().int(), file: z.string(), format: z.enum(['png', 'dicom-seg']) })) }),
+  },
+  'models.list': { input: z.object({}), output: z.object({ models: z.array(TeacherModelSummary) }) },
+  'models.add': {
+    input: z.object({ encoder: path, decoder: path, family: z.enum(['sam', 'mobilesam', 'medsam']), name: z.string().max(200).optional() }),
+    output: TeacherModelSummary,
+  },
+  segment: {
+    input: z.object({
+      imageId: id,
+      points: z.array(PromptPointInput).max(64).default([]),
+      box: BoxInput.nullable().default(null),
+      modelId: id.optional(),
+    }),
+    output: SegmentOutput,
   },
   doctor: { input: z.object({}), output: Doctor },
 } as const;

@@ -6,7 +6,11 @@ import {
   type CommandParsedInput,
   type JobEvent,
 } from '../../shared/contract';
+import type { TeacherModelSummary } from '../../shared/contract';
 import { exportMasks } from '../export/export-masks';
+import { encodeMaskPng } from '../imaging/mask';
+import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
+import { segmentImage } from '../teacher/segment';
 import { runCliJob } from '../jobs/cli-job';
 import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
@@ -20,6 +24,10 @@ import { doctor } from './doctor';
 /** { epochs: 5, lr: 1e-4 } → ['--epochs', '5', '--lr', '0.0001']: the CLI is the engine's one front door. */
 export function settingsToFlags(settings: Record<string, number | string | boolean | undefined>): string[] {
   return Object.entries(settings).flatMap(([k, v]) => (v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+}
+
+function teacherSummary(m: TeacherModel): TeacherModelSummary {
+  return { id: m.id, family: m.family, name: m.name, files: m.files, createdAt: m.createdAt };
 }
 
 type Handlers = { [K in CommandName]: (input: CommandParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K> };
@@ -67,6 +75,20 @@ export class ApiService {
         return { jobId: this.jobs.start('train', (ctx) => runCliJob(args, ctx)).jobId };
       },
       'export.masks': ({ imageIds, outDir, format }) => ({ exported: exportMasks(this.workspace(), { imageIds, outDir, format }) }),
+      'models.list': () => ({ models: listTeacherModels(this.workspace()).map(teacherSummary) }),
+      'models.add': async (req) => teacherSummary(await addTeacherModel(this.workspace(), req)),
+      segment: async ({ imageId, points, box, modelId }) => {
+        if (points.length === 0 && !box) throw new ApiError('give SAM a point or a box');
+        const r = await segmentImage(this.workspace(), imageId, { points, box }, { modelId });
+        return {
+          maskDataUrl: `data:image/png;base64,${encodeMaskPng(r.mask).toString('base64')}`,
+          area: r.area,
+          iouPrediction: r.iouPrediction,
+          encoderMs: r.encoderMs,
+          decoderMs: r.decoderMs,
+          provider: r.provider,
+        };
+      },
       doctor: () => doctor(),
     };
   }
