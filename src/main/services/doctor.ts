@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Doctor } from '../../shared/contract';
+import { probeTeacherProviders } from '../teacher/providers';
 import { appVersion } from '../util/package-root';
 
 const require = createRequire(import.meta.url);
@@ -22,7 +23,7 @@ function loads(name: string): string | null {
 }
 
 /** What this machine can run: versions, and which student backends and teacher providers load. */
-export function doctor(): Doctor {
+export async function doctor(): Promise<Doctor> {
   const packages: Record<string, string | null> = {};
   for (const p of [
     '@tensorflow/tfjs',
@@ -53,17 +54,7 @@ export function doctor(): Doctor {
   if (packages['@tensorflow/tfjs-backend-wasm']) studentUsable.push('wasm');
   studentUsable.push('cpu');
 
-  const teacherNotes: string[] = [];
-  const teacherUsable: string[] = [];
-  const ortErr = loads('onnxruntime-node');
-  if (ortErr) teacherNotes.push(`onnxruntime-node does not load: ${ortErr}`);
-  else {
-    const ort = require('onnxruntime-node') as { listSupportedBackends?: () => { name: string }[] };
-    const backends = ort.listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
-    if (backends.includes('cuda')) teacherUsable.push('cuda');
-    else teacherNotes.push('cuda: not in this onnxruntime-node build (install with --onnxruntime-node-install=cuda12, see README)');
-    teacherUsable.push('cpu');
-  }
+  const teacher = await probeTeacherProviders();
 
   return {
     app: appVersion(),
@@ -72,6 +63,6 @@ export function doctor(): Doctor {
     platform: `${process.platform}-${process.arch}`,
     packages,
     student: { usable: studentUsable, chosen: studentUsable[0] ?? null, notes: studentNotes },
-    teacher: { usable: teacherUsable, chosen: teacherUsable[0] ?? null, notes: teacherNotes },
+    teacher: { usable: teacher.usable, chosen: teacher.usable[0] ?? null, notes: teacher.notes },
   };
 }
