@@ -3,16 +3,14 @@ import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // Native and WASM-carrying packages stay outside the bundle: they load their binaries from node_modules.
-const external = [
+const external: (string | RegExp)[] = [
   'better-sqlite3',
   'onnxruntime-node',
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-node',
   '@tensorflow/tfjs-node-gpu',
   '@tensorflow/tfjs-backend-wasm',
-  '@cornerstonejs/codec-charls',
-  '@cornerstonejs/codec-libjpeg-turbo-8bit',
-  '@cornerstonejs/codec-openjpeg',
+  /^@cornerstonejs\/codec-/, // imported by subpath (…/decodewasmjs): match the whole family
   'jpeg-lossless-decoder-js',
   'ws',
 ];

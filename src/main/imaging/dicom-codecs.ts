@@ -264,6 +264,23 @@ function rawRleFrame(bytes: Uint8Array, header: ImageHeader): RawSamples {
 }
 
 /**
+ * What the transfer syntax promises, for bytes whose headers are too damaged to sniff: the codec
+ * then gets to say what is wrong, which tells the user more than "unrecognised data".
+ */
+function codestreamFromTransferSyntax(transferSyntax: string, bytes: Uint8Array): Codestream | null {
+  const match = /^1\.2\.840\.10008\.1\.2\.4\.(\d+)$/.exec(transferSyntax);
+  const process = match ? Number(match[1]) : null;
+  if (process === 50) return { kind: 'jpeg-dct', precision: 8 };
+  if (process === 51 || process === 53 || process === 55) return { kind: 'jpeg-dct', precision: 12 };
+  if (process === 57 || process === 70) return { kind: 'jpeg-lossless', precision: 16 };
+  if (process === 80 || process === 81) return { kind: 'jpeg-ls' };
+  if (process !== null && ((process >= 90 && process <= 93) || (process >= 201 && process <= 203))) {
+    return { kind: 'j2k', start: 0, end: bytes.length };
+  }
+  return null;
+}
+
+/**
  * Decodes one compressed frame. `native` handles frames stored uncompressed inside fragments
  * (Encapsulated Uncompressed transfer syntax).
  */
@@ -273,7 +290,7 @@ export async function decodeEncodedFrame(
   transferSyntax: string,
   native: (bytes: Uint8Array) => RawSamples,
 ): Promise<RawSamples> {
-  const codestream = sniff(bytes);
+  const codestream = sniff(bytes) ?? codestreamFromTransferSyntax(transferSyntax, bytes);
   const photometric = header.info.photometric;
   try {
     if (codestream) {

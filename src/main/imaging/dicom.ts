@@ -43,16 +43,13 @@ export function readDicomInfo(bytes: Uint8Array): DicomInfo {
 }
 
 function checkGeometry(header: ImageHeader): void {
-  const { rows, columns, bitsAllocated, samplesPerPixel, photometric } = header.info;
+  const { rows, columns, bitsAllocated, samplesPerPixel } = header.info;
   if (rows <= 0 || columns <= 0) throw new DicomError(`invalid image size ${columns}×${rows}`);
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
     throw new DicomError(`unsupported samples per pixel: ${samplesPerPixel}`);
   }
   const allowed = header.pixelKind === 'integer' ? [1, 8, 12, 16, 32] : [32, 64];
   if (!allowed.includes(bitsAllocated)) throw new DicomError(`unsupported bits allocated: ${bitsAllocated}`);
-  if (samplesPerPixel === 3 && photometric === 'YBR_PARTIAL_420') {
-    throw new DicomError('unsupported photometric interpretation YBR_PARTIAL_420 for uncompressed data');
-  }
 }
 
 function nativeSamples(frame: NativeFrame, header: ImageHeader, bigEndian: boolean, vr: string | undefined): RawSamples {
@@ -114,11 +111,12 @@ async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Prom
   if (!element) {
     throw new DicomError(parsed.parseProblem ? `no pixel data (parsing stopped early: ${parsed.parseProblem})` : 'no pixel data');
   }
-  checkGeometry(header);
   const unsupported = unsupportedReason(info.transferSyntax);
   if (unsupported) throw new DicomError(unsupported);
+  checkGeometry(header);
 
-  const frameCount = Math.max(0, Math.min(info.frames, maxFrames ?? info.frames));
+  const limit = maxFrames !== undefined && Number.isFinite(maxFrames) ? Math.max(0, Math.floor(maxFrames)) : info.frames;
+  const frameCount = Math.min(info.frames, limit);
   const bytesPerFrame = info.rows * info.columns * info.samplesPerPixel * Math.max(1, Math.ceil(info.bitsAllocated / 8));
   if (bytesPerFrame * frameCount > MAX_DECODED_BYTES) {
     throw new DicomError(`image too large to decode: ${Math.round((bytesPerFrame * frameCount) / 2 ** 20)} MiB of pixels`);
@@ -139,6 +137,9 @@ async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Prom
       // A compressed stream written as plain (defined-length) Pixel Data: decode it anyway.
       readFrame = () => decodeEncodedFrame(whole, header, info.transferSyntax, (b) => native({ bytes: b, bitOffset: 0 }));
     } else {
+      if (info.samplesPerPixel === 3 && info.photometric === 'YBR_PARTIAL_420') {
+        throw new DicomError('unsupported photometric interpretation YBR_PARTIAL_420 for uncompressed data');
+      }
       const slice = nativeFrames(dataSet, element, header, frameCount);
       readFrame = async (index) => native(slice(index));
     }

@@ -1,10 +1,10 @@
 /**
- * The cornerstone WASM codecs (CharLS, libjpeg-turbo 8-bit, OpenJPEG), loaded lazily from Node.
- * Each package's emscripten glue finds its .wasm next to itself (via __dirname) when required from
- * node_modules, which is why electron-vite keeps these packages external. One initialised module
- * per codec is cached; a fresh decoder object is made per frame and deleted afterwards, so a frame
- * that makes the C++ code throw cannot leave state behind for the next one.
+ * The cornerstone WASM codecs (CharLS, libjpeg-turbo 8-bit, OpenJPEG), loaded lazily from Node
+ * (their emscripten glue is CommonJS and reads the .wasm with fs). One initialised module per codec
+ * is cached; a fresh decoder object is made per frame and deleted afterwards, so a frame that makes
+ * the C++ code throw cannot leave state behind for the next one.
  */
+import { createRequire } from 'node:module';
 
 export type WasmCodecName = 'charls' | 'libjpeg-turbo' | 'openjpeg';
 
@@ -60,6 +60,26 @@ async function loadFactory(name: WasmCodecName): Promise<(overrides: Record<stri
   return factory as (overrides: Record<string, unknown>) => Promise<unknown>;
 }
 
+const WASM_FILE: Record<WasmCodecName, string> = {
+  charls: '@cornerstonejs/codec-charls/decodewasm',
+  'libjpeg-turbo': '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm',
+  openjpeg: '@cornerstonejs/codec-openjpeg/decodewasm',
+};
+
+/**
+ * The glue looks for its .wasm beside itself; should a bundler ever inline the glue, that guess
+ * points into the bundle's folder. Resolving the package's own .wasm export works either way.
+ */
+function locateWasm(name: WasmCodecName): (file: string, prefix: string) => string {
+  let resolved: string | null = null;
+  try {
+    resolved = createRequire(import.meta.url).resolve(WASM_FILE[name]);
+  } catch {
+    resolved = null;
+  }
+  return (file, prefix) => (file.endsWith('.wasm') && resolved ? resolved : prefix + file);
+}
+
 const modules = new Map<WasmCodecName, Promise<WasmCodecModule>>();
 /** Last lines the emscripten runtime printed to stderr, to explain an abort. */
 const stderrTail = new Map<WasmCodecName, string[]>();
@@ -70,6 +90,7 @@ function loadModule(name: WasmCodecName): Promise<WasmCodecModule> {
     stderrTail.set(name, []);
     pending = loadFactory(name).then((factory) =>
       factory({
+        locateFile: locateWasm(name),
         print: () => {},
         printErr: (line: string) => {
           const tail = stderrTail.get(name)!;

@@ -1,0 +1,121 @@
+import { decodeMaskPng, encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
+import { nowIso, type Workspace } from '../workspace/workspace';
+
+export interface PseudoLabelProvenance {
+  runId: number | null;
+  epoch: number | null; // the round (one-time: 0) or the epoch (continuous) that made it
+  teacherModelId: number | null;
+  teacherLabel: string; // SAM model or the evaluation tool, as the run recorded it
+  studentCheckpoint: string | null; // blob hash of the student weights that made the prompts
+  prompts: unknown; // the exact prompts sent, in source pixels
+  iouPrediction: number | null;
+  agreementDice: number | null; // teacher vs the student's own thresholded mask
+}
+
+export interface PseudoLabelVersion extends Omit<PseudoLabelProvenance, 'prompts'> {
+  id: number;
+  imageId: number;
+  version: number;
+  maskBlob: string;
+  area: number;
+  prompts: unknown;
+  status: 'new' | 'accepted' | 'rejected';
+  createdAt: string;
+}
+
+interface Row {
+  id: number;
+  image_id: number;
+  run_id: number | null;
+  version: number;
+  epoch: number | null;
+  teacher_model_id: number | null;
+  student_checkpoint: string | null;
+  prompts: string;
+  mask_blob: string;
+  iou_prediction: number | null;
+  agreement_dice: number | null;
+  status: 'new' | 'accepted' | 'rejected';
+  created_at: string;
+}
+
+function toVersion(r: Row, blobs: Workspace['blobs']): PseudoLabelVersion {
+  const p = JSON.parse(r.prompts) as { teacher?: string; prompts?: unknown; area?: number };
+  return {
+    id: r.id,
+    imageId: r.image_id,
+    version: r.version,
+    runId: r.run_id,
+    epoch: r.epoch,
+    teacherModelId: r.teacher_model_id,
+    teacherLabel: p.teacher ?? '',
+    studentCheckpoint: r.student_checkpoint,
+    prompts: p.prompts ?? null,
+    iouPrediction: r.iou_prediction,
+    agreementDice: r.agreement_dice,
+    maskBlob: r.mask_blob,
+    area: p.area ?? maskArea(decodeMaskPng(blobs.get(r.mask_blob))),
+    status: r.status,
+    createdAt: r.created_at,
+  };
+}
+
+/**
+ * Stores a pseudo-label as the image's next version. The mask blob is written (atomically) before
+ * the row that names it, in one transaction with the version number, so a kill never leaves a
+ * half-written version. When `onlyIfChanged`, an identical mask to the latest version is not stored
+ * again (continuous mining revisits images every epoch) and the latest version is returned.
+ */
+export function storePseudoLabel(
+  ws: Workspace,
+  imageId: number,
+  mask: Mask,
+  prov: PseudoLabelProvenance,
+  opts: { onlyIfChanged?: boolean } = {},
+): { version: PseudoLabelVersion; stored: boolean } {
+  const png = encodeMaskPng(mask);
+  const blob = ws.blobs.put(png);
+  return ws.transaction(() => {
+    const latest = ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version DESC LIMIT 1').get(imageId) as Row | undefined;
+    if (opts.onlyIfChanged && latest && latest.mask_blob === blob) return { version: toVersion(latest, ws.blobs), stored: false };
+    const version = (latest?.version ?? 0) + 1;
+    const info = ws.db
+      .prepare(
+        `INSERT INTO pseudo_labels (image_id, run_id, version, epoch, teacher_model_id, student_checkpoint, prompts, mask_blob,
+                                    iou_prediction, agreement_dice, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)`,
+      )
+      .run(
+        imageId,
+        prov.runId,
+        version,
+        prov.epoch,
+        prov.teacherModelId,
+        prov.studentCheckpoint,
+        JSON.stringify({ teacher: prov.teacherLabel, prompts: prov.prompts, area: maskArea(mask) }),
+        blob,
+        prov.iouPrediction,
+        prov.agreementDice,
+        nowIso(),
+      );
+    const row = ws.db.prepare('SELECT * FROM pseudo_labels WHERE id = ?').get(Number(info.lastInsertRowid)) as Row;
+    return { version: toVersion(row, ws.blobs), stored: true };
+  });
+}
+
+export function pseudoLabelVersions(ws: Workspace, imageId: number): PseudoLabelVersion[] {
+  return (ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version').all(imageId) as Row[]).map((r) => toVersion(r, ws.blobs));
+}
+
+export function latestPseudoLabel(ws: Workspace, imageId: number, runId?: number): PseudoLabelVersion | null {
+  const row = (
+    runId === undefined
+      ? ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version DESC LIMIT 1').get(imageId)
+      : ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id = ? ORDER BY version DESC LIMIT 1').get(imageId, runId)
+  ) as Row | undefined;
+  return row ? toVersion(row, ws.blobs) : null;
+}
+
+export function pseudoLabelMask(ws: Workspace, v: PseudoLabelVersion): Mask {
+  return decodeMaskPng(ws.blobs.get(v.maskBlob));
+}
