@@ -4,58 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DicomError, decodeDicom, isDicom, readDicomInfo, type DicomFrame } from '../../src/main/imaging/dicom';
 
-const ROOT = '/work/shared/data/dicom';
 const CS = 'cornerstone3D-dicomImageLoader/testImages';
 const DP = 'dicomParser/testImages';
 const FO = 'fo-dicom/Test Data';
 
-// ---------------------------------------------------------------------------------------------
-// The catalogue of real files.
+import { mustDecode, pathOf, read, rows, type Row } from '../helpers/dicom-catalog';
 
-type Row = Record<string, string>;
-
-function parseCsv(text: string): Row[] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else if (ch !== '\r') field += ch;
-  }
-  if (field || record.length) records.push([...record, field]);
-  const [header, ...body] = records;
-  return body.map((cells) => Object.fromEntries(header!.map((name, i) => [name, cells[i] ?? ''])));
-}
-
-const rows = parseCsv(readFileSync(join(ROOT, 'dicom_files.csv'), 'utf8'));
-const pathOf = (row: Row) => join(ROOT, row.suite!, row.file!);
-const read = (relative: string) => new Uint8Array(readFileSync(join(ROOT, relative)));
-
-/**
- * Which files must decode: Pixel Data present, GDCM decoded it (gdcmconv_raw=ok), and the notes do
- * not say the pixel data itself is broken. GH1146 is "ok" for GDCM only because gdcmconv copies
- * its empty Pixel Data element; its note says so, so it belongs with the files that must fail
- * cleanly. Other notes (no preamble, meta elements inside the data set, an overlay outside the
- * image) describe header oddities the decoder has to cope with, so those files must decode.
- */
-const pixelsBrokenOnPurpose = (row: Row) => /empty|0 bytes|truncat|corrupt/i.test(row.notes ?? '');
-const mustDecode = (row: Row) => row.has_pixel_data === 'yes' && row.gdcmconv_raw === 'ok' && !pixelsBrokenOnPurpose(row);
 
 /**
  * GH1261's JPEG lossless stream really codes a blank image (verified by hand: one SSSS=16
