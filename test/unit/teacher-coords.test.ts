@@ -62,12 +62,12 @@ describe('teacher coordinates', () => {
     expect(toFrame(i, { x: 640, y: 480 })).toEqual({ x: 224, y: 224 });
   });
 
-  it('round trips between every pair of frames (property, 300 random images)', () => {
-    for (let n = 0; n < 300; n++) {
+  it('round trips between every pair of frames (property, 100 random images)', () => {
+    for (let n = 0; n < 100; n++) {
       const w = int(1, 4000);
       const h = int(1, 4000);
       const frames = framesFor(w, h);
-      for (let k = 0; k < 5; k++) {
+      for (let k = 0; k < 3; k++) {
         const p = { x: random() * w, y: random() * h };
         for (const a of frames) {
           expect(fromFrame(a, toFrame(a, p)).x).toBeCloseTo(p.x, 6);

@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { teacherProviders, probeTeacherProviders, createTeacherSession } from '../../src/main/teacher/providers';
+import { createTeacherSession, probeTeacherProviders, resetProviderMemory, teacherProviders } from '../../src/main/teacher/providers';
+import { putFileStreaming } from '../../src/main/teacher/blob-stream';
 import { addTeacherModel, checkTeacherFiles, getTeacherModel, listTeacherModels } from '../../src/main/teacher/registry';
 import { Workspace } from '../../src/main/workspace/workspace';
-import { writeBrokenFixtures, writeFixturePair, type FixturePair } from '../fixtures/sam-fixtures';
+import { writeBrokenFixtures, writeExternalDataEncoder, writeFixturePair, type FixturePair } from '../fixtures/sam-fixtures';
 
 let dir: string;
 let pairs: Record<string, FixturePair>;
@@ -105,6 +107,7 @@ describe('teacher registry checks', () => {
     );
     expect(msg).toMatch(/does not fit the medsam encoder interface/);
     await expect(checkTeacherFiles({ ...pairs.sam!, family: 'sam2' })).rejects.toThrow(/unknown teacher family "sam2"/);
+    await expect(checkTeacherFiles({ ...pairs.sam!, encoder: broken.fixedHwcEncoder })).rejects.toThrow(/\[1024,1024,3\] has a fixed height\/width/);
   });
 });
 
@@ -149,6 +152,41 @@ describe('teacher models in a workspace', () => {
   });
 });
 
+describe('big files', () => {
+  it('streams a file into the blob store, hashing while copying, and spots a pattern across chunk edges', async () => {
+    const ws = Workspace.open(join(dir, 'ws-stream'), { create: true });
+    try {
+      const big = Buffer.alloc((4 << 20) + 1000, 7);
+      const mark = Buffer.from('\x0a\x08location', 'latin1');
+      mark.copy(big, (4 << 20) - 4); // straddles the 4 MiB read boundary
+      const file = join(dir, 'big.bin');
+      writeFileSync(file, big);
+      const r = await putFileStreaming(ws.blobs, file, { watch: mark });
+      expect(r).toMatchObject({ sha256: createHash('sha256').update(big).digest('hex'), bytes: big.length, existed: false, watchFound: true });
+      expect(readFileSync(ws.blobs.path(r.sha256)).equals(big)).toBe(true);
+      const again = await putFileStreaming(ws.blobs, file);
+      expect(again).toMatchObject({ existed: true, watchFound: false });
+      expect(readdirSync(ws.blobs.root).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('refuses a model with external-data weights (it loads, but the store keeps one file per part)', async () => {
+    const encoder = writeExternalDataEncoder(join(dir, 'external'));
+    expect((await checkTeacherFiles({ ...pairs.sam!, encoder })).encoder.layout).toBe('nchw');
+    const ws = Workspace.open(join(dir, 'ws-external'), { create: true });
+    try {
+      await expect(addTeacherModel(ws, { ...pairs.sam!, encoder })).rejects.toThrow(/external-data files .*re-export it as a single \.onnx/);
+      expect(listTeacherModels(ws)).toEqual([]);
+      // nothing left in the store but the folder itself
+      expect(readdirSync(ws.blobs.root).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((d) => readdirSync(join(ws.blobs.root, d)))).toEqual([]);
+    } finally {
+      ws.close();
+    }
+  });
+});
+
 describe('teacher providers', () => {
   it('reports CPU always, CUDA only when it really opens, and falls back to CPU', async () => {
     const fast = teacherProviders();
@@ -161,6 +199,18 @@ describe('teacher providers', () => {
     await s.session.release();
     if (!probed.usable.includes('cuda')) {
       await expect(createTeacherSession(pairs.sam!.decoder, 'cuda')).rejects.toThrow(/CUDA provider was requested but failed/);
+      // the real attempt (no static shortcut): ORT throws, we catch it and open on CPU, saying why
+      resetProviderMemory();
+      const fallback = await createTeacherSession(pairs.sam!.decoder, 'auto', { staticCheck: false });
+      expect(fallback.provider).toBe('cpu');
+      expect(fallback.notes.join(' ')).toMatch(/^cuda: not used/);
+      await fallback.session.release();
+      // remembered: the next session does not try again
+      const next = await createTeacherSession(pairs.sam!.decoder, 'auto', { staticCheck: false });
+      expect(next.notes.join(' ')).toMatch(/cuda: not used/);
+      await next.session.release();
+      expect(teacherProviders().notes.join(' ')).toMatch(/cuda/);
+      resetProviderMemory();
     }
   });
 });

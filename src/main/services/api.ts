@@ -10,7 +10,7 @@ import type { TeacherModelSummary } from '../../shared/contract';
 import { exportMasks } from '../export/export-masks';
 import { encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
-import { segmentImage } from '../teacher/segment';
+import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { runCliJob } from '../jobs/cli-job';
 import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
@@ -46,8 +46,9 @@ export class ApiService {
   constructor(readonly transport: 'ipc' | 'websocket') {
     this.handlers = {
       'app.info': () => ({ version: appVersion(), workspace: this.ws?.root ?? null, transport: this.transport }),
-      'workspace.open': ({ path, create }) => {
+      'workspace.open': async ({ path, create }) => {
         const next = Workspace.open(path, { create });
+        await releaseTeacherSessions();
         this.ws?.close();
         this.ws = next;
         return workspaceStatus(next);
@@ -119,6 +120,7 @@ export class ApiService {
   }
 
   close(): void {
+    void releaseTeacherSessions();
     this.ws?.close();
     this.ws = null;
   }

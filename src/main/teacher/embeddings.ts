@@ -11,7 +11,7 @@ import type { Workspace } from '../workspace/workspace';
  * Index: one small JSON file per key under `<ws>/blobs/teacher-embeddings/<sha256(key)>.json`,
  * naming the blob — deterministic and written atomically (temp + rename), so concurrent writers
  * never corrupt a shared index and a lost race only costs a recomputation. (A `teacher_embeddings`
- * table would replace it; see the migration proposed in the report / README.)
+ * table keyed the same way could replace it, if queries over cached embeddings are ever needed.)
  * In front of it, an in-memory LRU of the most recent embeddings (4 MB each for SAM).
  */
 

@@ -33,6 +33,8 @@ export interface Initializer {
   elemType: typeof ONNX_FLOAT | typeof ONNX_INT64 | typeof ONNX_UINT8;
   dims: number[];
   values: ArrayLike<number>;
+  /** Store the values outside the model, in this file (relative to the model), as big exports do. */
+  externalFile?: string;
 }
 
 export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { tensor: Initializer };
@@ -138,7 +140,21 @@ function writeTensor(w: Writer, t: Initializer): void {
   for (const d of t.dims) w.int(1, d);
   w.int(2, t.elemType);
   w.string(8, t.name);
-  w.bytes(9, rawData(t));
+  if (t.externalFile) {
+    // TensorProto.external_data (13): StringStringEntryProto{key=1, value=2}; data_location (14) = EXTERNAL.
+    const entry = (k: string, v: string) => w.message(13, (e) => e.string(1, k).string(2, v));
+    entry('location', t.externalFile);
+    entry('offset', '0');
+    entry('length', String(rawData(t).length));
+    w.int(14, 1);
+  } else {
+    w.bytes(9, rawData(t));
+  }
+}
+
+/** The bytes an initializer stores (what an external-data file holds for it). */
+export function initializerBytes(t: Initializer): Uint8Array {
+  return rawData(t);
 }
 
 function writeValueInfo(w: Writer, v: ValueInfo): void {

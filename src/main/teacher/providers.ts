@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { describe } from '../util/errors';
 import { identityModel } from './onnx-proto';
 
@@ -10,13 +10,30 @@ export type TeacherProvider = 'cuda' | 'cpu';
 export type ProviderPreference = 'auto' | TeacherProvider;
 
 export interface TeacherSession {
-  session: ort.InferenceSession;
+  session: Ort.InferenceSession;
   provider: TeacherProvider;
   /** Why a preferred provider was not used, if it was not. */
   notes: string[];
 }
 
 const require = createRequire(import.meta.url);
+
+let ortModule: typeof Ort | null = null;
+
+/**
+ * onnxruntime-node, loaded on first use: its native binding loads at require time, and a machine
+ * where it cannot load should still open the app (and `doctor` should be able to say why).
+ */
+export function loadOrt(): typeof Ort {
+  if (!ortModule) {
+    try {
+      ortModule = require('onnxruntime-node') as typeof Ort;
+    } catch (e) {
+      throw new Error(`onnxruntime-node does not load here, so the teacher cannot run (${firstLine(e)}); see "apprentice doctor"`);
+    }
+  }
+  return ortModule;
+}
 
 /** The preference from APPRENTICE_TEACHER_PROVIDER (auto | cuda | cpu), default 'auto'. */
 export function defaultProviderPreference(): ProviderPreference {
@@ -30,6 +47,11 @@ const QUIET = 4 as const;
 
 /** The reason CUDA failed in this process, once known: we do not retry it for every session. */
 let cudaFailure: string | null = null;
+
+/** Forgets a remembered CUDA failure (tests; or after the user installed the CUDA libraries). */
+export function resetProviderMemory(): void {
+  cudaFailure = null;
+}
 
 function ortBinDir(): string | null {
   try {
@@ -55,9 +77,9 @@ export function teacherProviders(): { usable: string[]; notes: string[] } {
   const usable: string[] = [];
   let backends: { name: string; bundled?: boolean }[];
   try {
-    backends = ort.listSupportedBackends?.() ?? [{ name: 'cpu' }];
+    backends = loadOrt().listSupportedBackends?.() ?? [{ name: 'cpu' }];
   } catch (e) {
-    return { usable: [], notes: [`onnxruntime-node does not load: ${describe(e)}`] };
+    return { usable: [], notes: [describe(e)] };
   }
   if (!backends.some((b) => b.name === 'cuda')) {
     notes.push('cuda: not in this onnxruntime-node build');
@@ -87,7 +109,7 @@ export async function probeTeacherProviders(): Promise<{ usable: string[]; notes
   const fast = teacherProviders();
   if (!fast.usable.includes('cuda')) return fast;
   try {
-    const s = await ort.InferenceSession.create(identityModel(), { executionProviders: ['cuda'], logSeverityLevel: QUIET });
+    const s = await loadOrt().InferenceSession.create(identityModel(), { executionProviders: ['cuda'], logSeverityLevel: QUIET });
     await s.release();
     return fast;
   } catch (e) {
@@ -108,13 +130,15 @@ function firstLine(e: unknown): string {
 export async function createTeacherSession(
   model: string | Uint8Array,
   preference: ProviderPreference = defaultProviderPreference(),
+  opts: { staticCheck?: boolean } = {},
 ): Promise<TeacherSession> {
   const notes: string[] = [];
   const options = { graphOptimizationLevel: 'all', logSeverityLevel: QUIET } as const;
   if (preference !== 'cpu') {
-    const staticNote = preference === 'auto' && !cudaFailure ? cudaUnavailable() : null;
+    // 'auto' skips the attempt when the CUDA libraries are plainly absent (no doomed load, no ORT error line).
+    const staticNote = preference === 'auto' && !cudaFailure && opts.staticCheck !== false ? cudaUnavailable() : null;
     if (preference === 'auto' && (cudaFailure || staticNote)) {
-      notes.push(cudaFailure ? `cuda: not used (${cudaFailure})` : staticNote!);
+      notes.push(cudaFailure ? `cuda: not used (${cudaFailure})` : `cuda: not used (${staticNote!.replace(/^cuda: /, '').replace(/;.*$/, '')}; see apprentice doctor)`);
     } else {
       try {
         const session = await open(model, { ...options, executionProviders: ['cuda'] });
@@ -133,8 +157,9 @@ export async function createTeacherSession(
   return { session, provider: 'cpu', notes };
 }
 
-function open(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+function open(model: string | Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession> {
+  const { InferenceSession } = loadOrt();
+  return typeof model === 'string' ? InferenceSession.create(model, options) : InferenceSession.create(model, options);
 }
 
 /** A failure that is about the model file, not the provider: do not blame (and disable) CUDA for it. */
@@ -142,4 +167,4 @@ function isModelError(reason: string): boolean {
   return /protobuf parsing failed|Load model|No such file|INVALID_GRAPH|INVALID_PROTOBUF|NO_SUCHFILE/i.test(reason);
 }
 
-export { ort };
+export type { Ort };

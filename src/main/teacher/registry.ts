@@ -4,7 +4,7 @@ import { describe } from '../util/errors';
 import { nowIso, type Workspace } from '../workspace/workspace';
 import { putFileStreaming } from './blob-stream';
 import { DECODER_INPUTS, EMBEDDING_SHAPE, familySpec, type EncoderLayout, type TeacherFamily } from './families';
-import { createTeacherSession, ort } from './providers';
+import { createTeacherSession, loadOrt, type Ort } from './providers';
 
 export type Part = 'encoder' | 'decoder';
 export type Shape = (number | string)[];
@@ -60,7 +60,7 @@ export class TeacherModelError extends Error {}
 // (field 1, length 8) marks weights stored outside the .onnx file.
 const EXTERNAL_DATA_MARK = Uint8Array.from([0x0a, 0x08, ...new TextEncoder().encode('location')]);
 
-const ORT_VERSION = `onnxruntime-node ${ort.env.versions?.node ?? '?'}`;
+const ortVersion = () => `onnxruntime-node ${loadOrt().env.versions?.node ?? '?'}`;
 
 const fmtShape = (s: readonly (number | string)[]) => `[${s.map((d) => (typeof d === 'string' ? d || '?' : d)).join(',')}]`;
 
@@ -81,7 +81,7 @@ interface Meta {
   shape: Shape;
 }
 
-function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): Meta[] {
+function metadata(list: readonly Ort.InferenceSession.ValueMetadata[]): Meta[] {
   return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 
@@ -155,6 +155,10 @@ export function checkEncoder(file: string, family: TeacherFamily, inputs: Meta[]
   } else if (input.shape.length === 3 && dimOk(3, input.shape[2]) && input.shape[2] === 3) {
     layout = 'hwc';
     if (input.type !== 'float32' && input.type !== 'uint8') throw fail(`input ${input.name} is ${input.type}, not float32 or uint8`);
+    const fixed = (d: number | string | undefined) => typeof d === 'number' && d >= 0;
+    if (fixed(input.shape[0]) || fixed(input.shape[1])) {
+      throw fail(`input ${input.name} ${fmtShape(input.shape)} has a fixed height/width, but it receives the image resized to longest side 1024 (e.g. 1024×576); export it with dynamic height and width`);
+    }
   } else {
     throw fail(`input ${input.name} has shape ${fmtShape(input.shape)}`);
   }
@@ -199,8 +203,9 @@ export function checkDecoderMetadata(file: string, family: TeacherFamily, inputs
 }
 
 /** One decoder run with the expected inputs: proves it runs, and learns its mask count and output size. */
-async function testRunDecoder(file: string, family: TeacherFamily, session: ort.InferenceSession): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
+async function testRunDecoder(file: string, family: TeacherFamily, session: Ort.InferenceSession): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
   const [h, w] = [300, 400];
+  const ort = loadOrt();
   const feeds = {
     image_embeddings: new ort.Tensor('float32', new Float32Array(256 * 64 * 64), [1, 256, 64, 64]),
     point_coords: new ort.Tensor('float32', new Float32Array([100, 100, 600, 500]), [1, 2, 2]),
@@ -209,7 +214,7 @@ async function testRunDecoder(file: string, family: TeacherFamily, session: ort.
     has_mask_input: new ort.Tensor('float32', new Float32Array([0]), [1]),
     orig_im_size: new ort.Tensor('float32', new Float32Array([h, w]), [2]),
   };
-  let r: ort.InferenceSession.ReturnType;
+  let r: Ort.InferenceSession.ReturnType;
   try {
     r = await session.run(feeds);
   } catch (e) {
@@ -228,7 +233,7 @@ async function testRunDecoder(file: string, family: TeacherFamily, session: ort.
   return { maskCount: c, masksAtOriginalSize: masks[2] === h && masks[3] === w };
 }
 
-async function openChecked(file: string, part: Part, bytes: number): Promise<ort.InferenceSession> {
+async function openChecked(file: string, part: Part, bytes: number): Promise<Ort.InferenceSession> {
   try {
     return (await createTeacherSession(file, 'cpu')).session;
   } catch (e) {
@@ -258,7 +263,7 @@ export async function checkTeacherFiles(req: { encoder: string; decoder: string;
   try {
     const meta = checkDecoderMetadata(decoderFile, family, metadata(dec.inputMetadata), metadata(dec.outputMetadata));
     const run = await testRunDecoder(decoderFile, family, dec);
-    return { family, encoder, decoder: { ...meta, ...run }, checkedWith: ORT_VERSION };
+    return { family, encoder, decoder: { ...meta, ...run }, checkedWith: ortVersion() };
   } finally {
     await dec.release();
   }

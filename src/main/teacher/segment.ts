@@ -5,8 +5,8 @@ import { fromFrame, LOW_RES_SIDE, TEACHER_SIDE, teacherFrame, toFrame, type Box,
 import { embeddingCache as defaultCache, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
 import { familySpec, type TeacherFamily } from './families';
 import { preprocessForTeacher, preprocessRecipe } from './preprocess';
-import type { MaskPrompt, PromptPoint, TeacherPrompt } from './prompts';
-import { createTeacherSession, defaultProviderPreference, ort, type ProviderPreference, type TeacherProvider, type TeacherSession } from './providers';
+import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
+import { createTeacherSession, defaultProviderPreference, loadOrt, type ProviderPreference, type TeacherProvider, type TeacherSession } from './providers';
 import { getTeacherModel, teacherPartPath, teacherPartSha, TeacherModelError, type TeacherModel } from './registry';
 
 /** SAM's mask threshold on logits (segment_anything: `mask_threshold = 0.0`). */
@@ -130,6 +130,7 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
       frame = input.frame;
       const enc = await runtime.encoderSession();
       notes.push(...enc.notes);
+      const ort = loadOrt();
       const tensor =
         input.type === 'uint8'
           ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
@@ -226,6 +227,7 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask
   const n = labels.length;
   const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
   const dec = await p.runtime.decoderSession();
+  const ort = loadOrt();
   const feeds = {
     image_embeddings: new ort.Tensor('float32', p.embedding.data, p.embedding.dims),
     point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, n, 2]),
@@ -238,8 +240,7 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask
   const out = await dec.session.run(feeds);
   const ms = performance.now() - t0;
   const iou = out.iou_predictions!.data as Float32Array;
-  let best = 0;
-  for (let i = 1; i < iou.length; i++) if (iou[i]! > iou[best]!) best = i;
+  const best = selectMask(iou, n);
   const masks = out.masks!;
   const low = out.low_res_masks!;
   let mask: Mask;
@@ -254,6 +255,20 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask
     mask = lowResToMask(low.data as Float32Array, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height);
   }
   return { mask, iou: iou[best]!, ms, provider: dec.provider, notes: dec.notes };
+}
+
+/**
+ * Which of a decoder's masks to keep. A 4-mask decoder (segment-anything's export without
+ * --return-single-mask) returns every mask token: token 0 is meant for multi-point prompts, tokens
+ * 1–3 for ambiguous single prompts — SAM's own `select_masks` picks token 0 when 3 or more points
+ * are fed (padding and box corners count) and the best-scored of 1–3 otherwise; we do the same.
+ * Any other count (3 multimask outputs, 1 single mask): the highest iou_prediction.
+ */
+export function selectMask(iou: ArrayLike<number>, pointsFed: number): number {
+  const bias = (i: number) => (iou.length === 4 && i === 0 ? (pointsFed - 2.5) * 1000 : 0);
+  let best = 0;
+  for (let i = 1; i < iou.length; i++) if (iou[i]! + bias(i) > iou[best]! + bias(best)) best = i;
+  return best;
 }
 
 function checkInside(pt: Point, w: number, h: number, what: string): void {
@@ -303,4 +318,35 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
     provider,
     notes,
   };
+}
+
+/** A prompt as stored with a pseudo-label (pseudo_labels.prompts): JSON, the map itself left out. */
+export interface RecordedPrompt {
+  points: PromptPoint[];
+  box: Box | null;
+  maskPrompt: boolean;
+  mapArea: number;
+}
+
+export function recordPrompts(prompts: TeacherPrompt[]): RecordedPrompt[] {
+  return prompts.map((p) => ({ points: p.points, box: p.box, maskPrompt: p.mask !== null, mapArea: p.mapArea }));
+}
+
+/**
+ * The teacher's pseudo-label for an image from the student's probability map: prompts by
+ * `settings` (defaults in prompts.ts), then `segmentImage`. Null when no pixel reaches the
+ * threshold. The returned settings (defaults filled in) and prompts are what a run records.
+ */
+export async function segmentFromMap(
+  ws: Workspace,
+  imageId: number,
+  map: ProbabilityMap,
+  settings: Partial<PromptSettings> = {},
+  opts: SegmentOptions = {},
+): Promise<{ result: SegmentResult; prompts: RecordedPrompt[]; settings: PromptSettings } | null> {
+  const full = promptSettings(settings);
+  const prompts = promptsFromMap(map, full, imageId);
+  if (prompts.length === 0) return null;
+  const result = await segmentImage(ws, imageId, prompts, opts);
+  return { result, prompts: recordPrompts(prompts), settings: full };
 }
