@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,6 @@ import { POINT_RADIUS, writeFixturePair } from '../fixtures/sam-fixtures';
 import { SHARED_DATA } from '../helpers/data';
 
 const KVASIR = join(SHARED_DATA, 'kvasir-seg');
-const haveKvasir = existsSync(join(KVASIR, 'images'));
 
 let dir: string;
 let ws: Workspace;
@@ -53,7 +52,6 @@ const boxFor = (im: { width: number; height: number }): Box => ({
 });
 
 beforeAll(async () => {
-  if (!haveKvasir) return;
   dir = mkdtempSync(join(tmpdir(), 'apprentice-teacher-segment-'));
   ws = Workspace.open(join(dir, 'ws'), { create: true });
   const files = readdirSync(join(KVASIR, 'images')).sort().slice(0, 3).map((f) => join(KVASIR, 'images', f));
@@ -74,7 +72,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!haveKvasir)('teacher segment on Kvasir images (fixture teachers)', () => {
+describe('teacher segment on Kvasir images (fixture teachers)', () => {
   it('returns the box prompt\'s mask at the source resolution, exactly', async () => {
     const cache = new EmbeddingCache();
     for (const im of images) {
@@ -218,7 +216,7 @@ describe.skipIf(!haveKvasir)('teacher segment on Kvasir images (fixture teachers
   });
 });
 
-describe.skipIf(!haveKvasir)('teacher CLI commands', () => {
+describe('teacher CLI commands', () => {
   const cli = teacherCommands();
 
   it('models list / add print ids', async () => {
