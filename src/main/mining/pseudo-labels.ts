@@ -10,13 +10,16 @@ export interface PseudoLabelProvenance {
   prompts: unknown; // the exact prompts sent, in source pixels
   iouPrediction: number | null;
   agreementDice: number | null; // teacher vs the student's own thresholded mask
+  /** The student's own thresholded mask at source resolution, when the caller has it: reviewers see it beside the teacher's. */
+  studentMask?: Mask | null;
 }
 
-export interface PseudoLabelVersion extends Omit<PseudoLabelProvenance, 'prompts'> {
+export interface PseudoLabelVersion extends Omit<PseudoLabelProvenance, 'prompts' | 'studentMask'> {
   id: number;
   imageId: number;
   version: number;
   maskBlob: string;
+  studentMaskBlob: string | null; // blob of the student's mask, when it was stored with the version
   area: number;
   prompts: unknown;
   status: 'new' | 'accepted' | 'rejected';
@@ -40,7 +43,7 @@ interface Row {
 }
 
 function toVersion(r: Row, blobs: Workspace['blobs']): PseudoLabelVersion {
-  const p = JSON.parse(r.prompts) as { teacher?: string; prompts?: unknown; area?: number };
+  const p = JSON.parse(r.prompts) as { teacher?: string; prompts?: unknown; area?: number; studentMask?: string };
   return {
     id: r.id,
     imageId: r.image_id,
@@ -54,6 +57,7 @@ function toVersion(r: Row, blobs: Workspace['blobs']): PseudoLabelVersion {
     iouPrediction: r.iou_prediction,
     agreementDice: r.agreement_dice,
     maskBlob: r.mask_blob,
+    studentMaskBlob: p.studentMask ?? null,
     area: p.area ?? maskArea(decodeMaskPng(blobs.get(r.mask_blob))),
     status: r.status,
     createdAt: r.created_at,
@@ -75,9 +79,22 @@ export function storePseudoLabel(
 ): { version: PseudoLabelVersion; stored: boolean } {
   const png = encodeMaskPng(mask);
   const blob = ws.blobs.put(png);
+  if (prov.studentMask && (prov.studentMask.width !== mask.width || prov.studentMask.height !== mask.height))
+    throw new Error(
+      `student mask is ${prov.studentMask.width}×${prov.studentMask.height} but the pseudo-label is ${mask.width}×${mask.height}`,
+    );
+  // Kept inside the prompts JSON (no schema change): the blob hash of the student's mask.
+  const studentBlob = prov.studentMask ? ws.blobs.put(encodeMaskPng(prov.studentMask)) : null;
   return ws.transaction(() => {
-    const latest = ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version DESC LIMIT 1').get(imageId) as Row | undefined;
-    if (opts.onlyIfChanged && latest && latest.mask_blob === blob) return { version: toVersion(latest, ws.blobs), stored: false };
+    const latest = ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version DESC LIMIT 1').get(imageId) as
+      Row | undefined;
+    if (opts.onlyIfChanged) {
+      // "Changed" is judged within the run: another run's identical mask is still this run's first.
+      const ofRun = ws.db
+        .prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id IS ? ORDER BY version DESC LIMIT 1')
+        .get(imageId, prov.runId) as Row | undefined;
+      if (ofRun && ofRun.mask_blob === blob) return { version: toVersion(ofRun, ws.blobs), stored: false };
+    }
     const version = (latest?.version ?? 0) + 1;
     const info = ws.db
       .prepare(
@@ -92,7 +109,12 @@ export function storePseudoLabel(
         prov.epoch,
         prov.teacherModelId,
         prov.studentCheckpoint,
-        JSON.stringify({ teacher: prov.teacherLabel, prompts: prov.prompts, area: maskArea(mask) }),
+        JSON.stringify({
+          teacher: prov.teacherLabel,
+          prompts: prov.prompts,
+          area: maskArea(mask),
+          ...(studentBlob ? { studentMask: studentBlob } : {}),
+        }),
         blob,
         prov.iouPrediction,
         prov.agreementDice,
@@ -104,7 +126,9 @@ export function storePseudoLabel(
 }
 
 export function pseudoLabelVersions(ws: Workspace, imageId: number): PseudoLabelVersion[] {
-  return (ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version').all(imageId) as Row[]).map((r) => toVersion(r, ws.blobs));
+  return (ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version').all(imageId) as Row[]).map((r) =>
+    toVersion(r, ws.blobs),
+  );
 }
 
 export function latestPseudoLabel(ws: Workspace, imageId: number, runId?: number): PseudoLabelVersion | null {
@@ -118,4 +142,14 @@ export function latestPseudoLabel(ws: Workspace, imageId: number, runId?: number
 
 export function pseudoLabelMask(ws: Workspace, v: PseudoLabelVersion): Mask {
   return decodeMaskPng(ws.blobs.get(v.maskBlob));
+}
+
+/** The student's mask stored with a version, or null when the version was stored without one. */
+export function pseudoLabelStudentMask(ws: Workspace, v: PseudoLabelVersion): Mask | null {
+  return v.studentMaskBlob ? decodeMaskPng(ws.blobs.get(v.studentMaskBlob)) : null;
+}
+
+export function pseudoLabelById(ws: Workspace, id: number): PseudoLabelVersion | null {
+  const row = ws.db.prepare('SELECT * FROM pseudo_labels WHERE id = ?').get(id) as Row | undefined;
+  return row ? toVersion(row, ws.blobs) : null;
 }

@@ -82,8 +82,10 @@ export function oracleMask(ws: Workspace, imageId: number, prompts: UserPrompt[]
       if (l) keep.add(l);
     }
     if (p.box) {
-      const x0 = Math.max(0, Math.floor(p.box.x0)), x1 = Math.min(w, Math.ceil(p.box.x1));
-      const y0 = Math.max(0, Math.floor(p.box.y0)), y1 = Math.min(h, Math.ceil(p.box.y1));
+      const x0 = Math.max(0, Math.floor(p.box.x0)),
+        x1 = Math.min(w, Math.ceil(p.box.x1));
+      const y0 = Math.max(0, Math.floor(p.box.y0)),
+        y1 = Math.min(h, Math.ceil(p.box.y1));
       for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (labels[y * w + x]) keep.add(labels[y * w + x]!);
     }
   }

@@ -6,14 +6,21 @@ import { tf, type Tensor, type Tensor4D } from './tf';
  *   Dice = mean over images of  1 − (2·Σ p·y + s) / (Σ p + Σ y + s),  p = σ(z), smoothing s = 1
  * (the soft Dice of the PyTorch reference, computed per image and averaged over the batch).
  */
-export function bceDiceLoss(logits: Tensor4D, target: Tensor4D, lambda: number, smooth = 1): Tensor {
+export function bceDiceLoss(logits: Tensor4D, target: Tensor4D, lambda: number, smooth = 1, sampleWeights?: Float32Array): Tensor {
   return tf.tidy(() => {
     const z = logits;
-    const bce = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
     const p = tf.sigmoid(z);
     const inter = tf.sum(tf.mul(p, target), [1, 2, 3]);
     const denom = tf.add(tf.sum(p, [1, 2, 3]), tf.sum(target, [1, 2, 3]));
     const dice = tf.sub(1, tf.div(tf.add(tf.mul(inter, 2), smooth), tf.add(denom, smooth)));
-    return tf.add(tf.mul(bce, lambda), tf.mul(tf.mean(dice), 1 - lambda));
+    if (!sampleWeights) {
+      const bce = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
+      return tf.add(tf.mul(bce, lambda), tf.mul(tf.mean(dice), 1 - lambda));
+    }
+    // Knowledge mining: each image's loss scaled by its weight (pseudo-labels down-weighted), the
+    // sum divided by the batch size, so all-ones weights give exactly the unweighted loss.
+    const bcePerImage = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))), [1, 2, 3]);
+    const perImage = tf.add(tf.mul(bcePerImage, lambda), tf.mul(dice, 1 - lambda));
+    return tf.div(tf.sum(tf.mul(perImage, tf.tensor1d(sampleWeights))), sampleWeights.length);
   });
 }

@@ -1,0 +1,309 @@
+import type { Mask } from '../imaging/mask';
+import { dice } from '../metrics/metrics';
+import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
+import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
+import { centreSquare, wholeImage } from '../student/resample';
+import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainResult, type TrainSettings } from '../student/train';
+import { sourceFrame, studentInferFrame } from '../teacher/coords';
+import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
+import { loadModelRgb } from '../workspace/images';
+import { splitMembers } from '../workspace/splits';
+import type { Workspace } from '../workspace/workspace';
+import { storePseudoLabel, latestPseudoLabel, pseudoLabelMask } from './pseudo-labels';
+import { makeTeacher, type TeacherSpec } from './teachers';
+
+export type Schedule = 'one-time' | 'continuous';
+
+/**
+ * Knowledge mining settings, recorded with the run.
+ *  - pseudoWeight 0.5: pseudo-labels are noisier than a radiologist's labels, so each counts half
+ *    as much in the loss; the paper down-weights them without giving the factor.
+ *  - prompts: see teacher/prompts.ts (3 top points, box of the map at 0.5, no mask prompt).
+ *  - the mining phase starts from the supervised run's best weights and trains with the same
+ *    protocol (its own epochs, plateau schedule and early stop) on labeled + pseudo-labeled images.
+ */
+export interface MineSettings {
+  schedule: Schedule;
+  teacher: TeacherSpec;
+  pseudoWeight: number;
+  prompts: PromptSettings;
+  /** Supervised run to start from; null trains one first with `train`. */
+  baseRunId: number | null;
+  train: Partial<TrainSettings>;
+}
+
+export const DEFAULT_PSEUDO_WEIGHT = 0.5;
+
+export interface MineProgress {
+  phase: 'supervised' | 'pseudo-labelling' | 'mining';
+  done: number;
+  total: number;
+  message: string;
+  detail?: Record<string, number | string | null>;
+}
+
+export interface MineResult {
+  baseRunId: number;
+  run: TrainResult;
+  pseudoLabels: { stored: number; images: number };
+  /** Per continuous epoch, or [the labelling pass] for one-time: teacher time and encoder runs. */
+  teacherSeconds: number[];
+  encoderCalls: number[];
+}
+
+function kindOf(schedule: Schedule): string {
+  return `mining-${schedule}`;
+}
+
+export function mineSettings(partial: Partial<MineSettings> & { schedule: Schedule; teacher: TeacherSpec }): MineSettings {
+  const s: MineSettings = {
+    pseudoWeight: DEFAULT_PSEUDO_WEIGHT,
+    baseRunId: null,
+    train: {},
+    ...partial,
+    prompts: promptSettings(partial.prompts ?? {}),
+  };
+  if (!(s.pseudoWeight >= 0 && s.pseudoWeight <= 1)) throw new Error(`pseudo-label weight must be in [0, 1] (got ${s.pseudoWeight})`);
+  return s;
+}
+
+/**
+ * Runs one schedule: (supervised phase if no base run is given) → pseudo-labels from the teacher,
+ * guided by the student → training on labeled + pseudo-labeled images. A killed run resumes with
+ * `resumeMining`: one-time labels already stored for the run are reused; continuous mining restarts
+ * the interrupted epoch from its checkpoint.
+ */
+export async function mineStudent(
+  ws: Workspace,
+  settings: MineSettings,
+  opts: { signal?: AbortSignal; onProgress?: (p: MineProgress) => void } = {},
+): Promise<MineResult> {
+  let baseRunId = settings.baseRunId;
+  if (baseRunId === null) {
+    const base = await trainStudent(ws, settings.train, {
+      signal: opts.signal,
+      onProgress: (p) =>
+        opts.onProgress?.({
+          phase: 'supervised',
+          done: p.epoch,
+          total: p.maxEpochs,
+          message: `supervised epoch ${p.epoch}`,
+          detail: progressDetail(p),
+        }),
+    });
+    baseRunId = base.runId;
+  }
+  const { options, stats } = miningOptions(ws, { ...settings, baseRunId }, opts);
+  const run = await trainStudent(ws, { ...settings.train, initWeights: ws.blobs.path(bestWeightsBlob(ws, baseRunId)) }, options);
+  return { baseRunId, run, ...stats() };
+}
+
+export async function resumeMining(
+  ws: Workspace,
+  runId: number,
+  opts: { signal?: AbortSignal; onProgress?: (p: MineProgress) => void } = {},
+): Promise<MineResult> {
+  const row = ws.db.prepare('SELECT kind, config FROM runs WHERE id = ?').get(runId) as { kind: string; config: string } | undefined;
+  if (!row || !row.kind.startsWith('mining-')) throw new Error(`run ${runId} is not a mining run`);
+  const stored = JSON.parse(row.config) as { mining: MineSettings };
+  const { options, stats } = miningOptions(ws, stored.mining, opts);
+  const run = await resumeStudent(ws, runId, options);
+  return { baseRunId: stored.mining.baseRunId!, run, ...stats() };
+}
+
+/** The blob of a finished run's best-validation weights. */
+function bestWeightsBlob(ws: Workspace, runId: number): string {
+  const row = ws.db.prepare('SELECT status, result FROM runs WHERE id = ?').get(runId) as
+    { status: string; result: string | null } | undefined;
+  if (!row) throw new Error(`no run with id ${runId}`);
+  const blob = row.result ? (JSON.parse(row.result) as { best?: { blob?: string | null } }).best?.blob : null;
+  if (row.status !== 'done' || !blob)
+    throw new Error(`run ${runId} is not a finished student run (status ${row.status}); finish or resume it first`);
+  return blob;
+}
+
+function progressDetail(p: {
+  runId: number;
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number | null;
+  metrics?: object;
+}): Record<string, number | null> {
+  return {
+    run_id: p.runId,
+    epoch: p.epoch,
+    batch: p.batch,
+    batches: p.batches,
+    loss: p.loss,
+    ...((p.metrics ?? {}) as Record<string, number>),
+  };
+}
+
+function miningOptions(
+  ws: Workspace,
+  settings: MineSettings,
+  opts: { signal?: AbortSignal; onProgress?: (p: MineProgress) => void },
+): { options: TrainOptions; stats: () => Omit<MineResult, 'baseRunId' | 'run'> } {
+  const baseRunId = settings.baseRunId!;
+  const base = loadStudentFromRun(ws, baseRunId);
+  const splitId = (ws.db.prepare('SELECT split_id FROM runs WHERE id = ?').get(baseRunId) as { split_id: number }).split_id;
+  const unlabeled = splitMembers(ws, splitId, 'unlabeled');
+  if (unlabeled.length === 0) throw new Error(`split ${splitId} has no unlabeled images to mine`);
+  const teacher = makeTeacher(ws, settings.teacher);
+  const size = resolveSettings(settings.train).size;
+  const baseBlob = bestWeightsBlob(ws, baseRunId);
+  let runId = 0;
+  let stored = 0;
+  let epochEncoderCalls = 0;
+  const encoderCalls: number[] = [];
+  const teacherSeconds: number[] = [];
+  const images = new Set<number>();
+
+  /** The teacher's answer for one image and the student map that prompted it, at source resolution. */
+  async function ask(
+    imageId: number,
+    map: ProbabilityMap,
+    agreementWith: (teacherMask: Mask) => number,
+    epoch: number,
+    checkpoint: string,
+  ) {
+    const prompts = promptsFromMap(map, settings.prompts, imageId);
+    if (prompts.length === 0) return null; // the student sees nothing here: nothing to ask about
+    const t = Date.now();
+    const answer = await teacher.answer(imageId, prompts);
+    const seconds = (Date.now() - t) / 1000;
+    if (answer.encoderMs > 0) epochEncoderCalls++;
+    return {
+      mask: answer.mask,
+      seconds,
+      provenance: {
+        runId,
+        epoch,
+        teacherModelId: teacher.modelId,
+        teacherLabel: teacher.label,
+        studentCheckpoint: checkpoint,
+        prompts: prompts.map((p) => ({ points: p.points, box: p.box, mask: p.mask ? 'student probability map' : null })),
+        iouPrediction: answer.iouPrediction,
+        agreementDice: agreementWith(answer.mask),
+      },
+    };
+  }
+
+  const oneTimeTargets = new Map<number, Uint8Array>();
+  const continuousPending = new Map<number, NonNullable<Awaited<ReturnType<typeof ask>>>>();
+  let epochTeacherSeconds = 0;
+
+  const options: TrainOptions = {
+    signal: opts.signal,
+    kind: kindOf(settings.schedule),
+    extraConfig: { mining: settings, baseRunId, teacher: teacher.label },
+    onProgress: (p) =>
+      opts.onProgress?.({
+        phase: 'mining',
+        done: p.epoch,
+        total: p.maxEpochs,
+        message: `${settings.schedule} epoch ${p.epoch}`,
+        detail: progressDetail(p),
+      }),
+    pseudo: {
+      imageIds: unlabeled,
+      weight: settings.pseudoWeight,
+      async onStart(id) {
+        runId = id;
+        if (settings.schedule !== 'one-time') return;
+        // Made once, by the supervised student, before the first mining epoch; kept per run so a
+        // resumed run reuses what it already asked.
+        const predictor = await createPredictor(base, 'onnx');
+        const t0 = Date.now();
+        try {
+          for (let i = 0; i < unlabeled.length; i++) {
+            opts.signal?.throwIfAborted();
+            const imageId = unlabeled[i]!;
+            opts.onProgress?.({
+              phase: 'pseudo-labelling',
+              done: i,
+              total: unlabeled.length,
+              message: `pseudo-labelling image ${imageId}`,
+            });
+            const rgb = loadModelRgb(ws, imageId);
+            const have = latestPseudoLabel(ws, imageId, runId);
+            let mask = have ? pseudoLabelMask(ws, have) : null;
+            if (!mask) {
+              const pred = await predictRgb(predictor, rgb);
+              const map: ProbabilityMap = {
+                width: rgb.width,
+                height: rgb.height,
+                data: pred.prob,
+                frame: sourceFrame(rgb.width, rgb.height),
+                sourceWidth: rgb.width,
+                sourceHeight: rgb.height,
+              };
+              const r = await ask(imageId, map, (m) => dice(m.data, pred.mask), 0, baseBlob);
+              if (!r) continue;
+              storePseudoLabel(ws, imageId, r.mask, r.provenance);
+              stored++;
+              mask = r.mask;
+            }
+            images.add(imageId);
+            oneTimeTargets.set(imageId, maskToModelFrame(mask, size, centreSquare(mask.width, mask.height)));
+          }
+        } finally {
+          await predictor.close();
+        }
+        teacherSeconds.push((Date.now() - t0) / 1000);
+        encoderCalls.push(epochEncoderCalls);
+        epochEncoderCalls = 0;
+      },
+      async target(sample: Sample, epoch, student) {
+        if (settings.schedule === 'one-time') return oneTimeTargets.get(sample.imageId) ?? null;
+        // Continuous: the current student looks at the whole un-augmented image, its map prompts
+        // the teacher, and the teacher's answer is this visit's target.
+        const rgb = wholeInputs.get(sample.imageId) ?? loadWhole(sample.imageId);
+        const prob = await student.predictWhole(rgb.input);
+        const map: ProbabilityMap = {
+          width: size,
+          height: size,
+          data: prob,
+          frame: studentInferFrame(rgb.width, rgb.height, size),
+          sourceWidth: rgb.width,
+          sourceHeight: rgb.height,
+        };
+        const studentMask = new Uint8Array(prob.length);
+        for (let i = 0; i < prob.length; i++) studentMask[i] = prob[i]! >= settings.prompts.threshold ? 1 : 0;
+        // Agreement in the student's frame: the teacher's mask resampled to the whole-image map.
+        const agreement = (m: Mask) => dice(maskToModelFrame(m, size, wholeImage(rgb.width, rgb.height)), studentMask);
+        const r = await ask(sample.imageId, map, agreement, epoch, `run ${runId}, epoch ${epoch} (weights of that moment)`);
+        if (!r) return null;
+        epochTeacherSeconds += r.seconds;
+        continuousPending.set(sample.imageId, r);
+        return maskToModelFrame(r.mask, size, centreSquare(rgb.width, rgb.height));
+      },
+      onEpochEnd() {
+        if (settings.schedule !== 'continuous') return;
+        // One version per image per epoch, and only when the mask changed.
+        for (const [imageId, r] of continuousPending) {
+          if (storePseudoLabel(ws, imageId, r.mask, r.provenance, { onlyIfChanged: true }).stored) stored++;
+          images.add(imageId);
+        }
+        continuousPending.clear();
+        teacherSeconds.push(epochTeacherSeconds);
+        encoderCalls.push(epochEncoderCalls);
+        epochTeacherSeconds = 0;
+        epochEncoderCalls = 0;
+      },
+    },
+  };
+
+  // Whole-image student inputs of the unlabeled images, made once: continuous mining asks for them
+  // every time an image is drawn.
+  const wholeInputs = new Map<number, { input: Uint8Array; width: number; height: number }>();
+  function loadWhole(imageId: number) {
+    const rgb = loadModelRgb(ws, imageId);
+    const entry = { input: wholeImageInput(rgb, size), width: rgb.width, height: rgb.height };
+    wholeInputs.set(imageId, entry);
+    return entry;
+  }
+
+  return { options, stats: () => ({ pseudoLabels: { stored, images: images.size }, teacherSeconds, encoderCalls }) };
+}

@@ -1,0 +1,582 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { summarizeScores, scorePair, type PairScores, type SegmentationSummary } from '../metrics/metrics';
+import { sha256 } from '../workspace/blobs';
+import { loadMask } from '../workspace/images';
+import { latestSplitId, splitMembers } from '../workspace/splits';
+import { nowIso, type Workspace } from '../workspace/workspace';
+import { seededRandom, shuffleInPlace } from '../util/random';
+import { Adam } from './adam';
+import { initStudentBackend, type BackendInfo } from './backend';
+import { decodeCheckpoint, decodeWeights, encodeCheckpoint, encodeWeights, type CheckpointState } from './checkpoint';
+import { applyGeometric, DEFAULT_AUGMENT, drawAugment, IMAGENET_MEAN, IMAGENET_STD, loadSamples, normalizeInto, type AugmentConfig, type Sample } from './data';
+import { bceDiceLoss } from './loss';
+import type { BatchStats } from './ops';
+import { createPredictor, predictImages, type Engine } from './predict';
+import { tf, type Scalar, type Tensor, type Tensor4D } from './tf';
+import { countParams, forward, initWeights, unetConfig, UnetWeights, type UnetConfig, type WeightArrays } from './unetpp';
+
+/**
+ * Supervised training of the student with the paper's protocol. Every value is a setting, and the
+ * full settings (defaults included) are stored with the run:
+ *   data      short side → `size` (224) + centre crop; ImageNet mean/std normalisation; the labeled
+ *             subset of a split for training, its validation subset for model selection, its test
+ *             subset for the final scores (masks of "unlabeled" images are never read)
+ *   augment   horizontal flip, vertical flip, rotation by a random multiple of 90° (90/180/270),
+ *             transpose — each with p = 0.5, identical for image and mask
+ *   loss      λ·BCE + (1 − λ)·soft Dice, λ = 0.5
+ *   optimiser Adam (β 0.9/0.999, ε 1e-8), lr 5e-5, batch 8
+ *   schedule  ReduceLROnPlateau on validation loss (factor 0.5, patience 3, min 1e-7; PyTorch's
+ *             rule: improvement = below best·(1 − 1e-4)); early stop after 10 epochs without a
+ *             new best validation loss; at most 100 epochs
+ *   selection the weights of the epoch with the lowest validation loss ("best") are kept and used
+ *             for the test scores and for inference
+ *   seed      initial weights, shuffling and augmentations derive from `seed`; epoch e re-seeds
+ *             its RNG from (seed, e), so a resumed run replays exactly what an unbroken one does.
+ *
+ * Rows: one `runs` row (kind "supervised"); per epoch `metrics` rows train_loss, val_loss,
+ * val_iou, val_dice, lr (the rate used in that epoch). After every epoch a checkpoint (weights,
+ * Adam state, epoch, lr, RNG state, scheduler and best-so-far) is written as one blob, and only
+ * then referenced from the run, in one transaction with that epoch's metrics.
+ */
+
+export interface TrainSettings {
+  size: number;
+  batch: number;
+  lr: number;
+  lambda: number;
+  maxEpochs: number;
+  seed: number;
+  plateauFactor: number;
+  plateauPatience: number;
+  minLr: number;
+  earlyStopPatience: number;
+  augment: AugmentConfig;
+  /** Encoder base width (64 = ResNet34), BasicBlocks per stage, decoder channels. */
+  model: { width: number; blocks: number[]; decoder: number[] };
+  /** null: the latest split at start (the resolved id is stored). */
+  splitId: number | null;
+  /** Optional weights file to start from instead of He initialisation. */
+  initWeights: string | null;
+  /** Engine for the final test scores at source resolution. */
+  testEngine: Engine;
+}
+
+export const DEFAULT_SETTINGS: TrainSettings = {
+  size: 224,
+  batch: 8,
+  lr: 5e-5,
+  lambda: 0.5,
+  maxEpochs: 100,
+  seed: 1,
+  plateauFactor: 0.5,
+  plateauPatience: 3,
+  minLr: 1e-7,
+  earlyStopPatience: 10,
+  augment: DEFAULT_AUGMENT,
+  model: { width: 64, blocks: [3, 4, 6, 3], decoder: [256, 128, 64, 32, 16] },
+  splitId: null,
+  initWeights: null,
+  testEngine: 'onnx',
+};
+
+export interface TrainProgress {
+  runId: number;
+  phase: 'prepare' | 'train' | 'validate' | 'test' | 'epoch-end';
+  epoch: number; // 1-based
+  maxEpochs: number;
+  batch: number; // batches done in this epoch (train phase)
+  batches: number;
+  loss: number | null; // running mean train loss of this epoch
+  /** Seconds left in this epoch (train phase), and for the rest of the run if it ran to maxEpochs. */
+  etaEpoch: number | null;
+  etaRun: number | null;
+  metrics?: EpochMetrics;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  train_loss: number;
+  val_loss: number;
+  val_iou: number;
+  val_dice: number;
+  lr: number;
+}
+
+export interface TrainResult {
+  runId: number;
+  backend: string;
+  epochs: number; // epochs completed
+  stopped: 'early-stop' | 'max-epochs';
+  best: { epoch: number; valLoss: number; valDice: number; valIou: number; blob: string | null };
+  test: (SegmentationSummary & { resolution: 'source'; engine: Engine }) | null;
+  seconds: number;
+  history: EpochMetrics[];
+}
+
+export interface TrainOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  /** runs.kind of a new run (default "supervised"); mining runs reuse this loop. */
+  kind?: string;
+  /** Recorded with the run's settings (e.g. the mining schedule and teacher). */
+  extraConfig?: Record<string, unknown>;
+  /** Knowledge mining: unlabeled images trained on teacher targets (see src/main/mining). */
+  pseudo?: PseudoTargets;
+}
+
+/** What the training loop can ask of the student while it trains (continuous mining). */
+export interface StudentView {
+  /** Foreground probabilities at size×size of the whole image (inference geometry), current weights. */
+  predictWhole(rgb: Uint8Array): Promise<Float32Array>;
+}
+
+export interface PseudoTargets {
+  imageIds: readonly number[];
+  /** Factor on the loss of pseudo-labeled images. */
+  weight: number;
+  /** Once the run id is known, before the first epoch (and again on resume): one-time labelling. */
+  onStart?(runId: number): Promise<void>;
+  /**
+   * The target of an unlabeled image each time it is drawn into a batch: size×size 0/1 in the
+   * training frame (short side → size, centre crop), made on the un-augmented image — the batch
+   * augments image and target together. null leaves the image out of this batch.
+   */
+  target(sample: Sample, epoch: number, student: StudentView): Promise<Uint8Array | null>;
+  /** After each epoch's checkpoint (e.g. to record pseudo-label versions of that epoch). */
+  onEpochEnd?(epoch: number): void;
+}
+
+export class TrainingInterrupted extends Error {
+  constructor(readonly runId: number, readonly epochsDone: number) {
+    super(`training run ${runId} interrupted after ${epochsDone} completed epoch(s); resume it with --resume ${runId}`);
+  }
+}
+
+/** Settings from partial user input, validated. */
+export function resolveSettings(partial: Partial<TrainSettings> = {}): TrainSettings {
+  const s: TrainSettings = {
+    ...DEFAULT_SETTINGS,
+    ...partial,
+    augment: { ...DEFAULT_SETTINGS.augment, ...(partial.augment ?? {}) },
+    model: { ...DEFAULT_SETTINGS.model, ...(partial.model ?? {}) },
+  };
+  const check = (ok: boolean, msg: string) => {
+    if (!ok) throw new Error(msg);
+  };
+  check(Number.isInteger(s.size) && s.size >= 32 && s.size % 32 === 0, `size must be a multiple of 32 (got ${s.size})`);
+  check(Number.isInteger(s.batch) && s.batch >= 1, `batch must be a positive integer (got ${s.batch})`);
+  check(s.lr > 0, `lr must be positive (got ${s.lr})`);
+  check(s.lambda >= 0 && s.lambda <= 1, `lambda must be in [0, 1] (got ${s.lambda})`);
+  check(Number.isInteger(s.maxEpochs) && s.maxEpochs >= 1, `epochs must be a positive integer (got ${s.maxEpochs})`);
+  check(Number.isInteger(s.seed), `seed must be an integer (got ${s.seed})`);
+  check(s.plateauFactor > 0 && s.plateauFactor < 1, 'plateauFactor must be in (0, 1)');
+  unetConfig(s.model); // validates width/blocks/decoder
+  return s;
+}
+
+function modelConfig(s: TrainSettings): UnetConfig {
+  return unetConfig(s.model);
+}
+
+/** Starts a new supervised run and trains it to the end (or until aborted). */
+export async function trainStudent(ws: Workspace, partial: Partial<TrainSettings> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
+  const kind = opts.kind ?? 'supervised';
+  const settings = resolveSettings(partial);
+  const backend = await initStudentBackend();
+  const splitId = settings.splitId ?? latestSplitId(ws);
+  if (splitId === null) throw new Error('the workspace has no split: make one first ("apprentice split")');
+  const labeled = splitMembers(ws, splitId, 'labeled');
+  const val = splitMembers(ws, splitId, 'val');
+  const test = splitMembers(ws, splitId, 'test');
+  if (labeled.length === 0) throw new Error(`split ${splitId} has no labeled images to train on`);
+  if (val.length === 0) throw new Error(`split ${splitId} has no validation images (the schedule and model selection need them)`);
+  const cfg = modelConfig(settings);
+  const stored = {
+    ...settings,
+    splitId,
+    counts: { labeled: labeled.length, val: val.length, test: test.length },
+    params: countParams(cfg).trainable,
+    architecture: 'U-Net++ / ResNet encoder (segmentation_models_pytorch UnetPlusPlus layout), He init',
+    geometry: 'short side → size, centre crop (training/validation); whole image → size×size (inference)',
+    normalization: { kind: 'imagenet', mean: IMAGENET_MEAN, std: IMAGENET_STD },
+    augmentation: 'hflip, vflip, rotation by a random multiple of 90° (90/180/270), transpose; each with its probability; same for image and mask',
+    loss: 'lambda·BCE + (1 − lambda)·soft Dice (smooth 1, per image)',
+    optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    scheduler: { kind: 'ReduceLROnPlateau', monitor: 'val_loss', threshold: 1e-4, thresholdMode: 'rel' },
+    selection: 'lowest val_loss',
+    initWeightsSha256: null as string | null,
+    ...(opts.extraConfig ?? {}),
+  };
+  if (settings.initWeights) {
+    stored.initWeightsSha256 = sha256(readFileSync(settings.initWeights));
+  }
+  const info = ws.db
+    .prepare(`INSERT INTO runs (kind, status, split_id, backend, config, started_at) VALUES (?, 'running', ?, ?, ?, ?)`)
+    .run(kind, splitId, backend.name, JSON.stringify(stored), nowIso());
+  const runId = Number(info.lastInsertRowid);
+  return runLoop(ws, runId, settings, splitId, backend, opts);
+}
+
+/** Continues a run from its last checkpoint (or from the start if it never finished an epoch). */
+export async function resumeStudent(ws: Workspace, runId: number, opts: TrainOptions = {}): Promise<TrainResult> {
+  const row = ws.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
+    | { id: number; kind: string; status: string; config: string; split_id: number; backend: string | null }
+    | undefined;
+  if (!row) throw new Error(`no run with id ${runId}`);
+  if (row.kind !== (opts.kind ?? 'supervised')) throw new Error(`run ${runId} is a "${row.kind}" run, not a ${opts.kind ?? 'supervised'} student run`);
+  if (row.status === 'done') throw new Error(`run ${runId} is already done`);
+  const settings = resolveSettings(JSON.parse(row.config) as Partial<TrainSettings>);
+  const backend = await initStudentBackend();
+  ws.db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
+  return runLoop(ws, runId, settings, row.split_id, backend, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The RNG of epoch `e` (1-based): seededRandom of a mix of the run seed and the epoch. */
+export function epochRandom(seed: number, epoch: number): () => number {
+  return seededRandom((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(epoch, 0xc2b2ae35)) >>> 0);
+}
+
+interface Plateau {
+  best: number;
+  badEpochs: number;
+}
+
+/** torch.optim.lr_scheduler.ReduceLROnPlateau(mode='min', threshold=1e-4 rel, cooldown 0) */
+function plateauStep(p: Plateau, metric: number, lr: number, s: TrainSettings): { plateau: Plateau; lr: number } {
+  let { best, badEpochs } = p;
+  if (metric < best * (1 - 1e-4)) {
+    best = metric;
+    badEpochs = 0;
+  } else badEpochs += 1;
+  if (badEpochs > s.plateauPatience) {
+    const next = Math.max(lr * s.plateauFactor, s.minLr);
+    if (lr - next > 1e-8) lr = next;
+    badEpochs = 0;
+  }
+  return { plateau: { best, badEpochs }, lr };
+}
+
+function makeBatch(samples: readonly Sample[], idx: number[], size: number, augment: AugmentConfig | null, random: (() => number) | null) {
+  const n = idx.length;
+  const plane = size * size;
+  const x = new Float32Array(n * plane * 3);
+  const y = new Float32Array(n * plane);
+  idx.forEach((k, b) => {
+    const s = samples[k]!;
+    let rgb = s.rgb;
+    let mask = s.mask!;
+    if (augment && random) {
+      const g = drawAugment(augment, random);
+      rgb = applyGeometric(rgb, size, 3, g);
+      mask = applyGeometric(mask, size, 1, g);
+    }
+    normalizeInto(rgb, x, b * plane * 3);
+    for (let i = 0; i < plane; i++) y[b * plane + i] = mask[i]!;
+  });
+  return { x, y, n };
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** Removes a blob file nobody references any more (checkpoints are hundreds of MB each). */
+function releaseBlob(ws: Workspace, hash: string | null, runId: number): void {
+  if (!hash) return;
+  const used = ws.db
+    .prepare(`SELECT COUNT(*) AS n FROM runs WHERE checkpoint_blob = ? OR (id != ? AND result LIKE ?)`)
+    .get(hash, runId, `%${hash}%`) as { n: number };
+  if (used.n > 0) return;
+  try {
+    rmSync(ws.blobs.path(hash), { force: true });
+  } catch {
+    // an orphan blob is harmless
+  }
+}
+
+async function evaluate(
+  w: UnetWeights,
+  samples: Sample[],
+  size: number,
+  lambda: number,
+  batch: number,
+  signal?: AbortSignal,
+): Promise<{ loss: number; scores: PairScores[] }> {
+  let lossSum = 0;
+  const scores: PairScores[] = [];
+  for (let i = 0; i < samples.length; i += batch) {
+    signal?.throwIfAborted();
+    const idx = Array.from({ length: Math.min(batch, samples.length - i) }, (_, k) => i + k);
+    const { x, y, n } = makeBatch(samples, idx, size, null, null);
+    const [lossT, probT] = tf.tidy(() => {
+      const logits = forward(w, tf.tensor4d(x, [n, size, size, 3]), { training: false });
+      return [bceDiceLoss(logits, tf.tensor4d(y, [n, size, size, 1]), lambda), tf.sigmoid(logits)];
+    });
+    lossSum += (await lossT.data())[0]! * n;
+    const probs = (await probT.data()) as Float32Array;
+    lossT.dispose();
+    probT.dispose();
+    const plane = size * size;
+    for (let b = 0; b < n; b++) {
+      const pred = new Uint8Array(plane);
+      for (let p = 0; p < plane; p++) pred[p] = probs[b * plane + p]! > 0.5 ? 1 : 0;
+      scores.push(scorePair(pred, samples[idx[b]!]!.mask!));
+    }
+    await tick();
+  }
+  return { loss: lossSum / samples.length, scores };
+}
+
+async function runLoop(
+  ws: Workspace,
+  runId: number,
+  s: TrainSettings,
+  splitId: number,
+  backend: BackendInfo,
+  opts: TrainOptions,
+): Promise<TrainResult> {
+  const t0 = Date.now();
+  const cfg = modelConfig(s);
+  const progress = (p: Omit<TrainProgress, 'runId' | 'maxEpochs'>) => opts.onProgress?.({ runId, maxEpochs: s.maxEpochs, ...p });
+  const markInterrupted = (epochsDone: number): never => {
+    ws.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(runId);
+    throw new TrainingInterrupted(runId, epochsDone);
+  };
+
+  // ---- state: fresh or from the checkpoint
+  const row = ws.db.prepare('SELECT checkpoint_blob FROM runs WHERE id = ?').get(runId) as { checkpoint_blob: string | null };
+  let weightsArrays: WeightArrays;
+  let state: CheckpointState;
+  let adamState: ReturnType<typeof decodeCheckpoint>['adam'] | null = null;
+  if (row.checkpoint_blob) {
+    const ck = decodeCheckpoint(ws.blobs.get(row.checkpoint_blob));
+    weightsArrays = ck.weights;
+    state = ck.state;
+    adamState = ck.adam;
+  } else {
+    weightsArrays = s.initWeights ? decodeWeights(readFileSync(s.initWeights), cfg).weights : initWeights(cfg, s.seed);
+    state = {
+      epoch: 0,
+      lr: s.lr,
+      rng: { seed: s.seed, nextEpoch: 1 },
+      plateau: { best: Infinity, badEpochs: 0 },
+      best: { epoch: 0, valLoss: Infinity, valDice: 0, valIou: 0, blob: null },
+      epochsWithoutImprovement: 0,
+    };
+  }
+  const history: EpochMetrics[] = (
+    ws.db.prepare('SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch').all(runId) as { epoch: number; name: string; value: number }[]
+  ).reduce<EpochMetrics[]>((acc, r) => {
+    let e = acc.find((m) => m.epoch === r.epoch);
+    if (!e) acc.push((e = { epoch: r.epoch, train_loss: NaN, val_loss: NaN, val_iou: NaN, val_dice: NaN, lr: NaN }));
+    (e as unknown as Record<string, number>)[r.name] = r.value;
+    return acc;
+  }, []);
+
+  // ---- data, once per run
+  progress({ phase: 'prepare', epoch: state.epoch, batch: 0, batches: 0, loss: null, etaEpoch: null, etaRun: null });
+  const labeledIds = splitMembers(ws, splitId, 'labeled');
+  const valIds = splitMembers(ws, splitId, 'val');
+  const testIds = splitMembers(ws, splitId, 'test');
+  const train = loadSamples(ws, labeledIds, 'labeled', s.size);
+  const val = loadSamples(ws, valIds, 'val', s.size);
+  const pseudo = opts.pseudo ? loadSamples(ws, opts.pseudo.imageIds, 'unlabeled', s.size) : [];
+  const pool = [...train, ...pseudo]; // indices ≥ train.length are pseudo-labeled
+  opts.signal?.throwIfAborted();
+  try {
+    await opts.pseudo?.onStart?.(runId);
+  } catch (e) {
+    if (opts.signal?.aborted) markInterrupted(state.epoch);
+    throw e;
+  }
+
+  const weights = new UnetWeights(cfg, weightsArrays);
+  const adam = new Adam(state.lr);
+  if (adamState) {
+    const shapes = new Map(weights.specs.map((sp) => [sp.name, sp.shape]));
+    adam.load(adamState, shapes);
+  }
+  const params = new Map(weights.specs.filter((sp) => sp.trainable).map((sp) => [sp.name, weights.vars.get(sp.name)!]));
+  const varNameToParam = new Map([...params].map(([k, v]) => [v.name, k]));
+  const batches = Math.ceil(pool.length / s.batch);
+  const view: StudentView = {
+    async predictWhole(rgb) {
+      const x = new Float32Array(s.size * s.size * 3);
+      normalizeInto(rgb, x, 0);
+      const probs = tf.tidy(() => tf.sigmoid(forward(weights, tf.tensor4d(x, [1, s.size, s.size, 3]) as Tensor4D, { training: false })));
+      const out = (await probs.data()) as Float32Array;
+      probs.dispose();
+      return out;
+    },
+  };
+  let stepSeconds: number | null = null;
+  let stopped: TrainResult['stopped'] = 'max-epochs';
+
+  try {
+    for (let epoch = state.epoch + 1; epoch <= s.maxEpochs; epoch++) {
+      if (state.epochsWithoutImprovement >= s.earlyStopPatience) {
+        stopped = 'early-stop';
+        break;
+      }
+      const random = epochRandom(s.seed, epoch);
+      const order = shuffleInPlace(
+        pool.map((_, i) => i),
+        random,
+      );
+      adam.lr = state.lr;
+      let lossSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (opts.signal?.aborted) markInterrupted(epoch - 1);
+        const ts = Date.now();
+        let idx = order.slice(b * s.batch, (b + 1) * s.batch);
+        let batchSamples: readonly Sample[] = pool;
+        let sampleWeights: Float32Array | undefined;
+        if (opts.pseudo && idx.some((k) => k >= train.length)) {
+          // Targets of unlabeled images come from the teacher now, on the un-augmented image.
+          const withTargets: Sample[] = [];
+          const weightsOf: number[] = [];
+          for (const k of idx) {
+            const sample = pool[k]!;
+            const mask = k < train.length ? sample.mask : await opts.pseudo.target(sample, epoch, view);
+            if (!mask) continue;
+            withTargets.push({ ...sample, mask });
+            weightsOf.push(k < train.length ? 1 : opts.pseudo.weight);
+          }
+          if (withTargets.length === 0) continue;
+          batchSamples = withTargets;
+          idx = withTargets.map((_, i) => i);
+          sampleWeights = Float32Array.from(weightsOf);
+        }
+        const { x, y, n } = makeBatch(batchSamples, idx, s.size, s.augment, random);
+        const stats = new Map<string, BatchStats>();
+        const lossValue = tf.tidy(() => {
+          const xt = tf.tensor4d(x, [n, s.size, s.size, 3]);
+          const yt = tf.tensor4d(y, [n, s.size, s.size, 1]);
+          const { value, grads } = tf.variableGrads(
+            () => bceDiceLoss(forward(weights, xt as Tensor4D, { training: true, stats }), yt as Tensor4D, s.lambda, 1, sampleWeights) as Scalar,
+            [...params.values()],
+          );
+          const named = new Map<string, Tensor>();
+          for (const [vn, g] of Object.entries(grads)) named.set(varNameToParam.get(vn)!, g);
+          adam.apply(params, named);
+          return value;
+        });
+        weights.updateRunningStats(stats);
+        for (const st of stats.values()) {
+          st.mean.dispose();
+          st.variance.dispose();
+        }
+        const l = (await lossValue.data())[0]!;
+        lossValue.dispose();
+        if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch}, batch ${b + 1}`);
+        lossSum += l * n;
+        seen += n;
+        const dt = (Date.now() - ts) / 1000;
+        stepSeconds = stepSeconds === null ? dt : 0.8 * stepSeconds + 0.2 * dt;
+        const left = batches - b - 1;
+        progress({
+          phase: 'train',
+          epoch,
+          batch: b + 1,
+          batches,
+          loss: lossSum / seen,
+          etaEpoch: stepSeconds * left,
+          etaRun: stepSeconds * (left + batches * (s.maxEpochs - epoch)),
+        });
+        await tick();
+      }
+      if (opts.signal?.aborted) markInterrupted(epoch - 1);
+
+      progress({ phase: 'validate', epoch, batch: batches, batches, loss: lossSum / seen, etaEpoch: null, etaRun: null });
+      let ev: Awaited<ReturnType<typeof evaluate>>;
+      try {
+        ev = await evaluate(weights, val, s.size, s.lambda, s.batch, opts.signal);
+      } catch (e) {
+        if (opts.signal?.aborted) markInterrupted(epoch - 1);
+        throw e;
+      }
+      const summary = summarizeScores(ev.scores);
+      const metrics: EpochMetrics = {
+        epoch,
+        train_loss: lossSum / seen,
+        val_loss: ev.loss,
+        val_iou: summary.iou.mean,
+        val_dice: summary.dice.mean,
+        lr: state.lr,
+      };
+
+      // scheduler, selection, early stopping
+      const sched = plateauStep(state.plateau, ev.loss, state.lr, s);
+      const improved = ev.loss < state.best.valLoss;
+      const prevBestBlob = state.best.blob;
+      let bestBlob = state.best.blob;
+      const current = weights.toArraysSync();
+      if (improved) bestBlob = ws.blobs.put(encodeWeights(cfg, current, { runId, epoch, size: s.size, valLoss: ev.loss, valDice: metrics.val_dice }));
+      const next: CheckpointState = {
+        epoch,
+        lr: sched.lr,
+        rng: { seed: s.seed, nextEpoch: epoch + 1 },
+        plateau: sched.plateau,
+        best: improved ? { epoch, valLoss: ev.loss, valDice: metrics.val_dice, valIou: metrics.val_iou, blob: bestBlob } : state.best,
+        epochsWithoutImprovement: improved ? 0 : state.epochsWithoutImprovement + 1,
+      };
+      const ckBlob = ws.blobs.put(encodeCheckpoint(cfg, current, adam.state(), next));
+      const prevCk = (ws.db.prepare('SELECT checkpoint_blob FROM runs WHERE id = ?').get(runId) as { checkpoint_blob: string | null }).checkpoint_blob;
+      ws.transaction(() => {
+        const ins = ws.db.prepare('INSERT OR REPLACE INTO metrics (run_id, epoch, name, value) VALUES (?, ?, ?, ?)');
+        for (const k of ['train_loss', 'val_loss', 'val_iou', 'val_dice', 'lr'] as const) ins.run(runId, epoch, k, metrics[k]);
+        ws.db
+          .prepare('UPDATE runs SET checkpoint_blob = ?, result = ? WHERE id = ?')
+          .run(ckBlob, JSON.stringify({ inProgress: true, epochs: epoch, best: next.best }), runId);
+      });
+      if (prevCk && prevCk !== ckBlob) releaseBlob(ws, prevCk, runId);
+      if (improved && prevBestBlob && prevBestBlob !== bestBlob) releaseBlob(ws, prevBestBlob, runId);
+      state = next;
+      history.push(metrics);
+      opts.pseudo?.onEpochEnd?.(epoch);
+      progress({ phase: 'epoch-end', epoch, batch: batches, batches, loss: metrics.train_loss, etaEpoch: 0, etaRun: stepSeconds! * batches * (s.maxEpochs - epoch), metrics });
+      if (state.epochsWithoutImprovement >= s.earlyStopPatience && epoch < s.maxEpochs) {
+        stopped = 'early-stop';
+        break;
+      }
+    }
+  } finally {
+    weights.dispose();
+    adam.dispose();
+  }
+
+  // ---- final scores of the best weights on the test subset, at source resolution
+  let test: TrainResult['test'] = null;
+  if (testIds.length > 0 && state.best.blob) {
+    progress({ phase: 'test', epoch: state.epoch, batch: 0, batches: testIds.length, loss: null, etaEpoch: null, etaRun: null });
+    const { weights: best } = decodeWeights(ws.blobs.get(state.best.blob), cfg);
+    const predictor = await createPredictor({ config: cfg, weights: best, size: s.size, runId }, s.testEngine);
+    try {
+      const preds = await predictImages(ws, predictor, testIds, {
+        signal: opts.signal,
+        onImage: (done, total) => progress({ phase: 'test', epoch: state.epoch, batch: done, batches: total, loss: null, etaEpoch: null, etaRun: null }),
+      });
+      const scores = preds.map((p) => scorePair(p.mask, loadMask(ws, p.imageId!)!.data));
+      test = { ...summarizeScores(scores), resolution: 'source', engine: s.testEngine };
+    } catch (e) {
+      if (opts.signal?.aborted) markInterrupted(state.epoch);
+      throw e;
+    } finally {
+      await predictor.close();
+    }
+  }
+  const result: TrainResult = {
+    runId,
+    backend: backend.name,
+    epochs: state.epoch,
+    stopped,
+    best: state.best,
+    test,
+    seconds: (Date.now() - t0) / 1000,
+    history,
+  };
+  const { history: _h, ...stored } = result;
+  ws.db.prepare(`UPDATE runs SET status = 'done', result = ?, finished_at = ? WHERE id = ?`).run(JSON.stringify(stored), nowIso(), runId);
+  return result;
+}
