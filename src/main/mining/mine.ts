@@ -55,7 +55,9 @@ function kindOf(schedule: Schedule): string {
   return `mining-${schedule}`;
 }
 
-export function mineSettings(partial: Partial<MineSettings> & { schedule: Schedule; teacher: TeacherSpec }): MineSettings {
+export function mineSettings(
+  partial: Partial<Omit<MineSettings, 'prompts'>> & { schedule: Schedule; teacher: TeacherSpec; prompts?: Partial<PromptSettings> },
+): MineSettings {
   const s: MineSettings = {
     pseudoWeight: DEFAULT_PSEUDO_WEIGHT,
     baseRunId: null,

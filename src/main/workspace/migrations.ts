@@ -104,4 +104,23 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (image_id, version)
   );
   `,
+  // 2: experiment grids (ratio × schedule × seed), each cell pointing at its run, so an
+  // interrupted grid resumes without redoing finished cells.
+  `
+  CREATE TABLE experiments (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    spec       TEXT NOT NULL,                 -- JSON of the grid and every setting
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE experiment_cells (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    seed          INTEGER NOT NULL,
+    ratio         REAL NOT NULL,
+    schedule      TEXT NOT NULL,
+    split_id      INTEGER REFERENCES splits(id),
+    run_id        INTEGER REFERENCES runs(id),
+    PRIMARY KEY (experiment_id, seed, ratio, schedule)
+  );
+  `,
 ];
