@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initStudentBackend, type StudentBackend } from '../../src/main/student/backend';
 import { bceDiceLoss } from '../../src/main/student/loss';
 import { batchNormTrain, conv2d, maxPool3s2, upsample2x } from '../../src/main/student/ops';
-import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../../src/main/student/tf';
+import { tf, type Scalar, type Tensor, type Tensor1D, type Tensor4D } from '../../src/main/student/tf';
 import { forward, initWeights, runGraph, TINY_UNETPP, UnetWeights, type Layers } from '../../src/main/student/unetpp';
 import { seededRandom } from '../../src/main/util/random';
 
@@ -165,15 +165,17 @@ describe('whole tiny model', () => {
   function lossAndGrads(reference = false): { loss: number; grads: Map<string, Float32Array> } {
     const w = new UnetWeights(TINY_UNETPP, arrays);
     try {
-      return tf.tidy(() => {
+      let result!: { loss: number; grads: Map<string, Float32Array> };
+      tf.tidy(() => {
         const x = tf.tensor4d(input, [batch, size, size, 3]);
         const y = tf.tensor4d(target, [batch, size, size, 1]);
         const run = () => (reference ? runGraph(TINY_UNETPP, referenceLayers(w), x) : forward(w, x, { training: true }));
-        const { value, grads } = tf.variableGrads(() => bceDiceLoss(run(), y, 0.5) as tf.Scalar, w.trainableList());
+        const { value, grads } = tf.variableGrads(() => bceDiceLoss(run(), y, 0.5) as Scalar, w.trainableList());
         const out = new Map<string, Float32Array>();
         for (const s of w.specs) if (s.trainable) out.set(s.name, grads[w.vars.get(s.name)!.name]!.dataSync() as Float32Array);
-        return { loss: value.dataSync()[0]!, grads: out };
+        result = { loss: value.dataSync()[0]!, grads: out };
       });
+      return result;
     } finally {
       w.dispose();
     }

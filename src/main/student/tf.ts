@@ -12,6 +12,8 @@ export const tf = require('@tensorflow/tfjs') as typeof TF;
 export type Tensor = TF.Tensor;
 export type Tensor1D = TF.Tensor1D;
 export type Tensor4D = TF.Tensor4D;
+export type Tensor3D = TF.Tensor3D;
+export type Scalar = TF.Scalar;
 export type Variable = TF.Variable;
 export type Rank = TF.Rank;
 

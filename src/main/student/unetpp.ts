@@ -254,13 +254,37 @@ export interface ForwardOptions {
   stats?: Map<string, BatchStats>;
 }
 
-/** A layer source: training/eval with the live weights, or folded conv+BN for fast inference. */
-export interface Layers {
-  /** conv (no bias) → BN → optional ReLU */
-  convBn(x: Tensor4D, conv: string, bn: string, stride: number, pad: number, relu: boolean, inputGrad?: boolean): Tensor4D;
-  head(x: Tensor4D): Tensor4D;
-  /** Nearest ×2; default `upsample2x`. */
-  upsample?(x: Tensor4D): Tensor4D;
+/**
+ * The operations the network is built from. The tf implementations compute (training, eval, folded
+ * inference); the ONNX exporter implements the same interface with symbolic tensors and emits nodes,
+ * so the exported graph is this graph by construction.
+ */
+export interface GraphOps<T> {
+  /** conv (no bias) → BN → optional ReLU; `inputGrad: false` marks the stem (no dL/dx needed). */
+  convBn(x: T, conv: string, bn: string, stride: number, pad: number, relu: boolean, inputGrad?: boolean): T;
+  /** 3×3 conv with bias → logits */
+  head(x: T): T;
+  /** nearest ×2 */
+  upsample(x: T): T;
+  /** 3×3 / 2 / pad 1 */
+  maxPool(x: T): T;
+  /** relu(a + b), the residual join */
+  addRelu(a: T, b: T): T;
+  /** along channels */
+  concat(xs: T[]): T;
+}
+
+export type Layers = Pick<GraphOps<Tensor4D>, 'convBn' | 'head'> & Partial<GraphOps<Tensor4D>>;
+
+function tfOps(L: Layers): GraphOps<Tensor4D> {
+  return {
+    convBn: L.convBn,
+    head: L.head,
+    upsample: L.upsample ?? upsample2x,
+    maxPool: L.maxPool ?? maxPool3s2,
+    addRelu: L.addRelu ?? ((a, b) => tf.relu(tf.add(a, b)) as Tensor4D),
+    concat: L.concat ?? ((xs) => tf.concat(xs, 3) as Tensor4D),
+  };
 }
 
 function liveLayers(w: UnetWeights, opts: ForwardOptions): Layers {
@@ -351,13 +375,14 @@ export function bnOf(convWeight: string): string {
   return base.replace(/\.conv([12])$/, '.bn$1'); // encoder BasicBlock
 }
 
-export function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
-  const [, h, w] = x.shape;
+/** The U-Net++ graph over any op implementation; `hw` is the input's height and width. */
+export function buildGraph<T>(cfg: UnetConfig, L: GraphOps<T>, x: T, hw: readonly [number, number]): T {
+  const [h, w] = hw;
   if (h % 32 !== 0 || w % 32 !== 0) throw new Error(`input height and width must be multiples of 32 (got ${h}×${w})`);
   // encoder
   const f1 = L.convBn(x, 'encoder.conv1.weight', 'encoder.bn1', 2, 3, true, false);
-  let y = maxPool3s2(f1);
-  const feats: Tensor4D[] = [f1];
+  let y = L.maxPool(f1);
+  const feats: T[] = [f1];
   for (let s = 0; s < 4; s++) {
     for (let b = 0; b < cfg.encoderBlocks[s]!; b++) {
       const p = `encoder.layer${s + 1}.${b}`;
@@ -366,35 +391,40 @@ export function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
       const idt = hasDown ? L.convBn(y, `${p}.downsample.0.weight`, `${p}.downsample.1`, stride, 0, false) : y;
       const o1 = L.convBn(y, `${p}.conv1.weight`, `${p}.bn1`, stride, 1, true);
       const o2 = L.convBn(o1, `${p}.conv2.weight`, `${p}.bn2`, 1, 1, false);
-      y = tf.relu(tf.add(o2, idt)) as Tensor4D;
+      y = L.addRelu(o2, idt);
     }
     feats.push(y);
   }
   // decoder: f[0] = /32 … f[4] = /2
   const f = [feats[4]!, feats[3]!, feats[2]!, feats[1]!, feats[0]!];
-  const node = (key: string, xin: Tensor4D, skip: Tensor4D | null): Tensor4D => {
-    const up = L.upsample ? L.upsample(xin) : upsample2x(xin);
-    const cat = skip ? (tf.concat([up, skip], 3) as Tensor4D) : up;
+  const node = (key: string, xin: T, skip: T | null): T => {
+    const up = L.upsample(xin);
+    const cat = skip ? L.concat([up, skip]) : up;
     const p = `decoder.nodes.${key}`;
     const c1 = L.convBn(cat, `${p}.conv1.0.weight`, `${p}.conv1.1`, 1, 1, true);
     return L.convBn(c1, `${p}.conv2.0.weight`, `${p}.conv2.1`, 1, 1, true);
   };
   const depth = 4;
-  const dense = new Map<string, Tensor4D>();
+  const dense = new Map<string, T>();
   for (let layer = 0; layer < depth; layer++) {
     for (let d = 0; d < depth - layer; d++) {
       if (layer === 0) dense.set(`x_${d}_${d}`, node(`x_${d}_${d}`, f[d]!, f[d + 1]!));
       else {
         const l = d + layer;
-        const parts: Tensor4D[] = [];
+        const parts: T[] = [];
         for (let i = d + 1; i <= l; i++) parts.push(dense.get(`x_${i}_${l}`)!);
         parts.push(f[l + 1]!);
-        dense.set(`x_${d}_${l}`, node(`x_${d}_${l}`, dense.get(`x_${d}_${l - 1}`)!, tf.concat(parts, 3) as Tensor4D));
+        dense.set(`x_${d}_${l}`, node(`x_${d}_${l}`, dense.get(`x_${d}_${l - 1}`)!, L.concat(parts)));
       }
     }
   }
   const top = node(`x_0_${depth}`, dense.get(`x_0_${depth - 1}`)!, null);
   return L.head(top);
+}
+
+/** The graph on tf tensors. */
+export function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
+  return buildGraph(cfg, tfOps(L), x, [x.shape[1], x.shape[2]]);
 }
 
 /** Logits [N, H, W, classes] from live weights (training or eval mode). */

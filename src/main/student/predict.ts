@@ -1,0 +1,146 @@
+import ort from 'onnxruntime-node';
+import { binarize } from '../metrics/metrics';
+import type { Rgb } from '../imaging/raster';
+import { loadModelRgb } from '../workspace/images';
+import type { Workspace } from '../workspace/workspace';
+import { initStudentBackend } from './backend';
+import { decodeWeights } from './checkpoint';
+import { normalizeInto, wholeImageInput } from './data';
+import { exportOnnx } from './onnx-export';
+import { resample, wholeImage } from './resample';
+import { tf, type Tensor4D } from './tf';
+import { FoldedUnet, forwardFolded, type UnetConfig, type WeightArrays } from './unetpp';
+
+/**
+ * Student inference at each image's full resolution. The whole image is seen: it is resized
+ * (area average) to size×size without cropping, the model gives a size×size probability map, and
+ * that map is resized back (bilinear) to the source width×height. mask = probability > 0.5.
+ *
+ * Engines: "onnx" (fast mode: the model exported to ONNX and run by onnxruntime-node, CPU) and
+ * "tfjs" (the training backend, conv+BN folded). Both give the same numbers within 1e-4.
+ */
+
+export type Engine = 'onnx' | 'tfjs';
+
+export interface StudentModel {
+  config: UnetConfig;
+  weights: WeightArrays;
+  /** The square input side the model was trained at. */
+  size: number;
+  runId: number | null;
+}
+
+export interface Prediction {
+  imageId?: number;
+  width: number;
+  height: number;
+  /** Foreground probability per source pixel, row-major. */
+  prob: Float32Array;
+  mask: Uint8Array;
+}
+
+interface RunRow {
+  id: number;
+  status: string;
+  config: string;
+  result: string | null;
+  checkpoint_blob: string | null;
+}
+
+/**
+ * The best-validation weights of a supervised run (default: the latest finished one). A run still
+ * going, or interrupted, offers the best weights it has stored so far.
+ */
+export function loadStudentFromRun(ws: Workspace, runId?: number): StudentModel {
+  const row = (
+    runId === undefined
+      ? ws.db.prepare(`SELECT * FROM runs WHERE kind = 'supervised' AND status = 'done' ORDER BY id DESC LIMIT 1`).get()
+      : ws.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId)
+  ) as RunRow | undefined;
+  if (!row) throw new Error(runId === undefined ? 'no finished student run in this workspace: train one first ("apprentice train")' : `no run with id ${runId}`);
+  const result = row.result ? (JSON.parse(row.result) as { best?: { blob?: string | null } }) : null;
+  const blob = result?.best?.blob;
+  if (!blob) throw new Error(`run ${row.id} has no stored weights yet (status ${row.status})`);
+  const { config, weights } = decodeWeights(ws.blobs.get(blob));
+  const cfg = JSON.parse(row.config) as { size: number };
+  return { config, weights, size: cfg.size, runId: row.id };
+}
+
+/** A loaded inference engine; `close()` frees its tensors or session. */
+export interface Predictor {
+  engine: Engine;
+  size: number;
+  /** Probabilities at size×size for a batch of ImageNet-normalised NHWC inputs. */
+  run(batch: Float32Array, n: number): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export async function createPredictor(model: StudentModel, engine: Engine, opts: { intraOpThreads?: number } = {}): Promise<Predictor> {
+  const size = model.size;
+  if (engine === 'tfjs') {
+    await initStudentBackend();
+    const folded = new FoldedUnet(model.config, model.weights);
+    return {
+      engine,
+      size,
+      async run(batch, n) {
+        const probs = tf.tidy(() => tf.sigmoid(forwardFolded(folded, tf.tensor4d(batch, [n, size, size, 3]) as Tensor4D)));
+        const out = (await probs.data()) as Float32Array;
+        probs.dispose();
+        return out;
+      },
+      async close() {
+        folded.dispose();
+      },
+    };
+  }
+  const bytes = exportOnnx(model.config, model.weights, { size });
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+  });
+  return {
+    engine,
+    size,
+    async run(batch, n) {
+      const plane = size * size;
+      const nchw = new Float32Array(n * 3 * plane);
+      for (let b = 0; b < n; b++)
+        for (let i = 0; i < plane; i++)
+          for (let c = 0; c < 3; c++) nchw[(b * 3 + c) * plane + i] = batch[(b * plane + i) * 3 + c]!;
+      const out = await session.run({ input: new ort.Tensor('float32', nchw, [n, 3, size, size]) });
+      return out.probs!.data as Float32Array; // [n, 1, size, size] = NHW
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}
+
+/** Probability map and mask of one image at its source resolution. */
+export async function predictRgb(p: Predictor, img: Rgb, threshold = 0.5): Promise<Prediction> {
+  const x = new Float32Array(p.size * p.size * 3);
+  normalizeInto(wholeImageInput(img, p.size), x, 0);
+  const probSmall = await p.run(x, 1);
+  const prob = resample(probSmall, p.size, p.size, 1, wholeImage(p.size, p.size), img.width, img.height);
+  return { width: img.width, height: img.height, prob, mask: binarize(prob, threshold) };
+}
+
+export async function predictImages(
+  ws: Workspace,
+  p: Predictor,
+  imageIds: readonly number[],
+  opts: { signal?: AbortSignal; onImage?: (done: number, total: number) => void; threshold?: number } = {},
+): Promise<Prediction[]> {
+  const out: Prediction[] = [];
+  for (let i = 0; i < imageIds.length; i++) {
+    opts.signal?.throwIfAborted();
+    const id = imageIds[i]!;
+    const pred = await predictRgb(p, loadModelRgb(ws, id), opts.threshold);
+    out.push({ ...pred, imageId: id });
+    opts.onImage?.(i + 1, imageIds.length);
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
