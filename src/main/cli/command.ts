@@ -51,6 +51,7 @@ export function idList(flags: Flags, name: string): number[] | null {
     .map((x) => x.trim())
     .filter(Boolean)
     .map(Number);
-  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n <= 0)) throw new UsageError(`--${name} must be image ids like 1,2,3 (got ${String(v)})`);
+  if (ids.length === 0 || ids.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new UsageError(`--${name} must be image ids like 1,2,3 (got ${String(v)})`);
   return ids;
 }

@@ -127,7 +127,11 @@ export function foundationCommands(): Record<string, Command> {
         if (!['auto', 'png', 'dicom-seg'].includes(format)) throw new UsageError(`--format must be auto, png or dicom-seg (got ${format})`);
         const wanted = idList(flags, 'images');
         return withWs(pos, (ws) => {
-          const imageIds = wanted ?? listImages(ws).images.filter((i) => i.hasMask).map((i) => i.id);
+          const imageIds =
+            wanted ??
+            listImages(ws)
+              .images.filter((i) => i.hasMask)
+              .map((i) => i.id);
           return { exported: exportMasks(ws, { imageIds, outDir: flags.out as string, format, label: flags.label as string | undefined }) };
         });
       },

@@ -21,7 +21,9 @@ function numbers(text: string, what: string, counts: number[]): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const values = parts.map(Number);
   if (!counts.includes(parts.length) || parts.some((p) => p === '') || values.some((v) => !Number.isFinite(v))) {
-    throw new UsageError(`${what} must be ${counts.map((c) => (c === 2 ? 'x,y' : c === 3 ? 'x,y,label' : 'x0,y0,x1,y1')).join(' or ')} in source pixels (got "${text}")`);
+    throw new UsageError(
+      `${what} must be ${counts.map((c) => (c === 2 ? 'x,y' : c === 3 ? 'x,y,label' : 'x0,y0,x1,y1')).join(' or ')} in source pixels (got "${text}")`,
+    );
   }
   return values;
 }
@@ -63,7 +65,12 @@ export function teacherCommands(): Record<string, Command> {
       async run(pos, flags) {
         const [sub, ...rest] = pos;
         if (sub === 'add') {
-          const req = { encoder: str(flags, 'encoder'), decoder: str(flags, 'decoder'), family: str(flags, 'family'), name: flags.name as string | undefined };
+          const req = {
+            encoder: str(flags, 'encoder'),
+            decoder: str(flags, 'decoder'),
+            family: str(flags, 'family'),
+            name: flags.name as string | undefined,
+          };
           return withWs(rest, async (ws) => {
             const m = await addTeacherModel(ws, req);
             return { ...summaryOf(m), existing: m.existing, interface: m.interface };
@@ -71,7 +78,11 @@ export function teacherCommands(): Record<string, Command> {
         }
         if (sub === 'list') return withWs(rest, (ws) => ({ models: listTeacherModels(ws).map(summaryOf) }));
         if (sub === 'check') {
-          const iface = await checkTeacherFiles({ encoder: str(flags, 'encoder'), decoder: str(flags, 'decoder'), family: str(flags, 'family') });
+          const iface = await checkTeacherFiles({
+            encoder: str(flags, 'encoder'),
+            decoder: str(flags, 'decoder'),
+            family: str(flags, 'family'),
+          });
           return { ok: true, interface: iface };
         }
         throw new UsageError(`models needs a subcommand: add, list or check (got ${sub ? `"${sub}"` : 'none'})`);
@@ -80,14 +91,17 @@ export function teacherCommands(): Record<string, Command> {
         const r = result as { models?: ReturnType<typeof summaryOf>[]; id?: number; existing?: boolean; name?: string; ok?: boolean };
         if (r.models) {
           if (r.models.length === 0) console.log('no teacher models; add one with "apprentice models add"');
-          for (const m of r.models) console.log(`${String(m.id).padStart(4)}  ${m.family.padEnd(9)} ${m.name}  (${m.encoder}, ${m.masks} mask${m.masks === 1 ? '' : 's'})`);
+          for (const m of r.models)
+            console.log(
+              `${String(m.id).padStart(4)}  ${m.family.padEnd(9)} ${m.name}  (${m.encoder}, ${m.masks} mask${m.masks === 1 ? '' : 's'})`,
+            );
         } else if (r.id !== undefined) console.log(`${r.existing ? 'already present' : 'added'}: teacher model ${r.id} (${r.name})`);
         else console.log(JSON.stringify(result, null, 2));
       },
     },
     segment: {
       summary:
-        'segment <ws> --image <id> [--point x,y[,label]]... [--box x0,y0,x1,y1] [--model <id>] [--provider auto|cuda|cpu] [--out file.png]\n                                          the teacher\'s mask for prompts in source pixels; PNG under <ws>/exports/',
+        "segment <ws> --image <id> [--point x,y[,label]]... [--box x0,y0,x1,y1] [--model <id>] [--provider auto|cuda|cpu] [--out file.png]\n                                          the teacher's mask for prompts in source pixels; PNG under <ws>/exports/",
       options: {
         image: { type: 'string' },
         point: { type: 'string', multiple: true },
@@ -133,7 +147,15 @@ export function teacherCommands(): Record<string, Command> {
         });
       },
       print(result) {
-        const r = result as { area: number; iou_prediction: number; encoder_ms: number; decoder_ms: number; embedding: string; provider: string; mask: string };
+        const r = result as {
+          area: number;
+          iou_prediction: number;
+          encoder_ms: number;
+          decoder_ms: number;
+          embedding: string;
+          provider: string;
+          mask: string;
+        };
         console.log(
           `mask ${r.mask}\narea ${r.area} px, iou_prediction ${r.iou_prediction.toFixed(3)}, encoder ${r.encoder_ms} ms (${r.embedding}), decoder ${r.decoder_ms} ms on ${r.provider}`,
         );

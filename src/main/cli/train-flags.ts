@@ -1,0 +1,51 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { TrainSettings } from '../student/train';
+import { num, UsageError, type Flags } from './command';
+
+/** Student training flags shared by `train`, `mine` and `experiment`; absent flags keep the defaults. */
+export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  epochs: { type: 'string' },
+  size: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  seed: { type: 'string' },
+  lambda: { type: 'string' },
+  width: { type: 'string' },
+  blocks: { type: 'string' },
+  decoder: { type: 'string' },
+  split: { type: 'string' },
+  'test-engine': { type: 'string' },
+};
+
+function intList(flags: Flags, name: string): number[] | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const list = String(v).split(',').map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new UsageError(`--${name} must be positive integers like 1,1,1,1 (got ${String(v)})`);
+  return list;
+}
+
+export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
+  const out: Partial<TrainSettings> = {};
+  if (flags.epochs !== undefined) out.maxEpochs = num(flags, 'epochs');
+  if (flags.size !== undefined) out.size = num(flags, 'size');
+  if (flags.batch !== undefined) out.batch = num(flags, 'batch');
+  if (flags.lr !== undefined) out.lr = num(flags, 'lr');
+  if (flags.seed !== undefined) out.seed = num(flags, 'seed');
+  if (flags.lambda !== undefined) out.lambda = num(flags, 'lambda');
+  if (flags.split !== undefined) out.splitId = num(flags, 'split');
+  const model: Partial<TrainSettings['model']> = {};
+  if (flags.width !== undefined) model.width = num(flags, 'width');
+  const blocks = intList(flags, 'blocks');
+  if (blocks) model.blocks = blocks;
+  const decoder = intList(flags, 'decoder');
+  if (decoder) model.decoder = decoder;
+  if (Object.keys(model).length) out.model = model as TrainSettings['model'];
+  const engine = flags['test-engine'];
+  if (engine !== undefined) {
+    if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--test-engine must be onnx or tfjs (got ${String(engine)})`);
+    out.testEngine = engine;
+  }
+  return out;
+}
