@@ -1,10 +1,13 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMaskPng } from '../../src/main/imaging/mask';
+import { ModeInference, writePredictionPng } from '../../src/main/mining/inference';
 import { mineSettings, mineStudent, resumeMining } from '../../src/main/mining/mine';
 import { pseudoLabelVersions } from '../../src/main/mining/pseudo-labels';
 import { TrainingInterrupted, trainStudent, type TrainSettings } from '../../src/main/student/train';
 import { addTeacherModel } from '../../src/main/teacher/registry';
+import { imageDetail } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { createSplit, splitMembers } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
@@ -105,6 +108,37 @@ describe('knowledge mining (tiny student, fixture and oracle teachers)', () => {
     expect(perImageEpoch.size).toBe(versions.length);
     expect(ws.db.pragma('integrity_check', { simple: true })).toBe('ok');
   }, 300_000);
+
+  it('predicts in fast and refine modes at source resolution, with per-image latency', async () => {
+    const inference = await ModeInference.open(ws, {
+      runId: baseRunId,
+      engine: 'tfjs',
+      teacher: { kind: 'sam', modelId: teacherId },
+      prompts: { threshold: 0.3 },
+    });
+    try {
+      const id = unlabeled[0]!;
+      const { width, height } = imageDetail(ws, id);
+      const fast = await inference.predict(id, 'fast');
+      const refine = await inference.predict(id, 'refine');
+      for (const p of [fast, refine]) {
+        expect([p.mask.width, p.mask.height]).toEqual([width, height]);
+        expect(p.latencyMs).toBeGreaterThan(0);
+      }
+      expect(fast.teacherMs).toBe(0);
+      expect(refine.refined).toBe(true);
+      // The fixture teacher answers a box prompt with exactly the box: refine's mask is a filled
+      // rectangle inside the student's prompt box, unlike the student's own blob.
+      const box = (refine.prompts as { box: { x0: number; y0: number; x1: number; y1: number } }[])[0]!.box;
+      const inside = Math.round((box.x1 - box.x0) * (box.y1 - box.y0));
+      expect(Math.abs(refine.area - inside) / inside).toBeLessThan(0.1);
+      expect(refine.area).not.toBe(fast.area);
+      const file = writePredictionPng(ws, join(ws.root, 'exports'), refine);
+      expect(decodeMaskPng(readFileSync(file)).width).toBe(width);
+    } finally {
+      await inference.close();
+    }
+  }, 120_000);
 
   it('an interrupted mining run resumes as the same run', async () => {
     const controller = new AbortController();
