@@ -17,6 +17,11 @@ export const ImageRow = z.object({
   modality: z.string().nullable(),
   split: Subset.nullable(),
   hasMask: z.boolean(),
+  // Review state: how many pseudo-label versions, the latest one's teacher–student Dice, and whether
+  // a radiologist decided (accepted, corrected or rejected) on them.
+  pseudoLabels: z.number().int(),
+  latestAgreement: z.number().nullable(),
+  reviewed: z.boolean(),
 });
 export type ImageRow = z.infer<typeof ImageRow>;
 
@@ -150,6 +155,72 @@ export const SegmentOutput = z.object({
 });
 export type SegmentOutput = z.infer<typeof SegmentOutput>;
 
+export const MaskProvenance = z.enum(['imported', 'drawn', 'promoted']);
+/** A version's review state; "corrected" = accepted after the radiologist edited its mask. */
+export const ReviewDecision = z.enum(['new', 'accepted', 'corrected', 'rejected']);
+export type ReviewDecision = z.infer<typeof ReviewDecision>;
+
+export const ReviewVersion = z.object({
+  id: z.number().int(),
+  imageId: z.number().int(),
+  version: z.number().int(),
+  runId: z.number().int().nullable(),
+  runKind: z.string().nullable(),
+  epoch: z.number().int().nullable(), // the round (one-time mining) or epoch (continuous) that made it
+  teacherModelId: z.number().int().nullable(),
+  teacher: z.string(),
+  studentCheckpoint: z.string().nullable(),
+  prompts: z.unknown(),
+  iouPrediction: z.number().nullable(),
+  agreementDice: z.number().nullable(),
+  area: z.number().int(),
+  decision: ReviewDecision,
+  createdAt: z.string(),
+  maskDataUrl: z.string(),
+  studentMaskDataUrl: z.string().nullable(), // null when the version was stored without the student's mask
+});
+export type ReviewVersion = z.infer<typeof ReviewVersion>;
+
+export const ReviewImage = z.object({
+  imageId: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  split: Subset.nullable(),
+  pending: z.boolean(),
+  versions: z.array(ReviewVersion),
+  groundTruth: z
+    .object({
+      dataUrl: z.string(),
+      area: z.number().int(),
+      provenance: MaskProvenance,
+      pseudoLabelId: z.number().int().nullable(),
+      createdAt: z.string(),
+    })
+    .nullable(),
+});
+export type ReviewImage = z.infer<typeof ReviewImage>;
+
+export const ReviewQueueItem = z.object({
+  imageId: z.number().int(),
+  sourcePath: z.string(),
+  split: Subset.nullable(),
+  versions: z.number().int(),
+  latestVersionId: z.number().int(),
+  latestVersion: z.number().int(),
+  agreementDice: z.number().nullable(),
+  disagreement: z.number().nullable(), // 1 − agreementDice of the latest version
+});
+export type ReviewQueueItem = z.infer<typeof ReviewQueueItem>;
+
+export const ReviewResult = z.object({
+  imageId: z.number().int(),
+  pseudoLabelId: z.number().int(),
+  decision: ReviewDecision,
+  maskId: z.number().int().nullable(), // the new ground-truth mask row (accept / correct)
+  area: z.number().int().nullable(),
+});
+export type ReviewResult = z.infer<typeof ReviewResult>;
+
 const path = z.string().min(1).max(4096);
 const id = z.number().int().positive();
 
@@ -204,6 +275,17 @@ export const commands = {
     output: SegmentOutput,
   },
   doctor: { input: z.object({}), output: Doctor },
+  'review.queue': {
+    input: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(5000).default(500) }),
+    output: z.object({ items: z.array(ReviewQueueItem), total: z.number().int() }),
+  },
+  'review.image': { input: z.object({ imageId: id }), output: ReviewImage },
+  'review.accept': { input: z.object({ pseudoLabelId: id }), output: ReviewResult },
+  'review.reject': { input: z.object({ pseudoLabelId: id }), output: ReviewResult },
+  'review.correct': {
+    input: z.object({ pseudoLabelId: id, maskDataUrl: z.string().min(1).max(16_000_000) }),
+    output: ReviewResult,
+  },
 } as const;
 
 export const JobEvent = z.discriminatedUnion('type', [

@@ -12,6 +12,7 @@ import { encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { runCliJob } from '../jobs/cli-job';
+import { acceptPseudoLabel, correctPseudoLabel, rejectPseudoLabel, reviewImage, reviewQueue } from '../mining/review';
 import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
@@ -91,6 +92,11 @@ export class ApiService {
         };
       },
       doctor: () => doctor(),
+      'review.queue': ({ offset, limit }) => reviewQueue(this.workspace(), offset, limit),
+      'review.image': ({ imageId }) => reviewImage(this.workspace(), imageId),
+      'review.accept': ({ pseudoLabelId }) => acceptPseudoLabel(this.workspace(), pseudoLabelId),
+      'review.reject': ({ pseudoLabelId }) => rejectPseudoLabel(this.workspace(), pseudoLabelId),
+      'review.correct': ({ pseudoLabelId, maskDataUrl }) => correctPseudoLabel(this.workspace(), pseudoLabelId, maskDataUrl),
     };
   }
 

@@ -45,7 +45,11 @@ export function imageRecord(ws: Workspace, id: number): ImageRecord {
 const selectRows = (where: string) => `
   SELECT i.id, i.source_path, i.frame_index, i.format, i.width, i.height, i.modality,
          sm.subset AS split,
-         EXISTS (SELECT 1 FROM masks m WHERE m.image_id = i.id AND m.current = 1) AS has_mask
+         EXISTS (SELECT 1 FROM masks m WHERE m.image_id = i.id AND m.current = 1) AS has_mask,
+         (SELECT COUNT(*) FROM pseudo_labels p WHERE p.image_id = i.id) AS pseudo_labels,
+         (SELECT p.agreement_dice FROM pseudo_labels p WHERE p.image_id = i.id ORDER BY p.version DESC LIMIT 1) AS latest_agreement,
+         (SELECT p.status FROM pseudo_labels p WHERE p.image_id = i.id ORDER BY p.version DESC LIMIT 1) AS latest_status,
+         EXISTS (SELECT 1 FROM pseudo_labels p WHERE p.image_id = i.id AND p.status = 'accepted') AS any_accepted
   FROM images i
   LEFT JOIN split_members sm ON sm.image_id = i.id AND sm.split_id = @split
   ${where}`;
@@ -60,6 +64,10 @@ interface ListRecord {
   modality: string | null;
   split: Subset | null;
   has_mask: number;
+  pseudo_labels: number;
+  latest_agreement: number | null;
+  latest_status: 'new' | 'accepted' | 'rejected' | null;
+  any_accepted: number;
 }
 
 function toImageRow(r: ListRecord): ImageRow {
@@ -73,6 +81,11 @@ function toImageRow(r: ListRecord): ImageRow {
     modality: r.modality,
     split: r.split,
     hasMask: r.has_mask === 1,
+    pseudoLabels: r.pseudo_labels,
+    latestAgreement: r.latest_agreement,
+    // Same rule as the review queue (mining/review.ts): decided once a version is accepted or the
+    // latest one is rejected; a newer version after a rejection asks for review again.
+    reviewed: r.pseudo_labels > 0 && (r.any_accepted === 1 || r.latest_status !== 'new'),
   };
 }
 
