@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listImages } from '../../src/main/workspace/images';
+import { listImages, loadMask } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
-import { createSplit, splitMembers, SplitError } from '../../src/main/workspace/splits';
+import { saveMask } from '../../src/main/workspace/masks';
+import { createSplit, miningUnlabeledIds, splitMembers, SplitError, trainingLabeledIds } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
 
@@ -57,6 +58,17 @@ describe('splits', () => {
       .map((i) => i.id);
     expect(noMask.length).toBe(4);
     for (const id of noMask) expect(splitMembers(forward, s.id, 'unlabeled')).toContain(id);
+  });
+
+  it('counts a radiologist-reviewed unlabeled image as labeled, and stops mining it', () => {
+    const s = createSplit(forward, { labeled: 0.5, val: 0.2, test: 0.2, seed: 5 });
+    const unlabeled = splitMembers(forward, s.id, 'unlabeled');
+    const reviewed = unlabeled.find((id) => loadMask(forward, id))!;
+    expect(trainingLabeledIds(forward, s.id)).not.toContain(reviewed);
+    saveMask(forward, reviewed, loadMask(forward, reviewed)!, 'promoted');
+    expect(trainingLabeledIds(forward, s.id)).toContain(reviewed);
+    expect(miningUnlabeledIds(forward, s.id)).not.toContain(reviewed);
+    expect(miningUnlabeledIds(forward, s.id)).toHaveLength(unlabeled.length - 1);
   });
 
   it('refuses impossible ratios with a clear message', () => {

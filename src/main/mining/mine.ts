@@ -1,13 +1,13 @@
 import type { Mask } from '../imaging/mask';
-import { dice } from '../metrics/metrics';
+import { binarize, dice } from '../metrics/metrics';
 import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
-import { centreSquare, wholeImage } from '../student/resample';
+import { centreSquare, resample, wholeImage } from '../student/resample';
 import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainResult, type TrainSettings } from '../student/train';
 import { sourceFrame, studentInferFrame } from '../teacher/coords';
 import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
 import { loadModelRgb } from '../workspace/images';
-import { splitMembers } from '../workspace/splits';
+import { miningUnlabeledIds } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
 import { storePseudoLabel, latestPseudoLabel, pseudoLabelMask } from './pseudo-labels';
 import { makeTeacher, type TeacherSpec } from './teachers';
@@ -150,7 +150,7 @@ function miningOptions(
   const baseRunId = settings.baseRunId!;
   const base = loadStudentFromRun(ws, baseRunId);
   const splitId = (ws.db.prepare('SELECT split_id FROM runs WHERE id = ?').get(baseRunId) as { split_id: number }).split_id;
-  const unlabeled = splitMembers(ws, splitId, 'unlabeled');
+  const unlabeled = miningUnlabeledIds(ws, splitId);
   if (unlabeled.length === 0) throw new Error(`split ${splitId} has no unlabeled images to mine`);
   const teacher = makeTeacher(ws, settings.teacher);
   const size = resolveSettings(settings.train).size;
@@ -166,7 +166,7 @@ function miningOptions(
   async function ask(
     imageId: number,
     map: ProbabilityMap,
-    agreementWith: (teacherMask: Mask) => number,
+    student: { agreement: (teacherMask: Mask) => number; mask: Mask | (() => Mask) },
     epoch: number,
     checkpoint: string,
   ) {
@@ -187,7 +187,8 @@ function miningOptions(
         studentCheckpoint: checkpoint,
         prompts: prompts.map((p) => ({ points: p.points, box: p.box, mask: p.mask ? 'student probability map' : null })),
         iouPrediction: answer.iouPrediction,
-        agreementDice: agreementWith(answer.mask),
+        agreementDice: student.agreement(answer.mask),
+        studentMask: student.mask,
       },
     };
   }
@@ -241,7 +242,8 @@ function miningOptions(
                 sourceWidth: rgb.width,
                 sourceHeight: rgb.height,
               };
-              const r = await ask(imageId, map, (m) => dice(m.data, pred.mask), 0, baseBlob);
+              const studentMask = { width: rgb.width, height: rgb.height, data: pred.mask };
+              const r = await ask(imageId, map, { agreement: (m) => dice(m.data, pred.mask), mask: studentMask }, 0, baseBlob);
               if (!r) continue;
               storePseudoLabel(ws, imageId, r.mask, r.provenance);
               stored++;
@@ -275,7 +277,17 @@ function miningOptions(
         for (let i = 0; i < prob.length; i++) studentMask[i] = prob[i]! >= settings.prompts.threshold ? 1 : 0;
         // Agreement in the student's frame: the teacher's mask resampled to the whole-image map.
         const agreement = (m: Mask) => dice(maskToModelFrame(m, size, wholeImage(rgb.width, rgb.height)), studentMask);
-        const r = await ask(sample.imageId, map, agreement, epoch, `run ${runId}, epoch ${epoch} (weights of that moment)`);
+        const atSource = (): Mask => {
+          const up = resample(prob, size, size, 1, wholeImage(size, size), rgb.width, rgb.height);
+          return { width: rgb.width, height: rgb.height, data: binarize(up, settings.prompts.threshold) };
+        };
+        const r = await ask(
+          sample.imageId,
+          map,
+          { agreement, mask: atSource },
+          epoch,
+          `run ${runId}, epoch ${epoch} (weights of that moment)`,
+        );
         if (!r) return null;
         epochTeacherSeconds += r.seconds;
         continuousPending.set(sample.imageId, r);

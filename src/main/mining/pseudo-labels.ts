@@ -11,7 +11,8 @@ export interface PseudoLabelProvenance {
   iouPrediction: number | null;
   agreementDice: number | null; // teacher vs the student's own thresholded mask
   /** The student's own thresholded mask at source resolution, when the caller has it: reviewers see it beside the teacher's. */
-  studentMask?: Mask | null;
+  /** The student's own mask at source resolution, or a function making it (called only if stored). */
+  studentMask?: Mask | (() => Mask) | null;
 }
 
 export interface PseudoLabelVersion extends Omit<PseudoLabelProvenance, 'prompts' | 'studentMask'> {
@@ -77,24 +78,23 @@ export function storePseudoLabel(
   prov: PseudoLabelProvenance,
   opts: { onlyIfChanged?: boolean } = {},
 ): { version: PseudoLabelVersion; stored: boolean } {
-  const png = encodeMaskPng(mask);
-  const blob = ws.blobs.put(png);
-  if (prov.studentMask && (prov.studentMask.width !== mask.width || prov.studentMask.height !== mask.height))
-    throw new Error(
-      `student mask is ${prov.studentMask.width}×${prov.studentMask.height} but the pseudo-label is ${mask.width}×${mask.height}`,
-    );
+  const blob = ws.blobs.put(encodeMaskPng(mask));
+  if (opts.onlyIfChanged) {
+    // "Changed" is judged within the run: another run's identical mask is still this run's first.
+    const ofRun = ws.db
+      .prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id IS ? ORDER BY version DESC LIMIT 1')
+      .get(imageId, prov.runId) as Row | undefined;
+    if (ofRun && ofRun.mask_blob === blob) return { version: toVersion(ofRun, ws.blobs), stored: false };
+  }
+  // Made only now that a version will be stored (continuous mining upsamples it from the student's map).
+  const studentMask = typeof prov.studentMask === 'function' ? prov.studentMask() : prov.studentMask;
+  if (studentMask && (studentMask.width !== mask.width || studentMask.height !== mask.height))
+    throw new Error(`student mask is ${studentMask.width}×${studentMask.height} but the pseudo-label is ${mask.width}×${mask.height}`);
   // Kept inside the prompts JSON (no schema change): the blob hash of the student's mask.
-  const studentBlob = prov.studentMask ? ws.blobs.put(encodeMaskPng(prov.studentMask)) : null;
+  const studentBlob = studentMask ? ws.blobs.put(encodeMaskPng(studentMask)) : null;
   return ws.transaction(() => {
     const latest = ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version DESC LIMIT 1').get(imageId) as
       Row | undefined;
-    if (opts.onlyIfChanged) {
-      // "Changed" is judged within the run: another run's identical mask is still this run's first.
-      const ofRun = ws.db
-        .prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id IS ? ORDER BY version DESC LIMIT 1')
-        .get(imageId, prov.runId) as Row | undefined;
-      if (ofRun && ofRun.mask_blob === blob) return { version: toVersion(ofRun, ws.blobs), stored: false };
-    }
     const version = (latest?.version ?? 0) + 1;
     const info = ws.db
       .prepare(

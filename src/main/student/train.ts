@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { summarizeScores, scorePair, type PairScores, type SegmentationSummary } from '../metrics/metrics';
 import { sha256 } from '../workspace/blobs';
 import { loadMask } from '../workspace/images';
-import { latestSplitId, splitMembers } from '../workspace/splits';
+import { latestSplitId, splitMembers, trainingLabeledIds } from '../workspace/splits';
 import { nowIso, type Workspace } from '../workspace/workspace';
 import { seededRandom, shuffleInPlace } from '../util/random';
 import { Adam } from './adam';
@@ -185,7 +185,7 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainSettings
   const backend = await initStudentBackend();
   const splitId = settings.splitId ?? latestSplitId(ws);
   if (splitId === null) throw new Error('the workspace has no split: make one first ("apprentice split")');
-  const labeled = splitMembers(ws, splitId, 'labeled');
+  const labeled = trainingLabeledIds(ws, splitId);
   const val = splitMembers(ws, splitId, 'val');
   const test = splitMembers(ws, splitId, 'test');
   if (labeled.length === 0) throw new Error(`split ${splitId} has no labeled images to train on`);
@@ -375,7 +375,7 @@ async function runLoop(
 
   // ---- data, once per run
   progress({ phase: 'prepare', epoch: state.epoch, batch: 0, batches: 0, loss: null, etaEpoch: null, etaRun: null });
-  const labeledIds = splitMembers(ws, splitId, 'labeled');
+  const labeledIds = trainingLabeledIds(ws, splitId);
   const valIds = splitMembers(ws, splitId, 'val');
   const testIds = splitMembers(ws, splitId, 'test');
   const train = loadSamples(ws, labeledIds, 'labeled', s.size);

@@ -114,3 +114,23 @@ export function splitMembers(ws: Workspace, splitId: number, subset: Subset): nu
 export function trainingMasksVisible(subset: Subset): boolean {
   return subset !== 'unlabeled';
 }
+
+const REVIEWED = `SELECT sm.image_id FROM split_members sm
+  JOIN masks m ON m.image_id = sm.image_id AND m.current = 1 AND m.provenance IN ('promoted', 'drawn')
+  WHERE sm.split_id = ? AND sm.subset = 'unlabeled'`;
+
+/**
+ * Images whose ground truth training may read: the labeled subset, plus unlabeled images whose
+ * current mask a radiologist made (accepted pseudo-label or drawing) — their hidden imported label
+ * stays hidden, the reviewed one is the current mask.
+ */
+export function trainingLabeledIds(ws: Workspace, splitId: number): number[] {
+  const reviewed = (ws.db.prepare(REVIEWED).all(splitId) as { image_id: number }[]).map((r) => r.image_id);
+  return [...splitMembers(ws, splitId, 'labeled'), ...reviewed].sort((a, b) => a - b);
+}
+
+/** Unlabeled images still waiting for labels: what mining asks the teacher about. */
+export function miningUnlabeledIds(ws: Workspace, splitId: number): number[] {
+  const reviewed = new Set((ws.db.prepare(REVIEWED).all(splitId) as { image_id: number }[]).map((r) => r.image_id));
+  return splitMembers(ws, splitId, 'unlabeled').filter((id) => !reviewed.has(id));
+}
