@@ -132,6 +132,8 @@ export const TrainSettings = z.object({
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 
+
+
 export const TeacherModelSummary = z.object({
   id: z.number().int(),
   family: z.string(),
@@ -154,6 +156,36 @@ export const SegmentOutput = z.object({
   provider: z.string(),
 });
 export type SegmentOutput = z.infer<typeof SegmentOutput>;
+
+/** Which teacher mining and refinement ask: an installed SAM-family model, or an evaluation tool. */
+export const TeacherChoice = z.union([
+  z.object({ kind: z.literal('sam'), modelId: z.number().int().positive() }),
+  z.object({ kind: z.literal('oracle') }),
+  z.object({ kind: z.literal('noisy-oracle') }),
+]);
+export type TeacherChoice = z.infer<typeof TeacherChoice>;
+
+export const MineRequest = z.object({
+  schedule: z.enum(['one-time', 'continuous']),
+  teacher: TeacherChoice,
+  baseRunId: z.number().int().positive().optional(),
+  weight: z.number().min(0).max(1).optional(),
+  settings: TrainSettings,
+});
+export type MineRequest = z.infer<typeof MineRequest>;
+
+export const ModePrediction = z.object({
+  imageId: z.number().int(),
+  mode: z.enum(['fast', 'refine']),
+  maskDataUrl: z.string(),
+  probDataUrl: z.string(), // the student's probability map as an 8-bit grey PNG, for the heat map
+  area: z.number().int(),
+  latencyMs: z.number(),
+  studentMs: z.number(),
+  teacherMs: z.number(),
+  prompts: z.array(z.object({ points: z.array(z.object({ x: z.number(), y: z.number(), label: z.number() })), box: BoxInput.nullable() })),
+});
+export type ModePrediction = z.infer<typeof ModePrediction>;
 
 export const MaskProvenance = z.enum(['imported', 'drawn', 'promoted']);
 /** A version's review state; "corrected" = accepted after the radiologist edited its mask. */
@@ -256,6 +288,12 @@ export const commands = {
   'runs.list': { input: z.object({}), output: z.object({ runs: z.array(RunSummary) }) },
   'runs.metrics': { input: z.object({ runId: id }), output: z.object({ points: z.array(MetricPoint) }) },
   'train.start': { input: z.object({ settings: TrainSettings, resume: id.optional() }), output: z.object({ jobId: z.string() }) },
+  'mine.start': { input: z.object({ request: MineRequest.optional(), resume: id.optional() }), output: z.object({ jobId: z.string() }) },
+  predict: {
+    input: z.object({ imageId: id, mode: z.enum(['fast', 'refine']), runId: id.optional(), teacher: TeacherChoice.optional() }),
+    output: ModePrediction,
+  },
+  'student.export': { input: z.object({ runId: id, out: path }), output: z.object({ file: z.string(), bytes: z.number().int() }) },
   'export.masks': {
     input: z.object({ imageIds: z.array(id).min(1).max(100000), outDir: path, format: z.enum(['auto', 'png', 'dicom-seg']).default('auto') }),
     output: z.object({ exported: z.array(z.object({ imageId: z.number().int(), file: z.string(), format: z.enum(['png', 'dicom-seg']) })) }),

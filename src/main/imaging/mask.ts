@@ -24,10 +24,15 @@ export function decodeMaskFile(bytes: Uint8Array): Mask {
 
 /** Stored form of every mask: 8-bit greyscale PNG, 0 or 255, so any viewer can open it. */
 export function encodeMaskPng(mask: Mask): Buffer {
-  const png = new PNG({ width: mask.width, height: mask.height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
-  const grey = Buffer.alloc(mask.width * mask.height);
+  const grey = new Uint8Array(mask.width * mask.height);
   for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
-  png.data = grey;
+  return encodeGreyPng({ width: mask.width, height: mask.height, data: grey });
+}
+
+/** An 8-bit greyscale image (e.g. a probability map × 255) as PNG. */
+export function encodeGreyPng(img: { width: number; height: number; data: Uint8Array }): Buffer {
+  const png = new PNG({ width: img.width, height: img.height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
   return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
 }
 

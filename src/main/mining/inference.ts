@@ -15,6 +15,8 @@ export interface ModePrediction {
   imageId: number;
   mode: InferenceMode;
   mask: Mask; // at the source image's full resolution
+  /** The student's foreground probability per source pixel (what prompted the teacher in refine). */
+  prob: Float32Array;
   area: number;
   /** Wall time of this image: student alone (fast), or student → prompts → teacher (refine). */
   latencyMs: number;
@@ -54,7 +56,7 @@ export class ModeInference {
     const pred = await predictRgb(this.predictor, rgb, this.prompts.threshold);
     const studentMs = performance.now() - t0;
     let mask: Mask = { width: pred.width, height: pred.height, data: pred.mask };
-    if (mode === 'fast') return this.result(imageId, mode, mask, t0, studentMs, 0);
+    if (mode === 'fast') return this.result(imageId, mode, mask, pred.prob, t0, studentMs, 0);
     if (!this.teacher) throw new Error('refine mode needs a teacher: install a SAM-family model (apprentice models add) or choose one');
     const prompts = promptsFromMap(
       {
@@ -72,16 +74,16 @@ export class ModeInference {
     if (prompts.length > 0) mask = (await this.teacher.answer(imageId, prompts)).mask;
     const teacherMs = performance.now() - t1;
     return {
-      ...this.result(imageId, mode, mask, t0, studentMs, teacherMs),
+      ...this.result(imageId, mode, mask, pred.prob, t0, studentMs, teacherMs),
       prompts: prompts.map((p) => ({ points: p.points, box: p.box })),
       refined: prompts.length > 0,
     };
   }
 
-  private result(imageId: number, mode: InferenceMode, mask: Mask, t0: number, studentMs: number, teacherMs: number): ModePrediction {
+  private result(imageId: number, mode: InferenceMode, mask: Mask, prob: Float32Array, t0: number, studentMs: number, teacherMs: number): ModePrediction {
     let area = 0;
     for (let i = 0; i < mask.data.length; i++) area += mask.data[i]!;
-    return { imageId, mode, mask, area, latencyMs: performance.now() - t0, studentMs, teacherMs };
+    return { imageId, mode, mask, prob, area, latencyMs: performance.now() - t0, studentMs, teacherMs };
   }
 
   async close(): Promise<void> {

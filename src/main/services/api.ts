@@ -6,9 +6,14 @@ import {
   type CommandParsedInput,
   type JobEvent,
 } from '../../shared/contract';
-import type { TeacherModelSummary } from '../../shared/contract';
+import type { TeacherChoice, TeacherModelSummary } from '../../shared/contract';
+import { ModeInference } from '../mining/inference';
+import type { TeacherSpec } from '../mining/teachers';
+import { exportOnnx } from '../student/onnx-export';
+import { loadStudentFromRun } from '../student/predict';
+import { writeFileAtomic } from '../util/atomic-write';
 import { exportMasks } from '../export/export-masks';
-import { encodeMaskPng } from '../imaging/mask';
+import { encodeGreyPng, encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { runCliJob } from '../jobs/cli-job';
@@ -31,6 +36,15 @@ function teacherSummary(m: TeacherModel): TeacherModelSummary {
   return { id: m.id, family: m.family, name: m.name, files: m.files, createdAt: m.createdAt };
 }
 
+function toTeacherSpec(t: TeacherChoice): TeacherSpec {
+  if (t.kind === 'noisy-oracle') return { kind: 'noisy-oracle', maxRadius: 8, dropProbability: 0.2, seed: 1 };
+  return t;
+}
+
+function pngDataUrl(png: Uint8Array): string {
+  return `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+}
+
 type Handlers = { [K in CommandName]: (input: CommandParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K> };
 
 export class ApiError extends Error {}
@@ -49,7 +63,7 @@ export class ApiService {
       'app.info': () => ({ version: appVersion(), workspace: this.ws?.root ?? null, transport: this.transport }),
       'workspace.open': async ({ path, create }) => {
         const next = Workspace.open(path, { create });
-        await releaseTeacherSessions();
+        await this.releaseEngines();
         this.ws?.close();
         this.ws = next;
         return workspaceStatus(next);
@@ -76,6 +90,48 @@ export class ApiService {
         const args = ['train', ws.root, ...settingsToFlags(settings), ...(resume ? ['--resume', String(resume)] : [])];
         return { jobId: this.jobs.start('train', (ctx) => runCliJob(args, ctx)).jobId };
       },
+      'mine.start': ({ request, resume }) => {
+        const ws = this.workspace();
+        let args: string[];
+        if (resume) args = ['mine', ws.root, '--resume', String(resume)];
+        else if (request) {
+          args = [
+            'mine',
+            ws.root,
+            '--schedule',
+            request.schedule,
+            '--teacher',
+            request.teacher.kind === 'sam' ? String(request.teacher.modelId) : request.teacher.kind,
+            ...(request.baseRunId ? ['--base', String(request.baseRunId)] : []),
+            ...(request.weight !== undefined ? ['--weight', String(request.weight)] : []),
+            ...settingsToFlags(request.settings),
+          ];
+        } else throw new ApiError('give mining settings or a run to resume');
+        return { jobId: this.jobs.start('mine', (ctx) => runCliJob(args, ctx)).jobId };
+      },
+      predict: async ({ imageId, mode, runId, teacher }) => {
+        const inference = await this.inference(runId, mode === 'refine' ? (teacher ?? this.defaultTeacher()) : null);
+        const p = await inference.predict(imageId, mode);
+        const grey = new Uint8Array(p.prob.length);
+        for (let i = 0; i < grey.length; i++) grey[i] = Math.round(p.prob[i]! * 255);
+        return {
+          imageId,
+          mode,
+          maskDataUrl: pngDataUrl(encodeMaskPng(p.mask)),
+          probDataUrl: pngDataUrl(encodeGreyPng({ width: p.mask.width, height: p.mask.height, data: grey })),
+          area: p.area,
+          latencyMs: p.latencyMs,
+          studentMs: p.studentMs,
+          teacherMs: p.teacherMs,
+          prompts: (p.prompts as { points: { x: number; y: number; label: number }[]; box: { x0: number; y0: number; x1: number; y1: number } | null }[]) ?? [],
+        };
+      },
+      'student.export': ({ runId, out }) => {
+        const model = loadStudentFromRun(this.workspace(), runId);
+        const bytes = exportOnnx(model.config, model.weights, { size: model.size, dynamicBatch: true });
+        writeFileAtomic(out, bytes);
+        return { file: out, bytes: bytes.length };
+      },
       'export.masks': ({ imageIds, outDir, format }) => ({ exported: exportMasks(this.workspace(), { imageIds, outDir, format }) }),
       'models.list': () => ({ models: listTeacherModels(this.workspace()).map(teacherSummary) }),
       'models.add': async (req) => teacherSummary(await addTeacherModel(this.workspace(), req)),
@@ -98,6 +154,29 @@ export class ApiService {
       'review.reject': ({ pseudoLabelId }) => rejectPseudoLabel(this.workspace(), pseudoLabelId),
       'review.correct': ({ pseudoLabelId, maskDataUrl }) => correctPseudoLabel(this.workspace(), pseudoLabelId, maskDataUrl),
     };
+  }
+
+  private inferenceCache: { key: string; inference: Promise<ModeInference> } | null = null;
+
+  /** One loaded student (and teacher) for the mode toggle: reopened only when the choice changes. */
+  private async inference(runId: number | undefined, teacher: TeacherChoice | null): Promise<ModeInference> {
+    const key = JSON.stringify([this.ws?.root, runId ?? null, teacher]);
+    if (this.inferenceCache?.key !== key) {
+      const previous = this.inferenceCache;
+      this.inferenceCache = {
+        key,
+        inference: ModeInference.open(this.workspace(), { runId, teacher: teacher ? toTeacherSpec(teacher) : null }),
+      };
+      this.inferenceCache.inference.catch(() => (this.inferenceCache = null));
+      if (previous) void previous.inference.then((i) => i.close()).catch(() => undefined);
+    }
+    return this.inferenceCache.inference;
+  }
+
+  private defaultTeacher(): TeacherChoice {
+    const models = listTeacherModels(this.workspace());
+    if (models.length === 0) throw new ApiError('refine mode needs a teacher: install a SAM-family model in Models');
+    return { kind: 'sam', modelId: models.at(-1)!.id };
   }
 
   openWorkspace(path: string, create = false): void {
@@ -125,8 +204,16 @@ export class ApiService {
     return await handler(parsed.data);
   }
 
+  /** Sessions and loaded students belong to one workspace: let them go when it changes. */
+  private async releaseEngines(): Promise<void> {
+    const cached = this.inferenceCache;
+    this.inferenceCache = null;
+    if (cached) await cached.inference.then((i) => i.close()).catch(() => undefined);
+    await releaseTeacherSessions();
+  }
+
   close(): void {
-    void releaseTeacherSessions();
+    void this.releaseEngines();
     this.ws?.close();
     this.ws = null;
   }

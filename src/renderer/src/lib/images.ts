@@ -114,3 +114,25 @@ export async function colouredMask(dataUrl: string, colour: [number, number, num
   ctx.putImageData(data, 0, 0);
   return canvas;
 }
+
+/** A probability map (grey PNG, p × 255) as a heat map: transparent where the student sees nothing. */
+export async function heatMap(dataUrl: string): Promise<HTMLCanvasElement> {
+  const img = await loadHtmlImage(dataUrl);
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const d = data.data;
+  for (let i = 0; i < d.length; i += 4) {
+    const p = d[i]! / 255;
+    // blue → green → yellow → red, alpha growing with p
+    d[i] = Math.round(255 * Math.min(1, Math.max(0, 2 * p - 0.5)));
+    d[i + 1] = Math.round(255 * Math.min(1, 2 * p, 2 - 2 * p + 0.3));
+    d[i + 2] = Math.round(255 * Math.max(0, 1 - 2 * p));
+    d[i + 3] = Math.round(255 * Math.min(1, p * 1.5));
+  }
+  ctx.putImageData(data, 0, 0);
+  return canvas;
+}
