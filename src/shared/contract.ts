@@ -129,6 +129,8 @@ export const TrainSettings = z.object({
   seed: z.number().int().optional(),
   lambda: z.number().min(0).max(1).optional(),
   width: z.number().int().min(1).max(64).optional(),
+  blocks: z.array(z.number().int().min(1).max(8)).length(4).optional(),
+  decoder: z.array(z.number().int().min(1).max(512)).length(5).optional(),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 

@@ -34,26 +34,24 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { samResizedSize, teacherFrame, toFrame, type Box } from '../../src/main/teacher/coords';
+import { samResizedSize, teacherFrame, toFrame, type Box, type Frame } from '../../src/main/teacher/coords';
+import { familySpec } from '../../src/main/teacher/families';
 import { EmbeddingCache, embeddingKeyId, type Embedding, type EmbeddingKey, type EmbeddingLookup } from '../../src/main/teacher/embeddings';
 import { preprocessForTeacher, preprocessRecipe, resizeRgb } from '../../src/main/teacher/preprocess';
 import { defaultProviderPreference, loadOrt, type Ort, type ProviderPreference } from '../../src/main/teacher/providers';
 import { addTeacherModel, teacherPartPath, teacherPartSha, type TeacherModel } from '../../src/main/teacher/registry';
-import { imageEmbedding, releaseTeacherSessions, segmentImage, type UserPrompt } from '../../src/main/teacher/segment';
+import { imageEmbedding, lowResToMask, releaseTeacherSessions, segmentImage, type UserPrompt } from '../../src/main/teacher/segment';
 import { imageRecord, listImages, loadModelRgb } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { heavyEncoderGmacs, writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
 import { writeFixturePair } from '../fixtures/sam-fixtures';
+import { KVASIR_IMAGES } from '../helpers/data';
 
 /** Pipeline overhead goals, in percent over the bare onnxruntime call. */
 export const ENCODER_OVERHEAD_GOAL_PCT = 5;
 export const DECODER_OVERHEAD_GOAL_PCT = 20;
 
-/** ../shared/data beside the checkout (as test/helpers/data.ts, which needs a CommonJS __dirname). */
-const SHARED_DATA = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/data');
-const KVASIR_IMAGES = join(SHARED_DATA, 'kvasir-seg/images');
 
 interface Options {
   encoder?: string;
@@ -147,14 +145,20 @@ function timeRuns(session: Ort.InferenceSession): { start: number; end: number; 
 }
 
 /**
- * The JS work segment.ts does after a decoder run, replicated for diagnosis only: threshold the
- * first mask at source size, unite it into a fresh mask, count the area.
+ * The JS work segment.ts does after a decoder run, replicated for diagnosis only: the first mask at
+ * source size (thresholded `masks`, or upscaled `low_res_masks`), united into a fresh mask, its area.
  */
-function maskSteps(out: Ort.InferenceSession.ReturnType, width: number, height: number): number {
+function maskSteps(out: Ort.InferenceSession.ReturnType, frame: Frame, width: number, height: number, fromMasks: boolean): number {
   const plane = width * height;
-  const logits = out.masks!.data as Float32Array;
-  const data = new Uint8Array(plane);
-  for (let i = 0; i < plane; i++) data[i] = logits[i]! > 0 ? 1 : 0;
+  const [, , mh, mw] = out.masks!.dims;
+  let data: Uint8Array;
+  if (fromMasks && mh === height && mw === width) {
+    const logits = out.masks!.data as Float32Array;
+    data = new Uint8Array(plane);
+    for (let i = 0; i < plane; i++) data[i] = logits[i]! > 0 ? 1 : 0;
+  } else {
+    data = lowResToMask(out.low_res_masks!.data as Float32Array, 0, frame, width, height).data;
+  }
   const union = new Uint8Array(plane);
   for (let i = 0; i < plane; i++) union[i]! |= data[i]!;
   let area = 0;
@@ -382,9 +386,9 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     for (let i = 0; i < Math.min(10, o.decoderRuns); i++) {
       await settle();
       const appBare = await time(() => appDec.run(decFeeds));
-      dec.stepsRight.push((await time(() => maskSteps(appBare.value, rec.width, rec.height))).ms);
+      dec.stepsRight.push((await time(() => maskSteps(appBare.value, frame, rec.width, rec.height, familySpec(model.family).maskFrom === 'masks'))).ms);
       await settle();
-      dec.stepsIdle.push((await time(() => maskSteps(appBare.value, rec.width, rec.height))).ms);
+      dec.stepsIdle.push((await time(() => maskSteps(appBare.value, frame, rec.width, rec.height, familySpec(model.family).maskFrom === 'masks'))).ms);
       dec.appBare.push(appBare.ms);
     }
 
@@ -427,6 +431,8 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
         cache_write_ms: round(cacheWriteSteps),
         cache_key_ms: round(median(steps.cacheKey)),
         overhead_ms: round(encoder_ms - encoder_raw_ms),
+        // Overhead the steps above do not account for (GC, JIT state, load; negative: noise).
+        unexplained_ms: round(encoder_ms - encoder_raw_ms - decodeSteps - preprocessSteps - cacheWriteSteps - (median(enc.run) - encoder_raw_ms)),
       },
       decoder_breakdown: {
         session_run_in_pipeline_ms: round(median(dec.run)),

@@ -28,8 +28,10 @@ import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
 
 /** { epochs: 5, lr: 1e-4 } → ['--epochs', '5', '--lr', '0.0001']: the CLI is the engine's one front door. */
-export function settingsToFlags(settings: Record<string, number | string | boolean | undefined>): string[] {
-  return Object.entries(settings).flatMap(([k, v]) => (v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+export function settingsToFlags(settings: Record<string, number | string | boolean | number[] | undefined>): string[] {
+  return Object.entries(settings).flatMap(([k, v]) =>
+    v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, Array.isArray(v) ? v.join(',') : String(v)],
+  );
 }
 
 function teacherSummary(m: TeacherModel): TeacherModelSummary {
