@@ -38,6 +38,7 @@ export default defineConfig({
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },
     },
-    plugins: [svelte()],
+    // The renderer's root is src/renderer: name the project's svelte.config.js explicitly.
+    plugins: [svelte({ configFile: resolve(__dirname, 'svelte.config.js') })],
   },
 });
