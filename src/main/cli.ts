@@ -2,11 +2,13 @@ import { parseArgs } from 'node:util';
 import { UsageError, type Command, type Flags } from './cli/command';
 import { foundationCommands } from './cli/foundation-commands';
 import { miningCommands } from './cli/mining-commands';
+import { studentCommands } from './cli/student-commands';
 import { teacherCommands } from './cli/teacher-commands';
 import { describe } from './util/errors';
 
 const COMMANDS: Record<string, Command> = {
   ...foundationCommands(),
+  ...studentCommands(),
   ...teacherCommands(),
   ...miningCommands(),
 };
