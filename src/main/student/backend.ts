@@ -88,13 +88,15 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
       const threads = opts.wasmThreads && opts.wasmThreads > 1 ? opts.wasmThreads : 1;
       const wasm = nodeRequire('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
       const distDir = join(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
-      if (threads > 1) {
-        const { enableWasmThreadsInNode } = await import('./wasm-threads');
-        enableWasmThreadsInNode(threads);
-      }
       wasm.setWasmPaths(distDir);
       registerWasmGradients();
-      if (!(await tf.setBackend('wasm'))) {
+      let ok: boolean;
+      if (threads > 1) {
+        const { enableWasmThreadsInNode, withLogicalCores } = await import('./wasm-threads');
+        enableWasmThreadsInNode(threads);
+        ok = await withLogicalCores(threads, () => tf.setBackend('wasm'));
+      } else ok = await tf.setBackend('wasm');
+      if (!ok) {
         notes.push('wasm: the backend did not initialise');
         return null;
       }

@@ -24,3 +24,29 @@ export function bceDiceLoss(logits: Tensor4D, target: Tensor4D, lambda: number, 
     return tf.div(tf.sum(tf.mul(perImage, tf.tensor1d(sampleWeights))), sampleWeights.length);
   });
 }
+
+/**
+ * The same loss on plain arrays (float64 arithmetic), from logits NHW and 0/1 targets NHW, equal
+ * weights: what validation reports, whichever engine produced the logits.
+ */
+export function bceDiceFromLogits(logits: Float32Array, target: Float32Array, n: number, lambda: number, smooth = 1): number {
+  const hw = logits.length / n;
+  let total = 0;
+  for (let b = 0; b < n; b++) {
+    let bce = 0;
+    let inter = 0;
+    let ps = 0;
+    let ts = 0;
+    for (let i = b * hw; i < (b + 1) * hw; i++) {
+      const z = logits[i]!;
+      const y = target[i]!;
+      bce += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+      const p = 1 / (1 + Math.exp(-z));
+      inter += p * y;
+      ps += p;
+      ts += y;
+    }
+    total += lambda * (bce / hw) + (1 - lambda) * (1 - (2 * inter + smooth) / (ps + ts + smooth));
+  }
+  return total / n;
+}

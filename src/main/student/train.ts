@@ -5,15 +5,18 @@ import { loadMask } from '../workspace/images';
 import { latestSplitId, splitMembers, trainingLabeledIds } from '../workspace/splits';
 import { nowIso, type Workspace } from '../workspace/workspace';
 import { seededRandom, shuffleInPlace } from '../util/random';
-import { Adam } from './adam';
-import { initStudentBackend, type BackendInfo } from './backend';
+import { initStudentBackend } from './backend';
 import { decodeCheckpoint, decodeWeights, encodeCheckpoint, encodeWeights, type CheckpointState } from './checkpoint';
 import { applyGeometric, DEFAULT_AUGMENT, drawAugment, IMAGENET_MEAN, IMAGENET_STD, loadSamples, normalizeInto, type AugmentConfig, type Sample } from './data';
-import { bceDiceLoss } from './loss';
-import type { BatchStats } from './ops';
+import { bceDiceFromLogits } from './loss';
 import { createPredictor, predictImages, type Engine } from './predict';
-import { tf, type Scalar, type Tensor, type Tensor4D } from './tf';
-import { countParams, forward, initWeights, unetConfig, UnetWeights, type UnetConfig, type WeightArrays } from './unetpp';
+import { createTrainer, resolveEngine, type StudentTrainer, type TrainEngineSetting } from './trainer';
+import { countParams, initWeights, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
+
+/** What runs.backend records: the onnxruntime engine, or the tfjs backend picked at start. */
+async function backendName(engine: TrainEngineSetting): Promise<string> {
+  return engine === 'onnxruntime' ? 'onnxruntime-cpu' : (await initStudentBackend()).name;
+}
 
 /**
  * Supervised training of the student with the paper's protocol. Every value is a setting, and the
@@ -59,6 +62,8 @@ export interface TrainSettings {
   initWeights: string | null;
   /** Engine for the final test scores at source resolution. */
   testEngine: Engine;
+  /** Training engine: onnxruntime (CPU kernels, default when it loads) or tfjs (trainer.ts). */
+  engine: TrainEngineSetting;
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -77,6 +82,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   splitId: null,
   initWeights: null,
   testEngine: 'onnx',
+  engine: 'auto',
 };
 
 export interface TrainProgress {
@@ -182,7 +188,8 @@ function modelConfig(s: TrainSettings): UnetConfig {
 export async function trainStudent(ws: Workspace, partial: Partial<TrainSettings> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
   const kind = opts.kind ?? 'supervised';
   const settings = resolveSettings(partial);
-  const backend = await initStudentBackend();
+  settings.engine = await resolveEngine(settings.engine);
+  const backend = await backendName(settings.engine);
   const splitId = settings.splitId ?? latestSplitId(ws);
   if (splitId === null) throw new Error('the workspace has no split: make one first ("apprentice split")');
   const labeled = trainingLabeledIds(ws, splitId);
@@ -212,9 +219,9 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainSettings
   }
   const info = ws.db
     .prepare(`INSERT INTO runs (kind, status, split_id, backend, config, started_at) VALUES (?, 'running', ?, ?, ?, ?)`)
-    .run(kind, splitId, backend.name, JSON.stringify(stored), nowIso());
+    .run(kind, splitId, backend, JSON.stringify(stored), nowIso());
   const runId = Number(info.lastInsertRowid);
-  return runLoop(ws, runId, settings, splitId, backend, opts);
+  return runLoop(ws, runId, settings, splitId, opts);
 }
 
 /** Continues a run from its last checkpoint (or from the start if it never finished an epoch). */
@@ -226,9 +233,11 @@ export async function resumeStudent(ws: Workspace, runId: number, opts: TrainOpt
   if (row.kind !== (opts.kind ?? 'supervised')) throw new Error(`run ${runId} is a "${row.kind}" run, not a ${opts.kind ?? 'supervised'} student run`);
   if (row.status === 'done') throw new Error(`run ${runId} is already done`);
   const settings = resolveSettings(JSON.parse(row.config) as Partial<TrainSettings>);
-  const backend = await initStudentBackend();
+  settings.engine = await resolveEngine(settings.engine);
+  const backend = await backendName(settings.engine);
   ws.db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
-  return runLoop(ws, runId, settings, row.split_id, backend, opts);
+  if (row.backend !== backend) ws.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(`${row.backend ?? '?'} → ${backend}`, runId);
+  return runLoop(ws, runId, settings, row.split_id, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +304,7 @@ function releaseBlob(ws: Workspace, hash: string | null, runId: number): void {
 }
 
 async function evaluate(
-  w: UnetWeights,
+  trainer: StudentTrainer,
   samples: Sample[],
   size: number,
   lambda: number,
@@ -308,18 +317,12 @@ async function evaluate(
     signal?.throwIfAborted();
     const idx = Array.from({ length: Math.min(batch, samples.length - i) }, (_, k) => i + k);
     const { x, y, n } = makeBatch(samples, idx, size, null, null);
-    const [lossT, probT] = tf.tidy(() => {
-      const logits = forward(w, tf.tensor4d(x, [n, size, size, 3]), { training: false });
-      return [bceDiceLoss(logits, tf.tensor4d(y, [n, size, size, 1]), lambda), tf.sigmoid(logits)];
-    });
-    lossSum += (await lossT.data())[0]! * n;
-    const probs = (await probT.data()) as Float32Array;
-    lossT.dispose();
-    probT.dispose();
+    const logits = await trainer.evalLogits(x, n, size);
+    lossSum += bceDiceFromLogits(logits, y, n, lambda) * n;
     const plane = size * size;
     for (let b = 0; b < n; b++) {
       const pred = new Uint8Array(plane);
-      for (let p = 0; p < plane; p++) pred[p] = probs[b * plane + p]! > 0.5 ? 1 : 0;
+      for (let p = 0; p < plane; p++) pred[p] = logits[b * plane + p]! > 0 ? 1 : 0; // σ(z) > 0.5
       scores.push(scorePair(pred, samples[idx[b]!]!.mask!));
     }
     await tick();
@@ -332,7 +335,6 @@ async function runLoop(
   runId: number,
   s: TrainSettings,
   splitId: number,
-  backend: BackendInfo,
   opts: TrainOptions,
 ): Promise<TrainResult> {
   const t0 = Date.now();
@@ -390,23 +392,14 @@ async function runLoop(
     throw e;
   }
 
-  const weights = new UnetWeights(cfg, weightsArrays);
-  const adam = new Adam(state.lr);
-  if (adamState) {
-    const shapes = new Map(weights.specs.map((sp) => [sp.name, sp.shape]));
-    adam.load(adamState, shapes);
-  }
-  const params = new Map(weights.specs.filter((sp) => sp.trainable).map((sp) => [sp.name, weights.vars.get(sp.name)!]));
-  const varNameToParam = new Map([...params].map(([k, v]) => [v.name, k]));
+  const trainer = await createTrainer(await resolveEngine(s.engine), cfg, weightsArrays, { lr: state.lr, adam: adamState });
   const batches = Math.ceil(pool.length / s.batch);
   const view: StudentView = {
     async predictWhole(rgb) {
       const x = new Float32Array(s.size * s.size * 3);
       normalizeInto(rgb, x, 0);
-      const probs = tf.tidy(() => tf.sigmoid(forward(weights, tf.tensor4d(x, [1, s.size, s.size, 3]) as Tensor4D, { training: false })));
-      const out = (await probs.data()) as Float32Array;
-      probs.dispose();
-      return out;
+      const logits = await trainer.evalLogits(x, 1, s.size);
+      return Float32Array.from(logits, (z) => 1 / (1 + Math.exp(-z)));
     },
   };
   let stepSeconds: number | null = null;
@@ -423,7 +416,7 @@ async function runLoop(
         pool.map((_, i) => i),
         random,
       );
-      adam.lr = state.lr;
+      trainer.lr = state.lr;
       let lossSum = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
@@ -449,26 +442,7 @@ async function runLoop(
           sampleWeights = Float32Array.from(weightsOf);
         }
         const { x, y, n } = makeBatch(batchSamples, idx, s.size, s.augment, random);
-        const stats = new Map<string, BatchStats>();
-        const lossValue = tf.tidy(() => {
-          const xt = tf.tensor4d(x, [n, s.size, s.size, 3]);
-          const yt = tf.tensor4d(y, [n, s.size, s.size, 1]);
-          const { value, grads } = tf.variableGrads(
-            () => bceDiceLoss(forward(weights, xt as Tensor4D, { training: true, stats }), yt as Tensor4D, s.lambda, 1, sampleWeights) as Scalar,
-            [...params.values()],
-          );
-          const named = new Map<string, Tensor>();
-          for (const [vn, g] of Object.entries(grads)) named.set(varNameToParam.get(vn)!, g);
-          adam.apply(params, named);
-          return value;
-        });
-        weights.updateRunningStats(stats);
-        for (const st of stats.values()) {
-          st.mean.dispose();
-          st.variance.dispose();
-        }
-        const l = (await lossValue.data())[0]!;
-        lossValue.dispose();
+        const l = await trainer.step(x, y, n, s.size, s.lambda, sampleWeights);
         if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch}, batch ${b + 1}`);
         lossSum += l * n;
         seen += n;
@@ -491,7 +465,7 @@ async function runLoop(
       progress({ phase: 'validate', epoch, batch: batches, batches, loss: lossSum / seen, etaEpoch: null, etaRun: null });
       let ev: Awaited<ReturnType<typeof evaluate>>;
       try {
-        ev = await evaluate(weights, val, s.size, s.lambda, s.batch, opts.signal);
+        ev = await evaluate(trainer, val, s.size, s.lambda, s.batch, opts.signal);
       } catch (e) {
         if (opts.signal?.aborted) markInterrupted(epoch - 1);
         throw e;
@@ -511,7 +485,7 @@ async function runLoop(
       const improved = ev.loss < state.best.valLoss;
       const prevBestBlob = state.best.blob;
       let bestBlob = state.best.blob;
-      const current = weights.toArraysSync();
+      const current = trainer.weightArrays();
       if (improved) bestBlob = ws.blobs.put(encodeWeights(cfg, current, { runId, epoch, size: s.size, valLoss: ev.loss, valDice: metrics.val_dice }));
       const next: CheckpointState = {
         epoch,
@@ -521,7 +495,7 @@ async function runLoop(
         best: improved ? { epoch, valLoss: ev.loss, valDice: metrics.val_dice, valIou: metrics.val_iou, blob: bestBlob } : state.best,
         epochsWithoutImprovement: improved ? 0 : state.epochsWithoutImprovement + 1,
       };
-      const ckBlob = ws.blobs.put(encodeCheckpoint(cfg, current, adam.state(), next));
+      const ckBlob = ws.blobs.put(encodeCheckpoint(cfg, current, trainer.adamState(), next));
       const prevCk = (ws.db.prepare('SELECT checkpoint_blob FROM runs WHERE id = ?').get(runId) as { checkpoint_blob: string | null }).checkpoint_blob;
       ws.transaction(() => {
         const ins = ws.db.prepare('INSERT OR REPLACE INTO metrics (run_id, epoch, name, value) VALUES (?, ?, ?, ?)');
@@ -542,8 +516,7 @@ async function runLoop(
       }
     }
   } finally {
-    weights.dispose();
-    adam.dispose();
+    await trainer.dispose();
   }
 
   // ---- final scores of the best weights on the test subset, at source resolution
@@ -568,7 +541,7 @@ async function runLoop(
   }
   const result: TrainResult = {
     runId,
-    backend: backend.name,
+    backend: trainer.backend,
     epochs: state.epoch,
     stopped,
     best: state.best,

@@ -1,0 +1,399 @@
+import { encodeOnnxModel, type Attr, type OnnxInitializer, type OnnxNode } from './onnx-proto';
+import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp';
+
+/**
+ * The student's training step as one ONNX graph, for onnxruntime's CPU kernels (MLAS): forward in
+ * training mode, the loss, and hand-written reverse-mode gradients of every trainable weight.
+ * Built from the same graph builder as tfjs and the exporter (unetpp.ts `buildGraph`); every
+ * forward op records how to send gradients back, and the tape is replayed in reverse.
+ *
+ * Layout NCHW; conv weights OIHW. Weights are graph inputs (not initialisers): one graph per
+ * (batch, size, λ) serves every step. Outputs: "loss", "grad/<weight>" for each trainable weight,
+ * and "stat/<bn>/mean", "stat/<bn>/var" (batch mean and biased variance) for the running averages.
+ *
+ * Gradient rules:
+ *   Conv        dX = ConvTranspose(dY, W) (output_padding restores the input size);
+ *               dW = Σ_b im2col(x_b) · dY_bᵀ — im2col as K strided slices of the padded input,
+ *               concatenated on channels, one batched MatMul, summed over the batch
+ *   BN (train)  dβ = Σdy, dγ = Σ dy·x̂, dx = γ·inv/N · (N·dy − dβ − x̂·dγ)
+ *   ReLU        dy where the output is > 0
+ *   MaxPool     scatter-add of dy to the argmax (MaxPool's Indices output)
+ *   Resize ×2   sum over each 2×2 block;  Concat: Split;  Add: both inputs
+ *   Loss        dz = w_b/B · (λ·(p − y)/HW + (1 − λ)·∂Dice_b/∂p · p(1 − p)),  p = σ(z)
+ */
+
+export interface Sym {
+  name: string;
+  c: number;
+  h: number;
+  w: number;
+}
+
+type Backward = (g: string) => void;
+
+export class GraphWriter {
+  readonly nodes: OnnxNode[] = [];
+  readonly inits: OnnxInitializer[] = [];
+  private n = 0;
+  private consts = new Map<string, string>();
+
+  fresh(hint: string): string {
+    return `${hint.replace(/[^A-Za-z0-9_]/g, '_')}__${this.n++}`;
+  }
+
+  op(type: string, inputs: string[], attrs: Attr[] = [], outputs = 1, hint = type): string[] {
+    const outs = Array.from({ length: outputs }, () => this.fresh(hint));
+    this.nodes.push({ op: type, name: this.fresh(`${hint}_node`), inputs, outputs: outs, attrs });
+    return outs;
+  }
+
+  op1(type: string, inputs: string[], attrs: Attr[] = [], hint = type): string {
+    return this.op(type, inputs, attrs, 1, hint)[0]!;
+  }
+
+  /** An int64 or float constant (deduplicated). */
+  constant(values: number[], type: 'int64' | 'float', dims: number[] = [values.length]): string {
+    const key = `${type}:${dims.join('x')}:${values.join(',')}`;
+    let name = this.consts.get(key);
+    if (!name) {
+      name = this.fresh(`const_${type}`);
+      this.inits.push({ name, dims, type, data: type === 'float' ? Float32Array.from(values) : values });
+      this.consts.set(key, name);
+    }
+    return name;
+  }
+
+  scalar(v: number): string {
+    return this.constant([v], 'float', []);
+  }
+
+  ints(vs: number[]): string {
+    return this.constant(vs, 'int64');
+  }
+}
+
+const ints = (name: string, value: number[]): Attr => ({ name, type: 'ints', value });
+const int = (name: string, value: number): Attr => ({ name, type: 'int', value });
+
+export interface TrainGraphSpec {
+  config: UnetConfig;
+  batch: number;
+  size: number;
+  lambda: number;
+  smooth?: number;
+}
+
+export interface BuiltGraph {
+  bytes: Uint8Array;
+  /** Trainable weights, in graph-input order. */
+  weightInputs: string[];
+  /** BN layers whose batch statistics are outputs. */
+  bnLayers: string[];
+}
+
+const convOut = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
+
+/** The training-step graph (see the file comment). */
+export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
+  const { config, batch: B, size, lambda } = spec;
+  const smooth = spec.smooth ?? 1;
+  const G = new GraphWriter();
+  const tape: { out: string; back: Backward }[] = [];
+  const grads = new Map<string, string[]>();
+  const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
+  const bnLayers: string[] = [];
+  const statOutputs: string[] = [];
+  const eps = config.bnEps;
+  const axesNHW = G.ints([0, 2, 3]);
+  const zero = G.scalar(0);
+
+  const acc = (name: string, g: string) => {
+    const list = grads.get(name);
+    if (list) list.push(g);
+    else grads.set(name, [g]);
+  };
+  const gradOf = (name: string): string | null => {
+    const list = grads.get(name);
+    if (!list || list.length === 0) return null;
+    return list.length === 1 ? list[0]! : G.op1('Sum', list, [], 'gsum');
+  };
+  const record = (out: string, back: Backward) => tape.push({ out, back });
+  const perChannel = (v: string, c: number) => G.op1('Reshape', [v, G.ints([1, c, 1, 1])]);
+
+  /** dW of a convolution from its input and output gradient (im2col + batched MatMul). */
+  const convWeightGrad = (x: Sym, gy: string, cout: number, k: number, s: number, p: number, ho: number, wo: number): string => {
+    let src = x.name;
+    if (p > 0) src = G.op1('Pad', [x.name, G.ints([0, 0, p, p, 0, 0, p, p])], [], 'pad');
+    const taps: string[] = [];
+    for (let ky = 0; ky < k; ky++)
+      for (let kx = 0; kx < k; kx++) {
+        if (k === 1 && s === 1 && p === 0) taps.push(x.name);
+        else
+          taps.push(
+            G.op1('Slice', [src, G.ints([ky, kx]), G.ints([ky + s * (ho - 1) + 1, kx + s * (wo - 1) + 1]), G.ints([2, 3]), G.ints([s, s])], [], 'tap'),
+          );
+      }
+    const cat = taps.length === 1 ? taps[0]! : G.op1('Concat', taps, [int('axis', 1)], 'im2col');
+    const a = G.op1('Reshape', [cat, G.ints([B, k * k * x.c, ho * wo])]); // [B, K·Cin, HoWo]
+    const gT = G.op1('Transpose', [G.op1('Reshape', [gy, G.ints([B, cout, ho * wo])])], [ints('perm', [0, 2, 1])]); // [B, HoWo, Cout]
+    const prod = G.op1('MatMul', [a, gT], [], 'dw_mm'); // [B, K·Cin, Cout]
+    const sum = G.op1('ReduceSum', [prod, G.ints([0])], [int('keepdims', 0)]); // [K·Cin, Cout] = [kh, kw, Cin, Cout]
+    return G.op1('Transpose', [G.op1('Reshape', [sum, G.ints([k, k, x.c, cout])])], [ints('perm', [3, 2, 0, 1])], 'dw'); // OIHW
+  };
+
+  const conv = (x: Sym, wName: string, stride: number, pad: number, inputGrad: boolean, bias: string | null): Sym => {
+    const [cout, , k] = oihwShape(specs.get(wName)!.shape);
+    const ho = convOut(x.h, k!, stride, pad);
+    const wo = convOut(x.w, k!, stride, pad);
+    const inputs = bias ? [x.name, wName, bias] : [x.name, wName];
+    const y = G.op1('Conv', inputs, [ints('kernel_shape', [k!, k!]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad])], 'conv');
+    record(y, (g) => {
+      acc(wName, convWeightGrad(x, g, cout!, k!, stride, pad, ho, wo));
+      if (bias) acc(bias, G.op1('ReduceSum', [g, axesNHW], [int('keepdims', 0)], 'db'));
+      if (inputGrad) {
+        const op = [x.h - (stride * (ho - 1) + k! - 2 * pad), x.w - (stride * (wo - 1) + k! - 2 * pad)];
+        acc(
+          x.name,
+          G.op1(
+            'ConvTranspose',
+            [g, wName],
+            [ints('kernel_shape', [k!, k!]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad]), ints('output_padding', op)],
+            'dx',
+          ),
+        );
+      }
+    });
+    return { name: y, c: cout!, h: ho, w: wo };
+  };
+
+  const batchNorm = (x: Sym, bn: string): Sym => {
+    const n = B * x.h * x.w;
+    const gamma = `${bn}.weight`;
+    const beta = `${bn}.bias`;
+    const mean = G.op1('ReduceMean', [x.name], [ints('axes', [0, 2, 3]), int('keepdims', 1)], 'mean');
+    const xc = G.op1('Sub', [x.name, mean]);
+    const variance = G.op1('ReduceMean', [G.op1('Mul', [xc, xc])], [ints('axes', [0, 2, 3]), int('keepdims', 1)], 'var');
+    const inv = G.op1('Reciprocal', [G.op1('Sqrt', [G.op1('Add', [variance, G.scalar(eps)])])], [], 'inv');
+    const xhat = G.op1('Mul', [xc, inv], [], 'xhat');
+    const g4 = perChannel(gamma, x.c);
+    const y = G.op1('Add', [G.op1('Mul', [xhat, g4]), perChannel(beta, x.c)], [], 'bn');
+    bnLayers.push(bn);
+    const mOut = `stat/${bn}/mean`;
+    const vOut = `stat/${bn}/var`;
+    G.nodes.push({ op: 'Reshape', name: G.fresh('stat'), inputs: [mean, G.ints([x.c])], outputs: [mOut] });
+    G.nodes.push({ op: 'Reshape', name: G.fresh('stat'), inputs: [variance, G.ints([x.c])], outputs: [vOut] });
+    statOutputs.push(mOut, vOut);
+    record(y, (g) => {
+      const dbeta = G.op1('ReduceSum', [g, axesNHW], [int('keepdims', 0)], 'dbeta');
+      const dgamma = G.op1('ReduceSum', [G.op1('Mul', [g, xhat]), axesNHW], [int('keepdims', 0)], 'dgamma');
+      acc(beta, dbeta);
+      acc(gamma, dgamma);
+      const inner = G.op1('Sub', [G.op1('Sub', [G.op1('Mul', [g, G.scalar(n)]), perChannel(dbeta, x.c)]), G.op1('Mul', [xhat, perChannel(dgamma, x.c)])]);
+      const k = G.op1('Mul', [G.op1('Mul', [g4, inv]), G.scalar(1 / n)]);
+      acc(x.name, G.op1('Mul', [inner, k], [], 'dbn'));
+    });
+    return { ...x, name: y };
+  };
+
+  const relu = (x: Sym): Sym => {
+    const y = G.op1('Relu', [x.name]);
+    record(y, (g) => acc(x.name, G.op1('Where', [G.op1('Greater', [y, zero]), g, zero], [], 'drelu')));
+    return { ...x, name: y };
+  };
+
+  const ops: GraphOps<Sym> = {
+    convBn(x, convName, bn, stride, pad, doRelu, inputGrad = true) {
+      const y = batchNorm(conv(x, convName, stride, pad, inputGrad, null), bn);
+      return doRelu ? relu(y) : y;
+    },
+    head(x) {
+      return conv(x, 'head.weight', 1, 1, true, 'head.bias');
+    },
+    upsample(x) {
+      const y = G.op1('Resize', [x.name, '', G.constant([1, 1, 2, 2], 'float')], [
+        { name: 'mode', type: 'string', value: 'nearest' },
+        { name: 'coordinate_transformation_mode', type: 'string', value: 'asymmetric' },
+        { name: 'nearest_mode', type: 'string', value: 'floor' },
+      ]);
+      record(y, (g) => {
+        const six = G.op1('Reshape', [g, G.ints([B, x.c, x.h, 2, x.w, 2])]);
+        acc(x.name, G.op1('ReduceSum', [six, G.ints([3, 5])], [int('keepdims', 0)], 'dup'));
+      });
+      return { name: y, c: x.c, h: 2 * x.h, w: 2 * x.w };
+    },
+    maxPool(x) {
+      const [y, idx] = G.op('MaxPool', [x.name], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])], 2, 'maxpool');
+      const ho = convOut(x.h, 3, 2, 1);
+      const wo = convOut(x.w, 3, 2, 1);
+      record(y!, (g) => {
+        const total = B * x.c * x.h * x.w;
+        const zeros = G.op1('ConstantOfShape', [G.ints([total])], [], 'zeros');
+        const flatIdx = G.op1('Reshape', [idx!, G.ints([-1])]);
+        const flatG = G.op1('Reshape', [g, G.ints([-1])]);
+        const scattered = G.op1('ScatterElements', [zeros, flatIdx, flatG], [int('axis', 0), { name: 'reduction', type: 'string', value: 'add' }], 'dpool');
+        acc(x.name, G.op1('Reshape', [scattered, G.ints([B, x.c, x.h, x.w])]));
+      });
+      return { name: y!, c: x.c, h: ho, w: wo };
+    },
+    addRelu(a, b) {
+      const s = G.op1('Add', [a.name, b.name]);
+      const y = G.op1('Relu', [s]);
+      record(y, (g) => {
+        const gs = G.op1('Where', [G.op1('Greater', [y, zero]), g, zero], [], 'dres');
+        acc(a.name, gs);
+        acc(b.name, gs);
+      });
+      return { ...a, name: y };
+    },
+    concat(xs) {
+      const y = G.op1('Concat', xs.map((x) => x.name), [int('axis', 1)]);
+      record(y, (g) => {
+        const parts = G.op('Split', [g, G.ints(xs.map((x) => x.c))], [int('axis', 1)], xs.length, 'dcat');
+        xs.forEach((x, i) => acc(x.name, parts[i]!));
+      });
+      return { name: y, c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w };
+    },
+  };
+
+  const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
+
+  // ---- loss and its gradient (closed form)
+  const z = logits.name;
+  const hw = size * size;
+  const axesCHW = G.ints([1, 2, 3]);
+  const p = G.op1('Sigmoid', [z], [], 'p');
+  const inter = G.op1('ReduceSum', [G.op1('Mul', [p, 'y']), axesCHW], [int('keepdims', 0)], 'inter');
+  const psum = G.op1('ReduceSum', [p, axesCHW], [int('keepdims', 0)]);
+  const tsum = G.op1('ReduceSum', ['y', axesCHW], [int('keepdims', 0)]);
+  const D = G.op1('Add', [G.op1('Add', [psum, tsum]), G.scalar(smooth)], [], 'D'); // [B]
+  const num = G.op1('Add', [G.op1('Mul', [inter, G.scalar(2)]), G.scalar(smooth)], [], 'num'); // [B]
+  const diceLoss = G.op1('Sub', [G.scalar(1), G.op1('Div', [num, D])], [], 'dice');
+  const bceElem = G.op1('Add', [G.op1('Sub', [G.op1('Relu', [z]), G.op1('Mul', [z, 'y'])]), G.op1('Softplus', [G.op1('Neg', [G.op1('Abs', [z])])])]);
+  const bce = G.op1('ReduceMean', [bceElem], [ints('axes', [1, 2, 3]), int('keepdims', 0)], 'bce');
+  const perImage = G.op1('Add', [G.op1('Mul', [bce, G.scalar(lambda)]), G.op1('Mul', [diceLoss, G.scalar(1 - lambda)])]);
+  G.nodes.push({
+    op: 'Div',
+    name: G.fresh('loss'),
+    inputs: [G.op1('ReduceSum', [G.op1('Mul', [perImage, 'w']), G.ints([0])], [int('keepdims', 0)]), G.scalar(B)],
+    outputs: ['loss'],
+  });
+  const col = (v: string) => G.op1('Reshape', [v, G.ints([B, 1, 1, 1])]);
+  // ∂Dice_b/∂p = −(2y·D − num) / D²
+  const dDice = G.op1('Neg', [G.op1('Div', [G.op1('Sub', [G.op1('Mul', ['y', G.op1('Mul', [col(D), G.scalar(2)])]), col(num)]), col(G.op1('Mul', [D, D]))])]);
+  const sig = G.op1('Mul', [p, G.op1('Sub', [G.scalar(1), p])]);
+  const dz = G.op1('Mul', [
+    G.op1('Add', [G.op1('Mul', [G.op1('Sub', [p, 'y']), G.scalar(lambda / hw)]), G.op1('Mul', [G.op1('Mul', [dDice, sig]), G.scalar(1 - lambda)])]),
+    col(G.op1('Div', ['w', G.scalar(B)])),
+  ], [], 'dz');
+  acc(z, dz);
+
+  for (let i = tape.length - 1; i >= 0; i--) {
+    const t = tape[i]!;
+    const g = gradOf(t.out);
+    if (g) t.back(g);
+  }
+
+  const weightInputs = paramSpecs(config)
+    .filter((s) => s.trainable)
+    .map((s) => s.name);
+  const outputs = ['loss'];
+  for (const name of weightInputs) {
+    const g = gradOf(name);
+    if (!g) throw new Error(`no gradient reaches ${name}`);
+    const out = `grad/${name}`;
+    G.nodes.push({ op: 'Identity', name: G.fresh('gout'), inputs: [g], outputs: [out] });
+    outputs.push(out);
+  }
+  outputs.push(...statOutputs);
+
+  const shapeOf = (name: string): number[] => oihwShape(specs.get(name)!.shape);
+  const bytes = encodeOnnxModel({
+    producer: 'apprentice',
+    producerVersion: '0.1.0',
+    opset: 17,
+    graphName: 'unetpp_train_step',
+    nodes: G.nodes,
+    initializers: G.inits,
+    inputs: [
+      { name: 'x', elemType: 'float', shape: [B, config.inChannels, size, size] },
+      { name: 'y', elemType: 'float', shape: [B, 1, size, size] },
+      { name: 'w', elemType: 'float', shape: [B] },
+      ...weightInputs.map((n) => ({ name: n, elemType: 'float' as const, shape: shapeOf(n) })),
+    ],
+    outputs: outputs.map((n) => ({ name: n, elemType: 'float' as const, shape: outputShape(n, shapeOf, config, B) })),
+  });
+  return { bytes, weightInputs, bnLayers };
+}
+
+/** HWIO (tfjs) → OIHW (ONNX) shape; 1-D shapes unchanged. */
+export function oihwShape(shape: number[]): number[] {
+  return shape.length === 4 ? [shape[3]!, shape[2]!, shape[0]!, shape[1]!] : shape;
+}
+
+function outputShape(name: string, shapeOf: (n: string) => number[], config: UnetConfig, _b: number): (number | string)[] {
+  if (name === 'loss') return [];
+  if (name.startsWith('grad/')) return shapeOf(name.slice(5));
+  // stat/<bn>/mean|var: channels of that BN
+  const bn = name.slice(5, name.lastIndexOf('/'));
+  const s = paramSpecs(config).find((p) => p.name === `${bn}.weight`)!;
+  return s.shape;
+}
+
+/** Eval-mode logits with weights and BN running statistics as inputs (validation, mining's view). */
+export function buildEvalGraph(config: UnetConfig, batch: number, size: number): Uint8Array {
+  const G = new GraphWriter();
+  const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
+  const conv = (x: Sym, wName: string, stride: number, pad: number, bias: string | null): Sym => {
+    const [cout, , k] = oihwShape(specs.get(wName)!.shape);
+    const y = G.op1('Conv', bias ? [x.name, wName, bias] : [x.name, wName], [
+      ints('kernel_shape', [k!, k!]),
+      ints('strides', [stride, stride]),
+      ints('pads', [pad, pad, pad, pad]),
+    ]);
+    return { name: y, c: cout!, h: convOut(x.h, k!, stride, pad), w: convOut(x.w, k!, stride, pad) };
+  };
+  const ops: GraphOps<Sym> = {
+    convBn(x, convName, bn, stride, pad, doRelu) {
+      const c = conv(x, convName, stride, pad, null);
+      const y = G.op1('BatchNormalization', [c.name, `${bn}.weight`, `${bn}.bias`, `${bn}.running_mean`, `${bn}.running_var`], [
+        { name: 'epsilon', type: 'float', value: config.bnEps },
+      ]);
+      return { ...c, name: doRelu ? G.op1('Relu', [y]) : y };
+    },
+    head: (x) => conv(x, 'head.weight', 1, 1, 'head.bias'),
+    upsample: (x) => ({
+      name: G.op1('Resize', [x.name, '', G.constant([1, 1, 2, 2], 'float')], [
+        { name: 'mode', type: 'string', value: 'nearest' },
+        { name: 'coordinate_transformation_mode', type: 'string', value: 'asymmetric' },
+        { name: 'nearest_mode', type: 'string', value: 'floor' },
+      ]),
+      c: x.c,
+      h: 2 * x.h,
+      w: 2 * x.w,
+    }),
+    maxPool: (x) => ({
+      name: G.op1('MaxPool', [x.name], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])]),
+      c: x.c,
+      h: convOut(x.h, 3, 2, 1),
+      w: convOut(x.w, 3, 2, 1),
+    }),
+    addRelu: (a, b) => ({ ...a, name: G.op1('Relu', [G.op1('Add', [a.name, b.name])]) }),
+    concat: (xs) => ({ name: G.op1('Concat', xs.map((x) => x.name), [int('axis', 1)]), c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w }),
+  };
+  const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
+  G.nodes.push({ op: 'Identity', name: G.fresh('out'), inputs: [logits.name], outputs: ['logits'] });
+  const all = paramSpecs(config);
+  return encodeOnnxModel({
+    producer: 'apprentice',
+    producerVersion: '0.1.0',
+    opset: 17,
+    graphName: 'unetpp_eval',
+    nodes: G.nodes,
+    initializers: G.inits,
+    inputs: [
+      { name: 'x', elemType: 'float', shape: [batch, config.inChannels, size, size] },
+      ...all.map((s) => ({ name: s.name, elemType: 'float' as const, shape: oihwShape(s.shape) })),
+    ],
+    outputs: [{ name: 'logits', elemType: 'float', shape: [batch, config.classes, size, size] }],
+  });
+}
