@@ -1,6 +1,8 @@
-export type PixelDType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32';
+import type { PixelDType, TypedPixels } from '../../shared/pixels';
 
-export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
+export type { PixelDType } from '../../shared/pixels';
+
+export type PixelArray = TypedPixels;
 
 export interface DicomInfo {
   transferSyntax: string;

@@ -1,7 +1,8 @@
 import type { Rgb } from './raster';
 
-export type PixelDType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32';
-export type TypedPixels = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
+import type { PixelDType, TypedPixels } from '../../shared/pixels';
+
+export { typedFromBytes, type PixelDType, type TypedPixels } from '../../shared/pixels';
 
 /** A decoded DICOM frame as stored: stored values plus what turns them into modality values and a view. */
 export interface StoredFrame {
@@ -17,24 +18,6 @@ export interface StoredFrame {
   min: number; // of stored values
   max: number;
   photometric: string;
-}
-
-const CTORS = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-} as const;
-
-/** Little-endian raw bytes → typed array (copying, so alignment never matters). */
-export function typedFromBytes(dtype: PixelDType, bytes: Uint8Array): TypedPixels {
-  const Ctor = CTORS[dtype];
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Ctor(copy.buffer, 0, copy.byteLength / Ctor.BYTES_PER_ELEMENT);
 }
 
 export function bytesOf(data: TypedPixels): Uint8Array {

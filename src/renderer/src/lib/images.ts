@@ -1,4 +1,5 @@
 import type { ImagePixels } from '../../../shared/contract';
+import { typedFromBytes } from '../../../shared/pixels';
 import type { CornerstoneImage } from './cornerstone';
 
 function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
@@ -8,15 +9,6 @@ function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const CTORS = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  float32: Float32Array,
-} as const;
 
 export function loadHtmlImage(src: string): Promise<HTMLImageElement> {
   return new Promise((ok, fail) => {
@@ -49,9 +41,7 @@ export async function toCornerstoneImage(imageId: string, px: ImagePixels, spaci
     columnPixelSpacing: spacing?.[1],
   };
   if (px.kind === 'grey') {
-    const bytes = base64ToBytes(px.data);
-    const Ctor = CTORS[px.dtype];
-    const data = new Ctor(bytes.buffer, 0, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+    const data = typedFromBytes(px.dtype, base64ToBytes(px.data));
     return {
       ...base,
       minPixelValue: px.min,
@@ -94,8 +84,8 @@ export async function toCornerstoneImage(imageId: string, px: ImagePixels, spaci
   };
 }
 
-/** A mask PNG (0/255) as a canvas where mask pixels carry `colour` and the rest is transparent. */
-export async function colouredMask(dataUrl: string, colour: [number, number, number]): Promise<HTMLCanvasElement> {
+/** Draws a PNG and rewrites each pixel's RGBA from its grey value (0…255) into a new canvas. */
+async function recolour(dataUrl: string, rgba: (grey: number, out: Uint8ClampedArray, at: number) => void): Promise<HTMLCanvasElement> {
   const img = await loadHtmlImage(dataUrl);
   const canvas = document.createElement('canvas');
   canvas.width = img.naturalWidth;
@@ -103,36 +93,29 @@ export async function colouredMask(dataUrl: string, colour: [number, number, num
   const ctx = canvas.getContext('2d')!;
   ctx.drawImage(img, 0, 0);
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  const d = data.data;
-  for (let i = 0; i < d.length; i += 4) {
-    const on = d[i]! > 127;
-    d[i] = colour[0];
-    d[i + 1] = colour[1];
-    d[i + 2] = colour[2];
-    d[i + 3] = on ? 255 : 0;
-  }
+  for (let i = 0; i < data.data.length; i += 4) rgba(data.data[i]!, data.data, i);
   ctx.putImageData(data, 0, 0);
   return canvas;
 }
 
+/** A mask PNG (0/255) as a canvas where mask pixels carry `colour` and the rest is transparent. */
+export function colouredMask(dataUrl: string, colour: [number, number, number]): Promise<HTMLCanvasElement> {
+  return recolour(dataUrl, (grey, d, i) => {
+    d[i] = colour[0];
+    d[i + 1] = colour[1];
+    d[i + 2] = colour[2];
+    d[i + 3] = grey > 127 ? 255 : 0;
+  });
+}
+
 /** A probability map (grey PNG, p × 255) as a heat map: transparent where the student sees nothing. */
-export async function heatMap(dataUrl: string): Promise<HTMLCanvasElement> {
-  const img = await loadHtmlImage(dataUrl);
-  const canvas = document.createElement('canvas');
-  canvas.width = img.naturalWidth;
-  canvas.height = img.naturalHeight;
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(img, 0, 0);
-  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  const d = data.data;
-  for (let i = 0; i < d.length; i += 4) {
-    const p = d[i]! / 255;
+export function heatMap(dataUrl: string): Promise<HTMLCanvasElement> {
+  return recolour(dataUrl, (grey, d, i) => {
+    const p = grey / 255;
     // blue → green → yellow → red, alpha growing with p
     d[i] = Math.round(255 * Math.min(1, Math.max(0, 2 * p - 0.5)));
     d[i + 1] = Math.round(255 * Math.min(1, 2 * p, 2 - 2 * p + 0.3));
     d[i + 2] = Math.round(255 * Math.max(0, 1 - 2 * p));
     d[i + 3] = Math.round(255 * Math.min(1, p * 1.5));
-  }
-  ctx.putImageData(data, 0, 0);
-  return canvas;
+  });
 }
