@@ -39,6 +39,8 @@ export const ImageDetail = ImageRow.extend({
   seriesUid: z.string().nullable(),
   sopUid: z.string().nullable(),
   frames: z.number().int(),
+  /** Image ids of every frame of the same file, in frame order (multi-frame stepping). */
+  frameIds: z.array(z.number().int()),
 });
 export type ImageDetail = z.infer<typeof ImageDetail>;
 

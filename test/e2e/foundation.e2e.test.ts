@@ -128,6 +128,27 @@ describe('browser against `apprentice serve` (Debian Chromium)', () => {
     await page.screenshot({ path: join(shots, '06-kvasir-mask-hidden.png') });
   });
 
+  it('imports through the UI with progress and a per-file error list, then steps through a multi-frame file', async () => {
+    const multiFrame = join(DICOM_DIR, 'dicomParser/testImages/encapsulated/multi-frame');
+    const notAnImage = join(DICOM_DIR, 'dicom_files.csv');
+    await page.getByRole('button', { name: 'Import…' }).click();
+    await page.getByTestId('import-paths').fill(`${multiFrame}\n${notAnImage}`);
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-result').waitFor({ timeout: 120_000 });
+    const result = (await page.getByTestId('import-result').textContent())!;
+    expect(result).toMatch(/Imported \d+ images/);
+    expect(await page.locator('.failures').textContent()).toContain('dicom_files.csv: unrecognised format');
+    await page.screenshot({ path: join(shots, '07-import-panel.png') });
+    await page.getByRole('button', { name: 'Import…' }).click();
+    // A two-frame CT: the viewer steps between its frames.
+    await page.getByTestId('dataset').getByTitle(join(multiFrame, 'CT0012.explicit_little_endian.dcm')).first().click();
+    await page.getByTestId('frame-stepper').waitFor();
+    expect(await page.getByTestId('frame-stepper').textContent()).toContain('frame 1/2');
+    await page.getByTestId('frame-next').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="frame-stepper"]')?.textContent?.includes('frame 2/2'));
+    await page.screenshot({ path: join(shots, '08-multiframe-frame2.png') });
+  }, 180_000);
+
   it('made no request outside the loopback host', () => {
     const foreign = requests.filter((u) => !u.startsWith(`http://127.0.0.1:${host.port}/`) && !u.startsWith('data:'));
     expect(foreign).toEqual([]);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Workspace } from '../workspace/workspace';
 
 /**
@@ -13,6 +14,13 @@ import type { Workspace } from '../workspace/workspace';
  * never corrupt a shared index and a lost race only costs a recomputation. (A `teacher_embeddings`
  * table keyed the same way could replace it, if queries over cached embeddings are ever needed.)
  * In front of it, an in-memory LRU of the most recent embeddings (4 MB each for SAM).
+ *
+ * A new embedding is handed back before its 4 MB reach the disk: the index entry (and the blob's
+ * hash, which names it) is written before `get` returns, the blob itself in the background, to a
+ * temporary name renamed into place and without fsync — this is a cache: after a crash an entry may
+ * point to a missing or short blob, which reads as a miss (the size is checked), never as a wrong
+ * embedding. Lookups in this process wait for a pending blob of theirs; `flushEmbeddingWrites`
+ * waits for all of them (releaseTeacherSessions calls it).
  */
 
 /** Bump when imaging/pixels' rule for "the image as the models see it" changes. */
@@ -110,6 +118,7 @@ export class EmbeddingCache {
   }
 
   private async load(ws: Workspace, id: string, key: EmbeddingKey, compute: () => Promise<Embedding>): Promise<EmbeddingLookup> {
+    await pendingBlobs.get(this.memKey(ws, id));
     const entry = readIndex(ws, id);
     if (entry) {
       const stored = readEmbeddingBlob(ws, entry);
@@ -125,19 +134,53 @@ export class EmbeddingCache {
     this.onEncode?.(key);
     const expected = e.dims.reduce((a, b) => a * b, 1);
     if (e.data.length !== expected) throw new Error(`encoder returned ${e.data.length} values for dims [${e.dims.join(',')}]`);
-    const bytes = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
-    const blob = ws.blobs.put(bytes);
-    writeIndex(ws, id, {
-      blob,
-      dims: e.dims,
-      imageSha256: key.imageSha256,
-      frameIndex: key.frameIndex,
-      encoderSha256: key.encoderSha256,
-      recipe: key.recipe,
-      rule: MODEL_RGB_RULE,
-      createdAt: new Date().toISOString(),
-    });
+    store(ws, this.memKey(ws, id), id, key, e);
     return { data: e.data, dims: e.dims, source: 'encoder', encoderMs };
+  }
+}
+
+/** Blob writes still under way, by `${ws.root}\n${key id}`. */
+const pendingBlobs = new Map<string, Promise<void>>();
+
+/** Waits until every embedding computed so far is on disk (or failed to get there). */
+export async function flushEmbeddingWrites(): Promise<void> {
+  while (pendingBlobs.size) await Promise.all(pendingBlobs.values());
+}
+
+/**
+ * Writes the index entry now and the blob in the background (see the header). The embedding's
+ * data must not change afterwards — like everything the cache hands out, it is read-only.
+ */
+function store(ws: Workspace, pendingKey: string, id: string, key: EmbeddingKey, e: Embedding): void {
+  const bytes = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+  const blob = createHash('sha256').update(bytes).digest('hex');
+  const target = ws.blobs.path(blob);
+  writeIndex(ws, id, {
+    blob,
+    dims: e.dims,
+    imageSha256: key.imageSha256,
+    frameIndex: key.frameIndex,
+    encoderSha256: key.encoderSha256,
+    recipe: key.recipe,
+    rule: MODEL_RGB_RULE,
+    createdAt: new Date().toISOString(),
+  });
+  if (existsSync(target)) return;
+  const write = writeBlob(target, bytes).finally(() => {
+    if (pendingBlobs.get(pendingKey) === write) pendingBlobs.delete(pendingKey);
+  });
+  pendingBlobs.set(pendingKey, write);
+}
+
+/** Temp file + rename, no fsync; a failure only leaves the entry a miss. */
+async function writeBlob(target: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, target);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
   }
 }
 
@@ -149,10 +192,14 @@ function indexDir(ws: Workspace): string {
 }
 
 function readIndex(ws: Workspace, id: string): IndexEntry | null {
-  const file = join(indexDir(ws), `${id}.json`);
-  if (!existsSync(file)) return null;
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as IndexEntry;
+    text = readFileSync(join(indexDir(ws), `${id}.json`), 'utf8');
+  } catch {
+    return null; // no entry
+  }
+  try {
+    return JSON.parse(text) as IndexEntry;
   } catch {
     return null; // a damaged entry is a miss; the next computation rewrites it
   }
@@ -168,12 +215,27 @@ function writeIndex(ws: Workspace, id: string, entry: IndexEntry): void {
 }
 
 function readEmbeddingBlob(ws: Workspace, entry: IndexEntry): Embedding | null {
-  if (!/^[0-9a-f]{64}$/.test(entry.blob) || !ws.blobs.has(entry.blob)) return null;
+  if (!/^[0-9a-f]{64}$/.test(entry.blob)) return null;
   const n = entry.dims.reduce((a, b) => a * b, 1);
-  if (statSync(ws.blobs.path(entry.blob)).size !== n * 4) return null;
-  const buf = ws.blobs.get(entry.blob);
-  // Copy into an aligned buffer (a Buffer may sit at any offset of Node's pool).
-  const data = new Float32Array(n);
-  new Uint8Array(data.buffer).set(buf);
-  return { data, dims: entry.dims };
+  let fd: number;
+  try {
+    fd = openSync(ws.blobs.path(entry.blob), 'r');
+  } catch {
+    return null; // not (or not yet) there
+  }
+  try {
+    if (fstatSync(fd).size !== n * 4) return null;
+    // Straight into an aligned buffer (no intermediate Buffer, which may sit at any offset of Node's pool).
+    const data = new Float32Array(n);
+    const bytes = new Uint8Array(data.buffer);
+    let done = 0;
+    while (done < bytes.length) {
+      const got = readSync(fd, bytes, done, bytes.length - done, done);
+      if (got === 0) return null;
+      done += got;
+    }
+    return { data, dims: entry.dims };
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -58,7 +58,179 @@ function axisWeights(inSize: number, outSize: number, kernel: Kernel): { start: 
   return { start, count, weights, span };
 }
 
+/**
+ * One axis's taps, padded to a fixed width: for output i, tap j reads source index
+ * `index[i·span + j]` with weight `weight[i·span + j]`. Taps of weight exactly 0 are left out (a
+ * bilinear upscale has 3 taps of which one is always 0, so it runs on 2) and the remaining ones
+ * keep their order; outputs with fewer taps get weight-0 taps that re-read their first index. Both
+ * leave every sum exactly as PIL's loop computes it: the sums start at +0 and only ever add +0
+ * (0·v for v ≥ 0) where a tap is missing, which changes no value. The inner loops then have a fixed
+ * trip count (unrolled for 2 and 3 taps).
+ */
+interface Taps {
+  span: number;
+  index: Int32Array;
+  weight: Float64Array;
+}
+
+function axisTaps(inSize: number, outSize: number, kernel: Kernel): Taps {
+  const a = axisWeights(inSize, outSize, kernel);
+  let span = 1;
+  for (let i = 0; i < outSize; i++) {
+    let used = 0;
+    for (let j = 0; j < a.count[i]!; j++) if (a.weights[i * a.span + j] !== 0) used++;
+    span = Math.max(span, used);
+  }
+  const index = new Int32Array(outSize * span);
+  const weight = new Float64Array(outSize * span);
+  for (let i = 0; i < outSize; i++) {
+    const s = a.start[i]!, n = a.count[i]!;
+    let k = i * span;
+    for (let j = 0; j < n; j++) {
+      const w = a.weights[i * a.span + j]!;
+      if (w === 0) continue;
+      index[k] = s + j;
+      weight[k++] = w;
+    }
+    for (; k < (i + 1) * span; k++) index[k] = s; // weight 0
+  }
+  return { span, index, weight };
+}
+
 const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+
+/**
+ * Horizontal pass: every source row resampled to `width` pixels, rounded to 8 bits (PIL's first
+ * pass). `tap.index` holds pixel indices; the result is `width × srcHeight × 3` bytes.
+ */
+function horizontalPass(src: Uint8Array, srcWidth: number, srcHeight: number, width: number, tap: Taps): Uint8Array {
+  const out = new Uint8Array(width * srcHeight * 3);
+  const { span, index, weight } = tap;
+  // Byte offsets of the taps within a row.
+  const off = new Int32Array(index.length);
+  for (let i = 0; i < index.length; i++) off[i] = index[i]! * 3;
+  if (span === 3) horizontal3(src, srcWidth * 3, srcHeight, out, width, off, weight);
+  else if (span === 4) horizontal4(src, srcWidth * 3, srcHeight, out, width, off, weight);
+  else if (span === 2) horizontal2(src, srcWidth * 3, srcHeight, out, width, off, weight);
+  else horizontalN(src, srcWidth * 3, srcHeight, out, width, off, weight, span);
+  return out;
+}
+
+function horizontal4(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array): void {
+  let t = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = y * stride;
+    for (let x = 0, q = 0; x < width; x++, q += 4) {
+      const k0 = row + off[q]!, k1 = row + off[q + 1]!, k2 = row + off[q + 2]!, k3 = row + off[q + 3]!;
+      const w0 = w[q]!, w1 = w[q + 1]!, w2 = w[q + 2]!, w3 = w[q + 3]!;
+      out[t] = clampByte(src[k0]! * w0 + src[k1]! * w1 + src[k2]! * w2 + src[k3]! * w3);
+      out[t + 1] = clampByte(src[k0 + 1]! * w0 + src[k1 + 1]! * w1 + src[k2 + 1]! * w2 + src[k3 + 1]! * w3);
+      out[t + 2] = clampByte(src[k0 + 2]! * w0 + src[k1 + 2]! * w1 + src[k2 + 2]! * w2 + src[k3 + 2]! * w3);
+      t += 3;
+    }
+  }
+}
+
+function horizontal3(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array): void {
+  let t = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = y * stride;
+    for (let x = 0, q = 0; x < width; x++, q += 3) {
+      const k0 = row + off[q]!, k1 = row + off[q + 1]!, k2 = row + off[q + 2]!;
+      const w0 = w[q]!, w1 = w[q + 1]!, w2 = w[q + 2]!;
+      out[t] = clampByte(src[k0]! * w0 + src[k1]! * w1 + src[k2]! * w2);
+      out[t + 1] = clampByte(src[k0 + 1]! * w0 + src[k1 + 1]! * w1 + src[k2 + 1]! * w2);
+      out[t + 2] = clampByte(src[k0 + 2]! * w0 + src[k1 + 2]! * w1 + src[k2 + 2]! * w2);
+      t += 3;
+    }
+  }
+}
+
+function horizontal2(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array): void {
+  let t = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = y * stride;
+    for (let x = 0, q = 0; x < width; x++, q += 2) {
+      const k0 = row + off[q]!, k1 = row + off[q + 1]!;
+      const w0 = w[q]!, w1 = w[q + 1]!;
+      out[t] = clampByte(src[k0]! * w0 + src[k1]! * w1);
+      out[t + 1] = clampByte(src[k0 + 1]! * w0 + src[k1 + 1]! * w1);
+      out[t + 2] = clampByte(src[k0 + 2]! * w0 + src[k1 + 2]! * w1);
+      t += 3;
+    }
+  }
+}
+
+function horizontalN(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array, span: number): void {
+  let t = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = y * stride;
+    for (let x = 0, q = 0; x < width; x++, q += span) {
+      let r = 0, g = 0, b = 0;
+      for (let j = 0; j < span; j++) {
+        const k = row + off[q + j]!;
+        const wj = w[q + j]!;
+        r += src[k]! * wj;
+        g += src[k + 1]! * wj;
+        b += src[k + 2]! * wj;
+      }
+      out[t] = clampByte(r);
+      out[t + 1] = clampByte(g);
+      out[t + 2] = clampByte(b);
+      t += 3;
+    }
+  }
+}
+
+/**
+ * Vertical pass for output row `y` of `rowLen` bytes (width × 3) from the horizontal pass's rows,
+ * rounded to 8 bits (PIL's second pass) into `row`.
+ */
+function verticalRow(tmp: Uint8Array, rowLen: number, tap: Taps, y: number, row: Uint8Array, acc: Float64Array): void {
+  const { span, index, weight } = tap;
+  const q = y * span;
+  if (span === 2) vertical2(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, weight[q]!, weight[q + 1]!, rowLen, row);
+  else if (span === 3) vertical3(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, index[q + 2]! * rowLen, weight[q]!, weight[q + 1]!, weight[q + 2]!, rowLen, row);
+  else {
+    // Any other width: tap by tap into a row of sums (each sum still adds its taps in order).
+    acc.fill(0);
+    for (let j = 0; j < span; j++) accumulate(tmp, index[q + j]! * rowLen, weight[q + j]!, rowLen, acc);
+    for (let i = 0; i < rowLen; i++) row[i] = clampByte(acc[i]!);
+  }
+}
+
+function vertical2(tmp: Uint8Array, a: number, b: number, w0: number, w1: number, n: number, row: Uint8Array): void {
+  for (let i = 0; i < n; i++) row[i] = clampByte(tmp[a + i]! * w0 + tmp[b + i]! * w1);
+}
+
+function vertical3(tmp: Uint8Array, a: number, b: number, c: number, w0: number, w1: number, w2: number, n: number, row: Uint8Array): void {
+  for (let i = 0; i < n; i++) row[i] = clampByte(tmp[a + i]! * w0 + tmp[b + i]! * w1 + tmp[c + i]! * w2);
+}
+
+function accumulate(tmp: Uint8Array, a: number, w: number, n: number, acc: Float64Array): void {
+  for (let i = 0; i < n; i++) acc[i] += tmp[a + i]! * w;
+}
+
+/**
+ * The separable resize, handing over each output row (width × 3 bytes, valid until the next call)
+ * in order: callers write rows straight into their own layout without a whole resized image.
+ */
+function resizeRows(img: Rgb, width: number, height: number, filter: 'bilinear' | 'bicubic', onRow: (y: number, row: Uint8Array) => void): void {
+  const rowLen = width * 3;
+  if (width === img.width && height === img.height) {
+    for (let y = 0; y < height; y++) onRow(y, img.data.subarray(y * rowLen, (y + 1) * rowLen));
+    return;
+  }
+  const kernel = filter === 'bicubic' ? CUBIC : TRIANGLE;
+  const tmp = horizontalPass(img.data, img.width, img.height, width, axisTaps(img.width, width, kernel));
+  const vy = axisTaps(img.height, height, kernel);
+  const row = new Uint8Array(rowLen);
+  const acc = new Float64Array(vy.span === 2 || vy.span === 3 ? 0 : rowLen);
+  for (let y = 0; y < height; y++) {
+    verticalRow(tmp, rowLen, vy, y, row, acc);
+    onRow(y, row);
+  }
+}
 
 /**
  * Resizes 8-bit RGB with an antialiased separable filter (horizontal, then vertical, rounding to
@@ -67,46 +239,9 @@ const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
  */
 export function resizeRgb(img: Rgb, width: number, height: number, filter: 'bilinear' | 'bicubic' = 'bilinear'): Rgb {
   if (width === img.width && height === img.height) return { width, height, data: img.data.slice() };
-  const kernel = filter === 'bicubic' ? CUBIC : TRIANGLE;
-  const hx = axisWeights(img.width, width, kernel);
-  const tmp = new Uint8Array(width * img.height * 3);
-  for (let y = 0; y < img.height; y++) {
-    const row = y * img.width * 3;
-    for (let x = 0; x < width; x++) {
-      let r = 0, g = 0, b = 0;
-      const s = hx.start[x]!, n = hx.count[x]!, o = x * hx.span;
-      for (let j = 0; j < n; j++) {
-        const w = hx.weights[o + j]!;
-        const k = row + (s + j) * 3;
-        r += img.data[k]! * w;
-        g += img.data[k + 1]! * w;
-        b += img.data[k + 2]! * w;
-      }
-      const t = (y * width + x) * 3;
-      tmp[t] = clampByte(r);
-      tmp[t + 1] = clampByte(g);
-      tmp[t + 2] = clampByte(b);
-    }
-  }
-  const vy = axisWeights(img.height, height, kernel);
   const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    const s = vy.start[y]!, n = vy.count[y]!, o = y * vy.span;
-    for (let x = 0; x < width; x++) {
-      let r = 0, g = 0, b = 0;
-      for (let j = 0; j < n; j++) {
-        const w = vy.weights[o + j]!;
-        const k = ((s + j) * width + x) * 3;
-        r += tmp[k]! * w;
-        g += tmp[k + 1]! * w;
-        b += tmp[k + 2]! * w;
-      }
-      const t = (y * width + x) * 3;
-      out[t] = clampByte(r);
-      out[t + 1] = clampByte(g);
-      out[t + 2] = clampByte(b);
-    }
-  }
+  const rowLen = width * 3;
+  resizeRows(img, width, height, filter, (y, row) => out.set(row, y * rowLen));
   return { width, height, data: out };
 }
 
@@ -118,23 +253,37 @@ export function resizeRgb(img: Rgb, width: number, height: number, filter: 'bili
  */
 export function preprocessSam(img: Rgb, family: 'sam' | 'mobilesam', layout: EncoderLayout, type: 'float32' | 'uint8' = 'float32'): EncoderInput {
   const size = samResizedSize(img.width, img.height);
-  const resized = resizeRgb(img, size.width, size.height, 'bilinear');
   const frame = teacherFrame(family, img.width, img.height);
   if (layout === 'hwc') {
+    const resized = resizeRgb(img, size.width, size.height, 'bilinear');
     const data = type === 'uint8' ? resized.data : Float32Array.from(resized.data);
     return { data, type, dims: [size.height, size.width, 3], frame, recipe: preprocessRecipe(family, 'hwc', type) };
   }
   if (type !== 'float32') throw new Error('an NCHW SAM encoder takes float32 input');
   const plane = TEACHER_SIDE * TEACHER_SIDE;
   const data = new Float32Array(3 * plane); // zeros: the padding, after normalisation
-  for (let y = 0; y < size.height; y++) {
-    for (let x = 0; x < size.width; x++) {
-      const k = (y * size.width + x) * 3;
-      const o = y * TEACHER_SIDE + x;
-      for (let c = 0; c < 3; c++) data[c * plane + o] = (resized.data[k + c]! - SAM_PIXEL_MEAN[c]!) / SAM_PIXEL_STD[c]!;
-    }
-  }
+  // Each resized row goes straight to the three planes, normalised through a per-channel table of
+  // (v - mean) / std for the 256 byte values (the same float32 values the division gives).
+  const [lr, lg, lb] = [0, 1, 2].map((c) => byteTable((v) => (v - SAM_PIXEL_MEAN[c]!) / SAM_PIXEL_STD[c]!)) as [Float32Array, Float32Array, Float32Array];
+  resizeRows(img, size.width, size.height, 'bilinear', (y, row) => scatterPlanes(row, size.width, data, y * TEACHER_SIDE, plane, lr, lg, lb));
   return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame, recipe: preprocessRecipe(family, 'nchw', 'float32') };
+}
+
+/** f(v) for v = 0..255, as float32. */
+function byteTable(f: (v: number) => number): Float32Array {
+  const t = new Float32Array(256);
+  for (let v = 0; v < 256; v++) t[v] = f(v);
+  return t;
+}
+
+/** One interleaved RGB row → the R, G and B planes at offset `o`, each byte through its channel's table. */
+function scatterPlanes(row: Uint8Array, width: number, data: Float32Array, o: number, plane: number, lr: Float32Array, lg: Float32Array, lb: Float32Array): void {
+  const g = o + plane, b = o + 2 * plane;
+  for (let x = 0, k = 0; x < width; x++, k += 3) {
+    data[o + x] = lr[row[k]!]!;
+    data[g + x] = lg[row[k + 1]!]!;
+    data[b + x] = lb[row[k + 2]!]!;
+  }
 }
 
 /**
@@ -144,17 +293,19 @@ export function preprocessSam(img: Rgb, family: 'sam' | 'mobilesam', layout: Enc
  */
 export function preprocessMedSam(img: Rgb): EncoderInput {
   const resized = resizeRgb(img, TEACHER_SIDE, TEACHER_SIDE, 'bicubic');
+  const bytes = resized.data;
   let min = 255, max = 0;
-  for (const v of resized.data) {
+  for (let i = 0; i < bytes.length; i++) {
+    const v = bytes[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
   const range = Math.max(max - min, 1e-8);
+  const table = byteTable((v) => (v - min) / range);
   const plane = TEACHER_SIDE * TEACHER_SIDE;
   const data = new Float32Array(3 * plane);
-  for (let o = 0; o < plane; o++) {
-    for (let c = 0; c < 3; c++) data[c * plane + o] = (resized.data[o * 3 + c]! - min) / range;
-  }
+  const rowLen = TEACHER_SIDE * 3;
+  for (let y = 0; y < TEACHER_SIDE; y++) scatterPlanes(bytes.subarray(y * rowLen, (y + 1) * rowLen), TEACHER_SIDE, data, y * TEACHER_SIDE, plane, table, table, table);
   return {
     data,
     type: 'float32',

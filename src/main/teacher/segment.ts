@@ -2,7 +2,7 @@ import type { Mask } from '../imaging/mask';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { fromFrame, LOW_RES_SIDE, TEACHER_SIDE, teacherFrame, toFrame, type Box, type Frame, type Point } from './coords';
-import { embeddingCache as defaultCache, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
+import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
 import { familySpec, type TeacherFamily } from './families';
 import { preprocessForTeacher, preprocessRecipe } from './preprocess';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
@@ -93,11 +93,15 @@ function runtimeFor(ws: Workspace, model: TeacherModel, preference: ProviderPref
   return r;
 }
 
-/** Releases every open teacher session (at workspace close, or in tests). */
+/**
+ * Releases every open teacher session (at workspace close, or in tests), after the embedding
+ * cache's background writes have finished.
+ */
 export async function releaseTeacherSessions(): Promise<void> {
   const all = [...runtimes.values()];
   runtimes.clear();
   for (const r of all) await r.release();
+  await flushEmbeddingWrites();
 }
 
 interface Prepared {
@@ -174,29 +178,94 @@ function maskInputFrom(prompt: MaskPrompt, teacher: Frame): Float32Array {
  * folds the real decoder's 256→1024→crop→(H, W) upscaling into one bilinear step.
  */
 export function lowResToMask(low: Float32Array, offset: number, frame: Frame, width: number, height: number): Mask {
+  return { width, height, data: upscaleLowRes(low, offset, frame, width, height).data };
+}
+
+/** `lowResToMask`, with the mask's area. */
+function upscaleLowRes(low: Float32Array, offset: number, frame: Frame, width: number, height: number): { data: Uint8Array; area: number } {
   const n = LOW_RES_SIDE;
   const cell = TEACHER_SIDE / n;
   const data = new Uint8Array(width * height);
+  // Grid coordinates of the pixel centres (float32, as before), then per column and row the two
+  // samples and the fraction between them.
   const gx = new Float32Array(width);
   const gy = new Float32Array(height);
   for (let u = 0; u < width; u++) gx[u] = Math.min(n - 1, Math.max(0, toFrame(frame, { x: u + 0.5, y: 0 }).x / cell - 0.5));
   for (let v = 0; v < height; v++) gy[v] = Math.min(n - 1, Math.max(0, toFrame(frame, { x: 0, y: v + 0.5 }).y / cell - 0.5));
+  const x0s = new Int32Array(width);
+  const x1s = new Int32Array(width);
+  const fxs = new Float64Array(width);
+  for (let u = 0; u < width; u++) {
+    const x = gx[u]!;
+    const x0 = Math.floor(x);
+    x0s[u] = x0;
+    x1s[u] = Math.min(n - 1, x0 + 1);
+    fxs[u] = x - x0;
+  }
+  let area = 0;
   for (let v = 0; v < height; v++) {
     const y = gy[v]!;
     const y0 = Math.floor(y), y1 = Math.min(n - 1, y0 + 1), fy = y - y0;
-    for (let u = 0; u < width; u++) {
-      const x = gx[u]!;
-      const x0 = Math.floor(x), x1 = Math.min(n - 1, x0 + 1), fx = x - x0;
-      const a = low[offset + y0 * n + x0]!, b = low[offset + y0 * n + x1]!;
-      const c = low[offset + y1 * n + x0]!, d = low[offset + y1 * n + x1]!;
-      const val = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
-      data[v * width + u] = val > MASK_LOGIT_THRESHOLD ? 1 : 0;
-    }
+    area += upscaleRow(low, offset + y0 * n, offset + y1 * n, fy, x0s, x1s, fxs, data, v * width, width);
   }
-  return { width, height, data };
+  return { data, area };
 }
 
-async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask; iou: number; ms: number; provider: TeacherProvider; notes: string[] }> {
+/** One output row of the bilinear upscale, thresholded; returns the row's count of 1s. */
+function upscaleRow(low: Float32Array, r0: number, r1: number, fy: number, x0s: Int32Array, x1s: Int32Array, fxs: Float64Array, out: Uint8Array, o: number, width: number): number {
+  let ones = 0;
+  for (let u = 0; u < width; u++) {
+    const x0 = x0s[u]!, x1 = x1s[u]!, fx = fxs[u]!;
+    const a = low[r0 + x0]!, b = low[r0 + x1]!;
+    const c = low[r1 + x0]!, d = low[r1 + x1]!;
+    const val = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
+    const on = val > MASK_LOGIT_THRESHOLD ? 1 : 0;
+    out[o + u] = on;
+    ones += on;
+  }
+  return ones;
+}
+
+/** `out[i] = logits[offset + i] > threshold` for i < out.length; returns the count of 1s. */
+function thresholdInto(logits: Float32Array, offset: number, out: Uint8Array): number {
+  let ones = 0;
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    const on = logits[offset + i]! > MASK_LOGIT_THRESHOLD ? 1 : 0;
+    out[i] = on;
+    ones += on;
+  }
+  return ones;
+}
+
+/** `into |= from` element-wise (0/1 masks of one size). */
+function unite(into: Uint8Array, from: Uint8Array): void {
+  const n = into.length;
+  for (let i = 0; i < n; i++) into[i] = into[i]! | from[i]!;
+}
+
+function countOnes(data: Uint8Array): number {
+  let ones = 0;
+  const n = data.length;
+  for (let i = 0; i < n; i++) ones += data[i]!;
+  return ones;
+}
+
+/** SAM's mask_input when there is no mask prompt: zeros (only ever read, so one buffer serves every decode). */
+const NO_MASK_INPUT = new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
+const HAS_MASK = Float32Array.of(1);
+const HAS_NO_MASK = Float32Array.of(0);
+
+interface Decoded {
+  mask: Mask;
+  area: number;
+  iou: number;
+  ms: number;
+  provider: TeacherProvider;
+  notes: string[];
+}
+
+async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<Decoded> {
   const spec = familySpec(p.model.family);
   const points = prompt.points ?? [];
   const box = prompt.box ?? null;
@@ -207,33 +276,35 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask
     checkInside({ x: box.x0, y: box.y0 }, p.width, p.height, 'box corner');
     checkInside({ x: box.x1, y: box.y1 }, p.width, p.height, 'box corner');
   }
-  const coords: number[] = [];
-  const labels: number[] = [];
+  const n = points.length + (box ? 2 : 1);
+  const coords = new Float32Array(2 * n);
+  const labels = new Float32Array(n);
+  let k = 0;
   for (const pt of points) {
     const q = toFrame(p.frame, pt);
-    coords.push(q.x, q.y);
-    labels.push(pt.label);
+    coords[2 * k] = q.x;
+    coords[2 * k + 1] = q.y;
+    labels[k++] = pt.label;
   }
   if (box) {
     const a = toFrame(p.frame, { x: Math.min(box.x0, box.x1), y: Math.min(box.y0, box.y1) });
     const b = toFrame(p.frame, { x: Math.max(box.x0, box.x1), y: Math.max(box.y0, box.y1) });
-    coords.push(a.x, a.y, b.x, b.y);
-    labels.push(2, 3);
+    coords.set([a.x, a.y, b.x, b.y], 2 * k);
+    labels[k] = 2;
+    labels[k + 1] = 3;
   } else {
     // SAM's ONNX example: without a box, a padding point (0, 0) with label -1 is appended.
-    coords.push(0, 0);
-    labels.push(-1);
+    labels[k] = -1;
   }
-  const n = labels.length;
-  const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
+  const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : NO_MASK_INPUT;
   const dec = await p.runtime.decoderSession();
   const ort = loadOrt();
   const feeds = {
     image_embeddings: new ort.Tensor('float32', p.embedding.data, p.embedding.dims),
-    point_coords: new ort.Tensor('float32', Float32Array.from(coords), [1, n, 2]),
-    point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, n]),
+    point_coords: new ort.Tensor('float32', coords, [1, n, 2]),
+    point_labels: new ort.Tensor('float32', labels, [1, n]),
     mask_input: new ort.Tensor('float32', maskInput, [1, 1, LOW_RES_SIDE, LOW_RES_SIDE]),
-    has_mask_input: new ort.Tensor('float32', Float32Array.of(prompt.mask ? 1 : 0), [1]),
+    has_mask_input: new ort.Tensor('float32', prompt.mask ? HAS_MASK : HAS_NO_MASK, [1]),
     orig_im_size: new ort.Tensor('float32', Float32Array.of(p.height, p.width), [2]),
   };
   const t0 = performance.now();
@@ -242,19 +313,17 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<{ mask: Mask
   const iou = out.iou_predictions!.data as Float32Array;
   const best = selectMask(iou, n);
   const masks = out.masks!;
-  const low = out.low_res_masks!;
-  let mask: Mask;
   const [, , mh, mw] = masks.dims;
+  let data: Uint8Array;
+  let area: number;
   if (spec.maskFrom === 'masks' && mh === p.height && mw === p.width) {
     const plane = p.width * p.height;
-    const logits = masks.data as Float32Array;
-    const data = new Uint8Array(plane);
-    for (let i = 0, o = best * plane; i < plane; i++) data[i] = logits[o + i]! > MASK_LOGIT_THRESHOLD ? 1 : 0;
-    mask = { width: p.width, height: p.height, data };
+    data = new Uint8Array(plane);
+    area = thresholdInto(masks.data as Float32Array, best * plane, data);
   } else {
-    mask = lowResToMask(low.data as Float32Array, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height);
+    ({ data, area } = upscaleLowRes(out.low_res_masks!.data as Float32Array, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height));
   }
-  return { mask, iou: iou[best]!, ms, provider: dec.provider, notes: dec.notes };
+  return { mask: { width: p.width, height: p.height, data }, area, iou: iou[best]!, ms, provider: dec.provider, notes: dec.notes };
 }
 
 /**
@@ -287,7 +356,8 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
   const list = Array.isArray(prompts) ? prompts : [prompts];
   if (list.length === 0) throw new TeacherModelError('no prompt to segment with');
   const p = await imageEmbedding(ws, imageId, opts);
-  const union = new Uint8Array(p.width * p.height);
+  let union: Uint8Array | null = null;
+  let area = 0;
   let decoderMs = 0;
   let iouSum = 0;
   let weightSum = 0;
@@ -301,15 +371,21 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
     const weight = 'mapArea' in prompt ? Math.max(1, (prompt as TeacherPrompt).mapArea) : 1;
     iouSum += r.iou * weight;
     weightSum += weight;
-    for (let i = 0; i < union.length; i++) union[i]! |= r.mask.data[i]!;
+    // The first mask is the union so far (it is this call's own array); later ones are OR-ed in.
+    if (!union) {
+      union = r.mask.data;
+      area = r.area;
+    } else {
+      unite(union, r.mask.data);
+      area = -1;
+    }
   }
-  let area = 0;
-  for (let i = 0; i < union.length; i++) area += union[i]!;
+  if (area < 0) area = countOnes(union!);
   return {
     imageId,
     modelId: p.model.id,
     family: p.model.family,
-    mask: { width: p.width, height: p.height, data: union },
+    mask: { width: p.width, height: p.height, data: union! },
     area,
     iouPrediction: iouSum / weightSum,
     encoderMs: p.embedding.encoderMs,

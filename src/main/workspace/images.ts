@@ -114,6 +114,7 @@ export function imageDetail(ws: Workspace, id: number): ImageDetail {
     seriesUid: r.series_uid,
     sopUid: r.sop_uid,
     frames: r.frames,
+    frameIds: (ws.db.prepare('SELECT id FROM images WHERE sha256 = ? ORDER BY frame_index').all(r.sha256) as { id: number }[]).map((f) => f.id),
   };
 }
 
