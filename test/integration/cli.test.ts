@@ -41,7 +41,14 @@ describe('apprentice CLI', () => {
     });
     const status = cli('status', ws).json;
     expect(status).toMatchObject({ images: 3, masks: 2, byFormat: { jpeg: 2, dicom: 1 } });
-    const list = cli('list', ws).json.images as { id: number; sourcePath: string; format: string; width: number; split: string; hasMask: boolean }[];
+    const list = cli('list', ws).json.images as {
+      id: number;
+      sourcePath: string;
+      format: string;
+      width: number;
+      split: string;
+      hasMask: boolean;
+    }[];
     expect(list).toHaveLength(3);
     expect(list.find((i) => i.sourcePath === ct)).toMatchObject({ format: 'dicom', width: 512, hasMask: false, split: 'unlabeled' });
   });
@@ -86,7 +93,10 @@ describe('apprentice CLI', () => {
     await new Promise((r) => child.once('exit', r));
     const w = Workspace.open(ws);
     expect(w.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const partial = w.db.prepare('SELECT COUNT(*) AS images, (SELECT COUNT(*) FROM masks) AS masks FROM images').get() as { images: number; masks: number };
+    const partial = w.db.prepare('SELECT COUNT(*) AS images, (SELECT COUNT(*) FROM masks) AS masks FROM images').get() as {
+      images: number;
+      masks: number;
+    };
     w.close();
     expect(partial.images).toBeGreaterThanOrEqual(10);
     expect(partial.images).toBeLessThan(TOTAL);
@@ -94,5 +104,71 @@ describe('apprentice CLI', () => {
     const rerun = cli('import', ws, images, '--masks', masks).json;
     expect(rerun).toMatchObject({ imported: TOTAL - partial.images, duplicates: partial.images, failed: [] });
     expect(cli('status', ws).json).toMatchObject({ images: TOTAL, masks: TOTAL });
+  }, 300_000);
+
+  it('a mining run killed mid-epoch resumes from its checkpoint with no half-written pseudo-label', async () => {
+    const dir = tempDir('kill-mine');
+    const [images, masks] = [join(dir, 'images'), join(dir, 'masks')];
+    mkdirSync(images);
+    mkdirSync(masks);
+    for (const f of readdirSync(KVASIR_IMAGES).sort().slice(200, 224)) {
+      copyFileSync(join(KVASIR_IMAGES, f), join(images, f));
+      copyFileSync(join(KVASIR_MASKS, f), join(masks, f));
+    }
+    const ws = join(dir, 'ws');
+    cli('init', ws);
+    cli('import', ws, images, '--masks', masks);
+    cli('split', ws, '--labeled', '0.5', '--val', '0.2', '--test', '0.2', '--seed', '1');
+    const tiny = ['--size', '64', '--batch', '4', '--lr', '0.001', '--width', '8', '--blocks', '1,1,1,1', '--decoder', '32,16,8,8,4'];
+    const base = cli('train', ws, ...tiny, '--epochs', '1');
+    expect(base.code).toBe(0);
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'mine',
+        ws,
+        '--schedule',
+        'continuous',
+        '--teacher',
+        'oracle',
+        '--base',
+        String(base.json.run),
+        '--threshold',
+        '0.3',
+        ...tiny,
+        '--epochs',
+        '4',
+        '--json',
+      ],
+      { cwd: REPO, stdio: 'ignore' },
+    );
+    // Kill it once the mining run has finished an epoch: the next one is under way.
+    let runId = 0;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 200));
+      const w = Workspace.open(ws);
+      const row = w.db
+        .prepare(`SELECT r.id FROM runs r JOIN metrics m ON m.run_id = r.id WHERE r.kind = 'mining-continuous' LIMIT 1`)
+        .get() as { id: number } | undefined;
+      w.close();
+      if (row) {
+        runId = row.id;
+        break;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const w = Workspace.open(ws);
+    expect(w.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    for (const v of w.db.prepare('SELECT mask_blob FROM pseudo_labels').all() as { mask_blob: string }[])
+      expect(w.blobs.has(v.mask_blob)).toBe(true);
+    const epochsBefore = (w.db.prepare('SELECT MAX(epoch) AS e FROM metrics WHERE run_id = ?').get(runId) as { e: number }).e;
+    w.close();
+    expect(epochsBefore).toBeLessThan(4);
+    const resumed = cli('mine', ws, '--resume', String(runId));
+    expect(resumed.code).toBe(0);
+    expect(resumed.json).toMatchObject({ run_id: runId, epochs: 4 });
   }, 300_000);
 });
