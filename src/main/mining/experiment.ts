@@ -197,6 +197,8 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
     '',
     `Test split, mean ± sample std over ${spec.seeds} seed(s); each seed has its own split (val ${spec.val}, test ${spec.test}), shared by every ratio and method. Teacher: ${teacher}. Pseudo-label weight ${spec.pseudoWeight}.`,
     '',
+    'Mining rows start from the supervised run of the same ratio and seed (its best weights) and train the same number of epochs again on labeled + pseudo-labeled images: compare them with a supervised run given that budget too.',
+    '',
     '| Labeled | Method | Runs | IoU | Dice |',
     '| --- | --- | --- | --- | --- |',
     ...table.map(
