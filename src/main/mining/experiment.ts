@@ -219,11 +219,18 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
     const runIds = cells.filter((c) => c.ratio === r.ratio && c.schedule === r.schedule && c.runId).map((c) => c.runId!);
     const byEpoch = new Map<number, number[]>();
     for (const id of runIds) {
+      // A mining run continues its supervised base: plot it after the base's epochs.
+      const config = JSON.parse((ws.db.prepare('SELECT config FROM runs WHERE id = ?').get(id) as { config: string }).config) as {
+        baseRunId?: number;
+      };
+      const offset = config.baseRunId
+        ? (ws.db.prepare('SELECT COALESCE(MAX(epoch), 0) AS e FROM metrics WHERE run_id = ?').get(config.baseRunId) as { e: number }).e
+        : 0;
       for (const m of ws.db.prepare(`SELECT epoch, value FROM metrics WHERE run_id = ? AND name = 'val_dice' ORDER BY epoch`).all(id) as {
         epoch: number;
         value: number;
       }[]) {
-        byEpoch.set(m.epoch, [...(byEpoch.get(m.epoch) ?? []), m.value]);
+        byEpoch.set(m.epoch + offset, [...(byEpoch.get(m.epoch + offset) ?? []), m.value]);
       }
     }
     const points = [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, ys]) => ({ x, y: ys.reduce((a, b) => a + b, 0) / ys.length }));
@@ -235,7 +242,12 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
   writeFileAtomic(
     files.plot,
     Buffer.from(
-      lineChartSvg({ title: `Validation Dice per epoch — ${spec.name} (mean over seeds)`, xLabel: 'epoch', yLabel: 'val Dice', series }),
+      lineChartSvg({
+        title: `Validation Dice per epoch — ${spec.name} (mean over seeds; mining continues its supervised run)`,
+        xLabel: 'epoch',
+        yLabel: 'val Dice',
+        series,
+      }),
     ),
   );
   return { table, files };
