@@ -1,15 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teacherCommands } from '../../src/main/cli/teacher-commands';
 import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
 import { studentInferFrame, teacherFrame, type Box } from '../../src/main/teacher/coords';
-import { EmbeddingCache, type EmbeddingKey } from '../../src/main/teacher/embeddings';
+import { EmbeddingCache, flushEmbeddingWrites, type EmbeddingKey } from '../../src/main/teacher/embeddings';
 import { DEFAULT_PROMPT_SETTINGS, promptsFromMap } from '../../src/main/teacher/prompts';
 import { addTeacherModel, type TeacherModel } from '../../src/main/teacher/registry';
 import { imageEmbedding, releaseTeacherSessions, segmentFromMap, segmentImage, selectMask } from '../../src/main/teacher/segment';
-import { listImages } from '../../src/main/workspace/images';
+import { imageRecord, listImages, loadModelRgb } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { POINT_RADIUS, writeFixturePair } from '../fixtures/sam-fixtures';
@@ -43,6 +43,10 @@ function differing(a: Mask, b: Mask): number {
   for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) n++;
   return n;
 }
+
+/** Bitwise equal float arrays (a quick check; toEqual on a million values takes seconds). */
+const sameValues = (a: Float32Array, b: Float32Array) =>
+  a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 const boxFor = (im: { width: number; height: number }): Box => ({
   x0: Math.round(im.width * 0.2),
@@ -115,6 +119,70 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
     // same answer from cached and fresh embeddings (iou depends on the embedding in the fixture)
     const fresh = await segmentImage(ws, im.id, { box: boxFor(im) }, { modelId: models.sam!.id, cache: new EmbeddingCache() });
     expect(fresh.iouPrediction).toBe(first.iouPrediction);
+  });
+
+  it('a cached embedding needs no pixels: segmenting with it does not decode the image', async () => {
+    const im = images[0]!;
+    const box = boxFor(im);
+    const source = ws.blobs.path(imageRecord(ws, im.id).source_blob);
+    const cache = new EmbeddingCache();
+    await imageEmbedding(ws, im.id, { modelId: models.sam!.id, cache }); // in memory and on disk
+    const rgb = loadModelRgb(ws, im.id);
+    renameSync(source, `${source}.away`);
+    try {
+      const fromMemory = await segmentImage(ws, im.id, { box }, { modelId: models.sam!.id, cache });
+      expect(fromMemory.embedding).toBe('memory');
+      const fromDisk = await segmentImage(ws, im.id, { box }, { modelId: models.sam!.id, cache: new EmbeddingCache() });
+      expect(fromDisk.embedding).toBe('disk');
+      expect(differing(fromDisk.mask, boxMask(im.width, im.height, box))).toBe(0);
+      // A miss does need them — unless the caller hands them over.
+      models.pixels = await addTeacherModel(ws, writeFixturePair(join(dir, 'pixels-fixtures'), 'sam', { seed: 40, tag: 'sam-pixels' }));
+      await expect(segmentImage(ws, im.id, { box }, { modelId: models.pixels.id, cache: new EmbeddingCache() })).rejects.toThrow();
+      const given = await segmentImage(ws, im.id, { box }, { modelId: models.pixels.id, cache: new EmbeddingCache(), rgb });
+      expect(given.embedding).toBe('encoder');
+      expect(differing(given.mask, boxMask(im.width, im.height, box))).toBe(0);
+      const wrong = { width: rgb.width - 1, height: rgb.height, data: rgb.data };
+      await expect(imageEmbedding(ws, im.id, { modelId: models.pixels.id, cache, rgb: wrong })).rejects.toThrow(/pixels given/);
+    } finally {
+      renameSync(`${source}.away`, source);
+    }
+  });
+
+  it('stores a new embedding: index at once, blob in the background; lookups wait for it, a short blob is a miss', async () => {
+    const im = images[1]!;
+    // An encoder of its own, so the first lookup is a miss.
+    const model = (models.store = await addTeacherModel(ws, writeFixturePair(join(dir, 'store-fixtures'), 'sam', { seed: 41, tag: 'sam-store' })));
+    const key: EmbeddingKey = {
+      imageSha256: imageRecord(ws, im.id).sha256,
+      frameIndex: 0,
+      encoderSha256: model.files.find((f) => f.part === 'encoder')!.sha256,
+      recipe: 'sam-longest1024-bilinear-meanstd-pad-nchw',
+    };
+    const first = await imageEmbedding(ws, im.id, { modelId: model.id, cache: new EmbeddingCache() });
+    expect(first.embedding.source).toBe('encoder');
+    expect(new EmbeddingCache().has(ws, key)).toBe(true); // indexed before the call returned
+    // Another cache (its blob may still be on the way): found on disk, the same values.
+    const again = await imageEmbedding(ws, im.id, { modelId: model.id, cache: new EmbeddingCache() });
+    expect(again.embedding.source).toBe('disk');
+    expect(sameValues(again.embedding.data, first.embedding.data)).toBe(true);
+    await flushEmbeddingWrites();
+    const indexDir = join(ws.blobs.root, 'teacher-embeddings');
+    const blob = readdirSync(indexDir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(indexDir, f), 'utf8')) as { blob: string; encoderSha256: string; imageSha256: string })
+      .find((e) => e.encoderSha256 === key.encoderSha256 && e.imageSha256 === key.imageSha256)!.blob;
+    const file = ws.blobs.path(blob);
+    expect(statSync(file).size).toBe(256 * 64 * 64 * 4);
+    expect(readdirSync(join(file, '..')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // A blob cut short (a crash before its data reached the disk) reads as a miss and is rewritten.
+    truncateSync(file, 1000);
+    const cache = new EmbeddingCache();
+    const redone = await imageEmbedding(ws, im.id, { modelId: model.id, cache });
+    expect(redone.embedding.source).toBe('encoder');
+    expect(sameValues(redone.embedding.data, first.embedding.data)).toBe(true);
+    await flushEmbeddingWrites();
+    expect(existsSync(file) && statSync(file).size).toBe(256 * 64 * 64 * 4);
+    expect(cache.stats).toMatchObject({ encoderRuns: 1, diskHits: 0 });
   });
 
   it('a positive point gives the fixture\'s disc (radius 64 in the 1024 frame)', async () => {

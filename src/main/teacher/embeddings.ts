@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Workspace } from '../workspace/workspace';
@@ -118,10 +118,15 @@ export class EmbeddingCache {
   }
 
   private async load(ws: Workspace, id: string, key: EmbeddingKey, compute: () => Promise<Embedding>): Promise<EmbeddingLookup> {
-    await pendingBlobs.get(this.memKey(ws, id));
     const entry = readIndex(ws, id);
     if (entry) {
-      const stored = readEmbeddingBlob(ws, entry);
+      let stored = readEmbeddingBlob(ws, entry);
+      const writing = stored ? undefined : pendingBlobs.get(this.memKey(ws, id));
+      if (writing) {
+        // Indexed by this process a moment ago, its blob still on the way.
+        await writing;
+        stored = readEmbeddingBlob(ws, entry);
+      }
       if (stored) {
         this.stats.diskHits++;
         return { ...stored, source: 'disk', encoderMs: 0 };
@@ -165,11 +170,19 @@ function store(ws: Workspace, pendingKey: string, id: string, key: EmbeddingKey,
     rule: MODEL_RGB_RULE,
     createdAt: new Date().toISOString(),
   });
-  if (existsSync(target)) return;
+  if (blobSize(target) === bytes.length) return; // already there (a short one, left by a crash, is replaced)
   const write = writeBlob(target, bytes).finally(() => {
     if (pendingBlobs.get(pendingKey) === write) pendingBlobs.delete(pendingKey);
   });
   pendingBlobs.set(pendingKey, write);
+}
+
+function blobSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return -1;
+  }
 }
 
 /** Temp file + rename, no fsync; a failure only leaves the entry a miss. */

@@ -61,11 +61,11 @@ function axisWeights(inSize: number, outSize: number, kernel: Kernel): { start: 
 /**
  * One axis's taps, padded to a fixed width: for output i, tap j reads source index
  * `index[i·span + j]` with weight `weight[i·span + j]`. Taps of weight exactly 0 are left out (a
- * bilinear upscale has 3 taps of which one is always 0, so it runs on 2) and the remaining ones
- * keep their order; outputs with fewer taps get weight-0 taps that re-read their first index. Both
- * leave every sum exactly as PIL's loop computes it: the sums start at +0 and only ever add +0
- * (0·v for v ≥ 0) where a tap is missing, which changes no value. The inner loops then have a fixed
- * trip count (unrolled for 2 and 3 taps).
+ * bilinear upscale has 3 taps of which one is always 0, so it runs on 2), the others keep their
+ * order, and outputs with fewer taps get weight-0 taps at the end that re-read their first index.
+ * Adding a ±0 product changes no sum (at most the sign of a zero, which rounds to byte 0 either
+ * way), so every byte is exactly what the plain loop over `axisWeights` gives; the inner loops get
+ * a fixed trip count and are unrolled for the usual widths.
  */
 interface Taps {
   span: number;
@@ -100,17 +100,28 @@ function axisTaps(inSize: number, outSize: number, kernel: Kernel): Taps {
 const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
 
 /**
+ * The horizontal pass's output, kept between resizes (a few MB; resizing is synchronous, so one
+ * buffer serves every call) — fresh buffers of this size each time mostly feed the garbage collector.
+ */
+let passBuffer = new Uint8Array(0);
+
+/**
  * Horizontal pass: every source row resampled to `width` pixels, rounded to 8 bits (PIL's first
- * pass). `tap.index` holds pixel indices; the result is `width × srcHeight × 3` bytes.
+ * pass). `tap.index` holds pixel indices; the result (a view of `passBuffer`, valid until the next
+ * pass) is `width × srcHeight × 3` bytes.
  */
 function horizontalPass(src: Uint8Array, srcWidth: number, srcHeight: number, width: number, tap: Taps): Uint8Array {
-  const out = new Uint8Array(width * srcHeight * 3);
+  const size = width * srcHeight * 3;
+  if (passBuffer.length < size) passBuffer = new Uint8Array(size);
+  const out = passBuffer.subarray(0, size); // every byte is written below
   const { span, index, weight } = tap;
   // Byte offsets of the taps within a row.
   const off = new Int32Array(index.length);
   for (let i = 0; i < index.length; i++) off[i] = index[i]! * 3;
   if (span === 3) horizontal3(src, srcWidth * 3, srcHeight, out, width, off, weight);
   else if (span === 4) horizontal4(src, srcWidth * 3, srcHeight, out, width, off, weight);
+  else if (span === 5) horizontal5(src, srcWidth * 3, srcHeight, out, width, off, weight);
+  else if (span === 6) horizontal6(src, srcWidth * 3, srcHeight, out, width, off, weight);
   else if (span === 2) horizontal2(src, srcWidth * 3, srcHeight, out, width, off, weight);
   else horizontalN(src, srcWidth * 3, srcHeight, out, width, off, weight, span);
   return out;
@@ -161,6 +172,36 @@ function horizontal2(src: Uint8Array, stride: number, rows: number, out: Uint8Ar
   }
 }
 
+function horizontal5(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array): void {
+  let t = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = y * stride;
+    for (let x = 0, q = 0; x < width; x++, q += 5) {
+      const k0 = row + off[q]!, k1 = row + off[q + 1]!, k2 = row + off[q + 2]!, k3 = row + off[q + 3]!, k4 = row + off[q + 4]!;
+      const w0 = w[q]!, w1 = w[q + 1]!, w2 = w[q + 2]!, w3 = w[q + 3]!, w4 = w[q + 4]!;
+      out[t] = clampByte(src[k0]! * w0 + src[k1]! * w1 + src[k2]! * w2 + src[k3]! * w3 + src[k4]! * w4);
+      out[t + 1] = clampByte(src[k0 + 1]! * w0 + src[k1 + 1]! * w1 + src[k2 + 1]! * w2 + src[k3 + 1]! * w3 + src[k4 + 1]! * w4);
+      out[t + 2] = clampByte(src[k0 + 2]! * w0 + src[k1 + 2]! * w1 + src[k2 + 2]! * w2 + src[k3 + 2]! * w3 + src[k4 + 2]! * w4);
+      t += 3;
+    }
+  }
+}
+
+function horizontal6(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array): void {
+  let t = 0;
+  for (let y = 0; y < rows; y++) {
+    const row = y * stride;
+    for (let x = 0, q = 0; x < width; x++, q += 6) {
+      const k0 = row + off[q]!, k1 = row + off[q + 1]!, k2 = row + off[q + 2]!, k3 = row + off[q + 3]!, k4 = row + off[q + 4]!, k5 = row + off[q + 5]!;
+      const w0 = w[q]!, w1 = w[q + 1]!, w2 = w[q + 2]!, w3 = w[q + 3]!, w4 = w[q + 4]!, w5 = w[q + 5]!;
+      out[t] = clampByte(src[k0]! * w0 + src[k1]! * w1 + src[k2]! * w2 + src[k3]! * w3 + src[k4]! * w4 + src[k5]! * w5);
+      out[t + 1] = clampByte(src[k0 + 1]! * w0 + src[k1 + 1]! * w1 + src[k2 + 1]! * w2 + src[k3 + 1]! * w3 + src[k4 + 1]! * w4 + src[k5 + 1]! * w5);
+      out[t + 2] = clampByte(src[k0 + 2]! * w0 + src[k1 + 2]! * w1 + src[k2 + 2]! * w2 + src[k3 + 2]! * w3 + src[k4 + 2]! * w4 + src[k5 + 2]! * w5);
+      t += 3;
+    }
+  }
+}
+
 function horizontalN(src: Uint8Array, stride: number, rows: number, out: Uint8Array, width: number, off: Int32Array, w: Float64Array, span: number): void {
   let t = 0;
   for (let y = 0; y < rows; y++) {
@@ -189,12 +230,20 @@ function horizontalN(src: Uint8Array, stride: number, rows: number, out: Uint8Ar
 function verticalRow(tmp: Uint8Array, rowLen: number, tap: Taps, y: number, row: Uint8Array, acc: Float64Array): void {
   const { span, index, weight } = tap;
   const q = y * span;
-  if (span === 2) vertical2(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, weight[q]!, weight[q + 1]!, rowLen, row);
+  if (span === 1) {
+    const a = index[q]! * rowLen, w = weight[q]!;
+    for (let i = 0; i < rowLen; i++) row[i] = clampByte(tmp[a + i]! * w);
+  } else if (span === 2) vertical2(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, weight[q]!, weight[q + 1]!, rowLen, row);
   else if (span === 3) vertical3(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, index[q + 2]! * rowLen, weight[q]!, weight[q + 1]!, weight[q + 2]!, rowLen, row);
-  else {
-    // Any other width: tap by tap into a row of sums (each sum still adds its taps in order).
-    acc.fill(0);
-    for (let j = 0; j < span; j++) accumulate(tmp, index[q + j]! * rowLen, weight[q + j]!, rowLen, acc);
+  else if (span === 4) {
+    const a = index[q]! * rowLen, b = index[q + 1]! * rowLen, c = index[q + 2]! * rowLen, d = index[q + 3]! * rowLen;
+    vertical4(tmp, a, b, c, d, weight[q]!, weight[q + 1]!, weight[q + 2]!, weight[q + 3]!, rowLen, row);
+  } else {
+    // Wider: the sums are built in a row of doubles, two taps per pass, still adding in tap order.
+    let j = 2;
+    start2(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, weight[q]!, weight[q + 1]!, rowLen, acc);
+    for (; j + 1 < span; j += 2) add2(tmp, index[q + j]! * rowLen, index[q + j + 1]! * rowLen, weight[q + j]!, weight[q + j + 1]!, rowLen, acc);
+    if (j < span) add1(tmp, index[q + j]! * rowLen, weight[q + j]!, rowLen, acc);
     for (let i = 0; i < rowLen; i++) row[i] = clampByte(acc[i]!);
   }
 }
@@ -207,8 +256,20 @@ function vertical3(tmp: Uint8Array, a: number, b: number, c: number, w0: number,
   for (let i = 0; i < n; i++) row[i] = clampByte(tmp[a + i]! * w0 + tmp[b + i]! * w1 + tmp[c + i]! * w2);
 }
 
-function accumulate(tmp: Uint8Array, a: number, w: number, n: number, acc: Float64Array): void {
-  for (let i = 0; i < n; i++) acc[i] += tmp[a + i]! * w;
+function vertical4(tmp: Uint8Array, a: number, b: number, c: number, d: number, w0: number, w1: number, w2: number, w3: number, n: number, row: Uint8Array): void {
+  for (let i = 0; i < n; i++) row[i] = clampByte(tmp[a + i]! * w0 + tmp[b + i]! * w1 + tmp[c + i]! * w2 + tmp[d + i]! * w3);
+}
+
+function start2(tmp: Uint8Array, a: number, b: number, w0: number, w1: number, n: number, acc: Float64Array): void {
+  for (let i = 0; i < n; i++) acc[i] = tmp[a + i]! * w0 + tmp[b + i]! * w1;
+}
+
+function add2(tmp: Uint8Array, a: number, b: number, w0: number, w1: number, n: number, acc: Float64Array): void {
+  for (let i = 0; i < n; i++) acc[i] = acc[i]! + tmp[a + i]! * w0 + tmp[b + i]! * w1;
+}
+
+function add1(tmp: Uint8Array, a: number, w: number, n: number, acc: Float64Array): void {
+  for (let i = 0; i < n; i++) acc[i] = acc[i]! + tmp[a + i]! * w;
 }
 
 /**
@@ -225,7 +286,7 @@ function resizeRows(img: Rgb, width: number, height: number, filter: 'bilinear' 
   const tmp = horizontalPass(img.data, img.width, img.height, width, axisTaps(img.width, width, kernel));
   const vy = axisTaps(img.height, height, kernel);
   const row = new Uint8Array(rowLen);
-  const acc = new Float64Array(vy.span === 2 || vy.span === 3 ? 0 : rowLen);
+  const acc = new Float64Array(vy.span > 4 ? rowLen : 0);
   for (let y = 0; y < height; y++) {
     verticalRow(tmp, rowLen, vy, y, row, acc);
     onRow(y, row);
@@ -251,7 +312,13 @@ export function resizeRgb(img: Rgb, width: number, height: number, filter: 'bili
  *    [1,3,1024,1024] (segment_anything's `Sam.preprocess`: normalise, then pad);
  *  - 'hwc':  hand over the resized 0..255 image as [h,w,3]; such exports normalise and pad inside.
  */
-export function preprocessSam(img: Rgb, family: 'sam' | 'mobilesam', layout: EncoderLayout, type: 'float32' | 'uint8' = 'float32'): EncoderInput {
+export function preprocessSam(
+  img: Rgb,
+  family: 'sam' | 'mobilesam',
+  layout: EncoderLayout,
+  type: 'float32' | 'uint8' = 'float32',
+  into?: Float32Array,
+): EncoderInput {
   const size = samResizedSize(img.width, img.height);
   const frame = teacherFrame(family, img.width, img.height);
   if (layout === 'hwc') {
@@ -261,12 +328,45 @@ export function preprocessSam(img: Rgb, family: 'sam' | 'mobilesam', layout: Enc
   }
   if (type !== 'float32') throw new Error('an NCHW SAM encoder takes float32 input');
   const plane = TEACHER_SIDE * TEACHER_SIDE;
-  const data = new Float32Array(3 * plane); // zeros: the padding, after normalisation
+  const data = inputBuffer(into);
+  // Zeros: the padding, after normalisation (a fresh array has them already).
+  if (into) padWithZeros(data, size.width, size.height);
   // Each resized row goes straight to the three planes, normalised through a per-channel table of
   // (v - mean) / std for the 256 byte values (the same float32 values the division gives).
   const [lr, lg, lb] = [0, 1, 2].map((c) => byteTable((v) => (v - SAM_PIXEL_MEAN[c]!) / SAM_PIXEL_STD[c]!)) as [Float32Array, Float32Array, Float32Array];
-  resizeRows(img, size.width, size.height, 'bilinear', (y, row) => scatterPlanes(row, size.width, data, y * TEACHER_SIDE, plane, lr, lg, lb));
+  const { width, height } = size;
+  const vy = axisTaps(img.height, height, TRIANGLE);
+  if ((width !== img.width || height !== img.height) && (vy.span === 2 || vy.span === 3)) {
+    // The usual case (2 or 3 vertical taps): the vertical pass writes the planes itself.
+    const tmp = horizontalPass(img.data, img.width, img.height, width, axisTaps(img.width, width, TRIANGLE));
+    const rowLen = width * 3;
+    const { index, weight, span } = vy;
+    for (let y = 0, q = 0; y < height; y++, q += span) {
+      const o = y * TEACHER_SIDE;
+      if (span === 2) verticalPlanes2(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, weight[q]!, weight[q + 1]!, width, data, o, plane, lr, lg, lb);
+      else verticalPlanes3(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, index[q + 2]! * rowLen, weight[q]!, weight[q + 1]!, weight[q + 2]!, width, data, o, plane, lr, lg, lb);
+    }
+  } else {
+    resizeRows(img, width, height, 'bilinear', (y, row) => scatterPlanes(row, width, data, y * TEACHER_SIDE, plane, lr, lg, lb));
+  }
   return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame, recipe: preprocessRecipe(family, 'nchw', 'float32') };
+}
+
+/** `into` (an encoder-input-sized buffer to overwrite) or a new [3,1024,1024] array. */
+function inputBuffer(into: Float32Array | undefined): Float32Array {
+  if (!into) return new Float32Array(3 * TEACHER_SIDE * TEACHER_SIDE);
+  if (into.length !== 3 * TEACHER_SIDE * TEACHER_SIDE) throw new Error(`an encoder input buffer holds ${3 * TEACHER_SIDE * TEACHER_SIDE} values, not ${into.length}`);
+  return into;
+}
+
+/** Zeros right of and below a width × height image in each 1024×1024 plane. */
+function padWithZeros(data: Float32Array, width: number, height: number): void {
+  const plane = TEACHER_SIDE * TEACHER_SIDE;
+  for (let c = 0; c < 3; c++) {
+    const base = c * plane;
+    if (width < TEACHER_SIDE) for (let y = 0; y < height; y++) data.fill(0, base + y * TEACHER_SIDE + width, base + (y + 1) * TEACHER_SIDE);
+    data.fill(0, base + height * TEACHER_SIDE, base + plane);
+  }
 }
 
 /** f(v) for v = 0..255, as float32. */
@@ -274,6 +374,54 @@ function byteTable(f: (v: number) => number): Float32Array {
   const t = new Float32Array(256);
   for (let v = 0; v < 256; v++) t[v] = f(v);
   return t;
+}
+
+/** `vertical2` and `scatterPlanes` in one loop: output row → the three planes at offset `o`. */
+function verticalPlanes2(
+  tmp: Uint8Array,
+  a: number,
+  b: number,
+  w0: number,
+  w1: number,
+  width: number,
+  data: Float32Array,
+  o: number,
+  plane: number,
+  lr: Float32Array,
+  lg: Float32Array,
+  lb: Float32Array,
+): void {
+  const g = o + plane, bl = o + 2 * plane;
+  for (let x = 0, k = 0; x < width; x++, k += 3) {
+    data[o + x] = lr[clampByte(tmp[a + k]! * w0 + tmp[b + k]! * w1)]!;
+    data[g + x] = lg[clampByte(tmp[a + k + 1]! * w0 + tmp[b + k + 1]! * w1)]!;
+    data[bl + x] = lb[clampByte(tmp[a + k + 2]! * w0 + tmp[b + k + 2]! * w1)]!;
+  }
+}
+
+/** `vertical3` and `scatterPlanes` in one loop. */
+function verticalPlanes3(
+  tmp: Uint8Array,
+  a: number,
+  b: number,
+  c: number,
+  w0: number,
+  w1: number,
+  w2: number,
+  width: number,
+  data: Float32Array,
+  o: number,
+  plane: number,
+  lr: Float32Array,
+  lg: Float32Array,
+  lb: Float32Array,
+): void {
+  const g = o + plane, bl = o + 2 * plane;
+  for (let x = 0, k = 0; x < width; x++, k += 3) {
+    data[o + x] = lr[clampByte(tmp[a + k]! * w0 + tmp[b + k]! * w1 + tmp[c + k]! * w2)]!;
+    data[g + x] = lg[clampByte(tmp[a + k + 1]! * w0 + tmp[b + k + 1]! * w1 + tmp[c + k + 1]! * w2)]!;
+    data[bl + x] = lb[clampByte(tmp[a + k + 2]! * w0 + tmp[b + k + 2]! * w1 + tmp[c + k + 2]! * w2)]!;
+  }
 }
 
 /** One interleaved RGB row → the R, G and B planes at offset `o`, each byte through its channel's table. */
@@ -291,7 +439,7 @@ function scatterPlanes(row: Uint8Array, width: number, data: Float32Array, o: nu
  * anti-aliasing), then min–max scale the whole image to [0, 1] — exactly MedSAM's inference
  * script: (img - min) / clip(max - min, 1e-8) — as [1,3,1024,1024] float32, no padding.
  */
-export function preprocessMedSam(img: Rgb): EncoderInput {
+export function preprocessMedSam(img: Rgb, into?: Float32Array): EncoderInput {
   const resized = resizeRgb(img, TEACHER_SIDE, TEACHER_SIDE, 'bicubic');
   const bytes = resized.data;
   let min = 255, max = 0;
@@ -303,7 +451,7 @@ export function preprocessMedSam(img: Rgb): EncoderInput {
   const range = Math.max(max - min, 1e-8);
   const table = byteTable((v) => (v - min) / range);
   const plane = TEACHER_SIDE * TEACHER_SIDE;
-  const data = new Float32Array(3 * plane);
+  const data = inputBuffer(into); // every value is written below
   const rowLen = TEACHER_SIDE * 3;
   for (let y = 0; y < TEACHER_SIDE; y++) scatterPlanes(bytes.subarray(y * rowLen, (y + 1) * rowLen), TEACHER_SIDE, data, y * TEACHER_SIDE, plane, table, table, table);
   return {
@@ -321,12 +469,33 @@ export function preprocessRecipe(family: TeacherFamily, layout: EncoderLayout, t
   return layout === 'hwc' ? `sam-longest1024-bilinear-hwc-${type}` : 'sam-longest1024-bilinear-meanstd-pad-nchw';
 }
 
-/** The encoder input for a family and an encoder interface (layout, element type). */
-export function preprocessForTeacher(img: Rgb, family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8' = 'float32'): EncoderInput {
+/**
+ * The encoder input for a family and an encoder interface (layout, element type). `into`, when
+ * given, is a [1,3,1024,1024] float32 buffer that an NCHW input is written to (and returned in)
+ * instead of a new array; HWC inputs ignore it.
+ */
+export function preprocessForTeacher(img: Rgb, family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8' = 'float32', into?: Float32Array): EncoderInput {
   const spec = familySpec(family);
   if (spec.preprocess === 'medsam-stretch') {
     if (layout !== 'nchw') throw new Error('MedSAM encoders take [1,3,1024,1024] input');
-    return preprocessMedSam(img);
+    return preprocessMedSam(img, into);
   }
-  return preprocessSam(img, family as 'sam' | 'mobilesam', layout, type);
+  return preprocessSam(img, family as 'sam' | 'mobilesam', layout, type, into);
+}
+
+let spareInput: Float32Array | null = null;
+
+/**
+ * Runs `use` with a [1,3,1024,1024] float32 buffer for an encoder input, reused across calls (12 MB
+ * allocated for every image mostly feeds the garbage collector). The buffer is `use`'s alone until
+ * its promise settles — concurrent callers get their own — so nothing may keep it beyond that.
+ */
+export async function withInputBuffer<T>(use: (buffer: Float32Array) => Promise<T>): Promise<T> {
+  const buffer = spareInput ?? new Float32Array(3 * TEACHER_SIDE * TEACHER_SIDE);
+  spareInput = null;
+  try {
+    return await use(buffer);
+  } finally {
+    spareInput = buffer;
+  }
 }

@@ -1,10 +1,11 @@
 import type { Mask } from '../imaging/mask';
+import type { Rgb } from '../imaging/raster';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { fromFrame, LOW_RES_SIDE, TEACHER_SIDE, teacherFrame, toFrame, type Box, type Frame, type Point } from './coords';
 import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
 import { familySpec, type TeacherFamily } from './families';
-import { preprocessForTeacher, preprocessRecipe } from './preprocess';
+import { preprocessForTeacher, preprocessRecipe, withInputBuffer } from './preprocess';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
 import { createTeacherSession, defaultProviderPreference, loadOrt, type ProviderPreference, type TeacherProvider, type TeacherSession } from './providers';
 import { getTeacherModel, teacherPartPath, teacherPartSha, TeacherModelError, type TeacherModel } from './registry';
@@ -17,6 +18,12 @@ export interface SegmentOptions {
   modelId?: number;
   provider?: ProviderPreference;
   cache?: EmbeddingCache;
+  /**
+   * The image as the models see it (`loadModelRgb`), when the caller has it already (one-time
+   * mining decodes each image for the student first): a cache miss then does not decode it again.
+   * Unused on a cache hit, which never needs the pixels.
+   */
+  rgb?: Rgb;
 }
 
 /** User prompts in source pixel coordinates. */
@@ -119,6 +126,9 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
   const model = getTeacherModel(ws, opts.modelId);
   const iface = model.interface;
   const rec = imageRecord(ws, imageId);
+  if (opts.rgb && (opts.rgb.width !== rec.width || opts.rgb.height !== rec.height)) {
+    throw new TeacherModelError(`the pixels given for image ${imageId} are ${opts.rgb.width}×${opts.rgb.height}, the image is ${rec.width}×${rec.height}`);
+  }
   const runtime = runtimeFor(ws, model, opts.provider ?? defaultProviderPreference());
   const cache = opts.cache ?? defaultCache;
   const notes: string[] = [];
@@ -129,20 +139,23 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
     ws,
     { imageSha256: rec.sha256, frameIndex: rec.frame_index, encoderSha256: teacherPartSha(model, 'encoder'), recipe },
     async () => {
-      const rgb = loadModelRgb(ws, imageId);
-      const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType);
-      frame = input.frame;
       const enc = await runtime.encoderSession();
       notes.push(...enc.notes);
-      const ort = loadOrt();
-      const tensor =
-        input.type === 'uint8'
-          ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
-          : new ort.Tensor('float32', input.data as Float32Array, input.dims);
-      const out = await enc.session.run({ [iface.encoder.input]: tensor });
-      const e = out[iface.encoder.output];
-      if (!e) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${iface.encoder.output} output`);
-      return { data: e.data as Float32Array, dims: [...e.dims] };
+      // The input buffer is free again once the run is over (onnxruntime keeps no reference to feeds).
+      return withInputBuffer(async (buffer) => {
+        const rgb = opts.rgb ?? loadModelRgb(ws, imageId);
+        const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType, buffer);
+        frame = input.frame;
+        const ort = loadOrt();
+        const tensor =
+          input.type === 'uint8'
+            ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
+            : new ort.Tensor('float32', input.data as Float32Array, input.dims);
+        const out = await enc.session.run({ [iface.encoder.input]: tensor });
+        const e = out[iface.encoder.output];
+        if (!e) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${iface.encoder.output} output`);
+        return { data: e.data as Float32Array, dims: [...e.dims] };
+      });
     },
   );
   frame ??= teacherFrame(model.family, rec.width, rec.height);
@@ -226,12 +239,37 @@ function upscaleRow(low: Float32Array, r0: number, r1: number, fy: number, x0s: 
   return ones;
 }
 
-/** `out[i] = logits[offset + i] > threshold` for i < out.length; returns the count of 1s. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** `out[i] = logits[offset + i] > MASK_LOGIT_THRESHOLD ? 1 : 0` for i < out.length; returns the count of 1s. */
 function thresholdInto(logits: Float32Array, offset: number, out: Uint8Array): number {
-  let ones = 0;
   const n = out.length;
-  for (let i = 0; i < n; i++) {
-    const on = logits[offset + i]! > MASK_LOGIT_THRESHOLD ? 1 : 0;
+  if (MASK_LOGIT_THRESHOLD !== 0 || !LITTLE_ENDIAN || out.byteOffset % 4 !== 0) {
+    let ones = 0;
+    for (let i = 0; i < n; i++) {
+      const on = logits[offset + i]! > MASK_LOGIT_THRESHOLD ? 1 : 0;
+      out[i] = on;
+      ones += on;
+    }
+    return ones;
+  }
+  // v > 0 on the float32 bits b: exactly b in [1, 0x7f800000] (positive, finite or +inf; not ±0,
+  // not NaN, not negative), i.e. (b - 1) >>> 0 < 0x7f800000. Four pixels per 32-bit store.
+  const bits = new Int32Array(logits.buffer, logits.byteOffset + offset * 4, n);
+  const quads = n >> 2;
+  const out32 = new Uint32Array(out.buffer, out.byteOffset, quads);
+  let ones = 0;
+  for (let q = 0, i = 0; q < quads; q++, i += 4) {
+    const a = (bits[i]! - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+    const b = (bits[i + 1]! - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+    const c = (bits[i + 2]! - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+    const d = (bits[i + 3]! - 1) >>> 0 < 0x7f800000 ? 1 : 0;
+    // Little-endian: byte 0 is the lowest.
+    out32[q] = a | (b << 8) | (c << 16) | (d << 24);
+    ones += a + b + c + d;
+  }
+  for (let i = quads * 4; i < n; i++) {
+    const on = (bits[i]! - 1) >>> 0 < 0x7f800000 ? 1 : 0;
     out[i] = on;
     ones += on;
   }
@@ -371,16 +409,14 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
     const weight = 'mapArea' in prompt ? Math.max(1, (prompt as TeacherPrompt).mapArea) : 1;
     iouSum += r.iou * weight;
     weightSum += weight;
-    // The first mask is the union so far (it is this call's own array); later ones are OR-ed in.
-    if (!union) {
+    // The first mask (this call's own array) is the union so far, with its area; later ones are OR-ed in.
+    if (union) unite(union, r.mask.data);
+    else {
       union = r.mask.data;
       area = r.area;
-    } else {
-      unite(union, r.mask.data);
-      area = -1;
     }
   }
-  if (area < 0) area = countOnes(union!);
+  if (list.length > 1) area = countOnes(union!);
   return {
     imageId,
     modelId: p.model.id,
