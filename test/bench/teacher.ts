@@ -38,7 +38,13 @@ import { samResizedSize, teacherFrame, toFrame, type Box, type Frame } from '../
 import { familySpec } from '../../src/main/teacher/families';
 import { EmbeddingCache, embeddingKeyId, type Embedding, type EmbeddingKey, type EmbeddingLookup } from '../../src/main/teacher/embeddings';
 import { preprocessForTeacher, preprocessRecipe, resizeRgb } from '../../src/main/teacher/preprocess';
-import { defaultProviderPreference, loadOrt, type Ort, type ProviderPreference } from '../../src/main/teacher/providers';
+import {
+  defaultProviderPreference,
+  loadOrt,
+  type Ort,
+  type ProviderPreference,
+  TEACHER_SESSION_OPTIONS,
+} from '../../src/main/teacher/providers';
 import { addTeacherModel, teacherPartPath, teacherPartSha, type TeacherModel } from '../../src/main/teacher/registry';
 import { imageEmbedding, lowResToMask, releaseTeacherSessions, segmentImage, type UserPrompt } from '../../src/main/teacher/segment';
 import { imageRecord, listImages, loadModelRgb } from '../../src/main/workspace/images';
@@ -51,7 +57,6 @@ import { KVASIR_IMAGES } from '../helpers/data';
 /** Pipeline overhead goals, in percent over the bare onnxruntime call. */
 export const ENCODER_OVERHEAD_GOAL_PCT = 5;
 export const DECODER_OVERHEAD_GOAL_PCT = 20;
-
 
 interface Options {
   encoder?: string;
@@ -69,7 +74,15 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { family: 'sam', runs: 5, warmup: 1, decoderRuns: 30, decoderWarmup: 5, provider: defaultProviderPreference(), keep: false };
+  const o: Options = {
+    family: 'sam',
+    runs: 5,
+    warmup: 1,
+    decoderRuns: 30,
+    decoderWarmup: 5,
+    provider: defaultProviderPreference(),
+    keep: false,
+  };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes a whole number ≥ ${min} (got ${v ?? 'nothing'})`);
@@ -83,24 +96,49 @@ function parseArgs(args: string[]): Options {
       return v;
     };
     switch (a) {
-      case '--encoder': o.encoder = next(); break;
-      case '--decoder': o.decoder = next(); break;
-      case '--family': o.family = next(); break;
-      case '--image': o.image = next(); break;
-      case '--runs': o.runs = int(a, next(), 1); break;
-      case '--warmup': o.warmup = int(a, next(), 0); break;
-      case '--decoder-runs': o.decoderRuns = int(a, next(), 1); break;
-      case '--decoder-warmup': o.decoderWarmup = int(a, next(), 0); break;
-      case '--blocks': o.blocks = int(a, next(), 0); break;
-      case '--channels': o.channels = int(a, next(), 1); break;
+      case '--encoder':
+        o.encoder = next();
+        break;
+      case '--decoder':
+        o.decoder = next();
+        break;
+      case '--family':
+        o.family = next();
+        break;
+      case '--image':
+        o.image = next();
+        break;
+      case '--runs':
+        o.runs = int(a, next(), 1);
+        break;
+      case '--warmup':
+        o.warmup = int(a, next(), 0);
+        break;
+      case '--decoder-runs':
+        o.decoderRuns = int(a, next(), 1);
+        break;
+      case '--decoder-warmup':
+        o.decoderWarmup = int(a, next(), 0);
+        break;
+      case '--blocks':
+        o.blocks = int(a, next(), 0);
+        break;
+      case '--channels':
+        o.channels = int(a, next(), 1);
+        break;
       case '--provider': {
         const v = next();
         if (v !== 'auto' && v !== 'cpu' && v !== 'cuda') throw new Error(`--provider takes auto, cpu or cuda (got ${v})`);
         o.provider = v;
         break;
       }
-      case '--keep': o.keep = true; break;
-      default: throw new Error(`unknown option ${a} (teacher bench: --encoder E --decoder D --family F --image FILE --runs N --warmup N --decoder-runs N --decoder-warmup N --blocks N --channels N --provider P --keep)`);
+      case '--keep':
+        o.keep = true;
+        break;
+      default:
+        throw new Error(
+          `unknown option ${a} (teacher bench: --encoder E --decoder D --family F --image FILE --runs N --warmup N --decoder-runs N --decoder-warmup N --blocks N --channels N --provider P --keep)`,
+        );
     }
   }
   if (!!o.encoder !== !!o.decoder) throw new Error('give both --encoder and --decoder, or neither (fixture teacher)');
@@ -215,13 +253,16 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       model = await addTeacherModel(ws, { encoder: o.encoder, decoder: o.decoder, family: o.family, name: 'bench' });
       teacherInfo = { kind: 'user', family: model.family, encoder: resolve(o.encoder), decoder: resolve(o.decoder) };
     } else {
-      if (o.family !== 'sam' && o.family !== 'mobilesam') throw new Error(`the fixture teacher is SAM-framed (family sam or mobilesam); got --family ${o.family}`);
+      if (o.family !== 'sam' && o.family !== 'mobilesam')
+        throw new Error(`the fixture teacher is SAM-framed (family sam or mobilesam); got --family ${o.family}`);
       const fx = join(dir, 'fixtures');
       const sizing = { blocks: o.blocks, channels: o.channels };
       const t = performance.now();
       const heavy = writeHeavyEncoderFixture(fx, sizing);
       const pair = writeFixturePair(fx, o.family);
-      note(`fixture teacher: heavy encoder fixture ${heavyEncoderGmacs(sizing).toFixed(2)} GMACs, ${(heavy.bytes / 1e6).toFixed(1)} MB (built in ${(performance.now() - t).toFixed(0)} ms) + decoder fixture`);
+      note(
+        `fixture teacher: heavy encoder fixture ${heavyEncoderGmacs(sizing).toFixed(2)} GMACs, ${(heavy.bytes / 1e6).toFixed(1)} MB (built in ${(performance.now() - t).toFixed(0)} ms) + decoder fixture`,
+      );
       model = await addTeacherModel(ws, { encoder: heavy.path, decoder: pair.decoder, family: o.family, name: 'bench fixture' });
       teacherInfo = {
         kind: 'fixture',
@@ -246,13 +287,17 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     const encSession = await first.runtime.encoderSession();
     const provider = encSession.provider;
     const encRuns = timeRuns(encSession.session);
-    const sessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: 4 } as const;
+    // Bare sessions get the app's own session options: the comparison is about the pipeline around
+    // the run, not about ORT settings.
+    const sessionOptions = { ...TEACHER_SESSION_OPTIONS, executionProviders: [provider] };
     const rawEnc = await ort.InferenceSession.create(teacherPartPath(ws, model, 'encoder'), sessionOptions);
     sessions.push(rawEnc);
     const rgb = loadModelRgb(ws, image.id);
     const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType);
     const encTensor =
-      input.type === 'uint8' ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims) : new ort.Tensor('float32', input.data as Float32Array, input.dims);
+      input.type === 'uint8'
+        ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
+        : new ort.Tensor('float32', input.data as Float32Array, input.dims);
     const encFeeds = { [iface.encoder.input]: encTensor };
     note(`image ${basename(imageFile)} ${rec.width}×${rec.height}; provider ${provider}; encoder ${o.warmup} warm-up + ${o.runs} runs`);
 
@@ -262,7 +307,8 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
         forgetEmbedding(ws!, key);
         await settle();
         const p = await time(() => imageEmbedding(ws!, image.id, { ...segOpts, cache: new EmbeddingCache() }));
-        if (p.value.embedding.source !== 'encoder') throw new Error(`expected a cache miss, got an embedding from ${p.value.embedding.source}`);
+        if (p.value.embedding.source !== 'encoder')
+          throw new Error(`expected a cache miss, got an embedding from ${p.value.embedding.source}`);
         return p.ms;
       };
       const bare = async () => {
@@ -285,7 +331,13 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     }
 
     // Where the encoder pipeline's extra time goes: its steps, timed one by one.
-    const steps = { decode: [] as number[], resize: [] as number[], preprocess: [] as number[], cacheWrite: [] as number[], cacheKey: [] as number[] };
+    const steps = {
+      decode: [] as number[],
+      resize: [] as number[],
+      preprocess: [] as number[],
+      cacheWrite: [] as number[],
+      cacheKey: [] as number[],
+    };
     // The resize preprocessing does (SAM/MobileSAM: longest side 1024, bilinear; MedSAM: 1024×1024 bicubic).
     const size = model.family === 'medsam' ? { width: 1024, height: 1024 } : samResizedSize(rec.width, rec.height);
     const filter = model.family === 'medsam' ? 'bicubic' : 'bilinear';
@@ -346,7 +398,18 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
 
     const appDec = (await first.runtime.decoderSession()).session;
     const decRuns = timeRuns(appDec);
-    const dec = { pipeline: [] as number[], raw: [] as number[], segment: [] as number[], run: [] as number[], lookup: [] as number[], before: [] as number[], after: [] as number[], stepsRight: [] as number[], stepsIdle: [] as number[], appBare: [] as number[] };
+    const dec = {
+      pipeline: [] as number[],
+      raw: [] as number[],
+      segment: [] as number[],
+      run: [] as number[],
+      lookup: [] as number[],
+      before: [] as number[],
+      after: [] as number[],
+      stepsRight: [] as number[],
+      stepsIdle: [] as number[],
+      appBare: [] as number[],
+    };
     let area = 0;
     for (let i = 0; i < o.decoderWarmup + o.decoderRuns; i++) {
       const pipeline = async () => {
@@ -386,9 +449,13 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     for (let i = 0; i < Math.min(10, o.decoderRuns); i++) {
       await settle();
       const appBare = await time(() => appDec.run(decFeeds));
-      dec.stepsRight.push((await time(() => maskSteps(appBare.value, frame, rec.width, rec.height, familySpec(model.family).maskFrom === 'masks'))).ms);
+      dec.stepsRight.push(
+        (await time(() => maskSteps(appBare.value, frame, rec.width, rec.height, familySpec(model.family).maskFrom === 'masks'))).ms,
+      );
       await settle();
-      dec.stepsIdle.push((await time(() => maskSteps(appBare.value, frame, rec.width, rec.height, familySpec(model.family).maskFrom === 'masks'))).ms);
+      dec.stepsIdle.push(
+        (await time(() => maskSteps(appBare.value, frame, rec.width, rec.height, familySpec(model.family).maskFrom === 'masks'))).ms,
+      );
       dec.appBare.push(appBare.ms);
     }
 
@@ -432,7 +499,9 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
         cache_key_ms: round(median(steps.cacheKey)),
         overhead_ms: round(encoder_ms - encoder_raw_ms),
         // Overhead the steps above do not account for (GC, JIT state, load; negative: noise).
-        unexplained_ms: round(encoder_ms - encoder_raw_ms - decodeSteps - preprocessSteps - cacheWriteSteps - (median(enc.run) - encoder_raw_ms)),
+        unexplained_ms: round(
+          encoder_ms - encoder_raw_ms - decodeSteps - preprocessSteps - cacheWriteSteps - (median(enc.run) - encoder_raw_ms),
+        ),
       },
       decoder_breakdown: {
         session_run_in_pipeline_ms: round(median(dec.run)),
@@ -463,8 +532,11 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
 }
 
 function firstKvasirImage(): string {
-  if (!existsSync(KVASIR_IMAGES)) throw new Error(`no Kvasir-SEG images at ${KVASIR_IMAGES} (../shared/data beside the checkout); give --image FILE`);
-  const files = readdirSync(KVASIR_IMAGES).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  if (!existsSync(KVASIR_IMAGES))
+    throw new Error(`no Kvasir-SEG images at ${KVASIR_IMAGES} (../shared/data beside the checkout); give --image FILE`);
+  const files = readdirSync(KVASIR_IMAGES)
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort();
   if (files.length === 0) throw new Error(`no images in ${KVASIR_IMAGES}`);
   return join(KVASIR_IMAGES, files[0]!);
 }

@@ -80,7 +80,15 @@ export class ModeInference {
     };
   }
 
-  private result(imageId: number, mode: InferenceMode, mask: Mask, prob: Float32Array, t0: number, studentMs: number, teacherMs: number): ModePrediction {
+  private result(
+    imageId: number,
+    mode: InferenceMode,
+    mask: Mask,
+    prob: Float32Array,
+    t0: number,
+    studentMs: number,
+    teacherMs: number,
+  ): ModePrediction {
     let area = 0;
     for (let i = 0; i < mask.data.length; i++) area += mask.data[i]!;
     return { imageId, mode, mask, prob, area, latencyMs: performance.now() - t0, studentMs, teacherMs };

@@ -1,4 +1,5 @@
 import type { Mask } from '../imaging/mask';
+import type { Rgb } from '../imaging/raster';
 import { binarize, dice } from '../metrics/metrics';
 import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
@@ -169,11 +170,12 @@ function miningOptions(
     student: { agreement: (teacherMask: Mask) => number; mask: Mask | (() => Mask) },
     epoch: number,
     checkpoint: string,
+    rgb?: Rgb,
   ) {
     const prompts = promptsFromMap(map, settings.prompts, imageId);
     if (prompts.length === 0) return null; // the student sees nothing here: nothing to ask about
     const t = Date.now();
-    const answer = await teacher.answer(imageId, prompts);
+    const answer = await teacher.answer(imageId, prompts, rgb);
     const seconds = (Date.now() - t) / 1000;
     if (answer.encoderMs > 0) epochEncoderCalls++;
     return {
@@ -243,7 +245,7 @@ function miningOptions(
                 sourceHeight: rgb.height,
               };
               const studentMask = { width: rgb.width, height: rgb.height, data: pred.mask };
-              const r = await ask(imageId, map, { agreement: (m) => dice(m.data, pred.mask), mask: studentMask }, 0, baseBlob);
+              const r = await ask(imageId, map, { agreement: (m) => dice(m.data, pred.mask), mask: studentMask }, 0, baseBlob, rgb);
               if (!r) continue;
               storePseudoLabel(ws, imageId, r.mask, r.provenance);
               stored++;

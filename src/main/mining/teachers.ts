@@ -1,4 +1,5 @@
 import type { Mask } from '../imaging/mask';
+import type { Rgb } from '../imaging/raster';
 import { connectedComponents } from '../teacher/prompts';
 import { segmentImage, type UserPrompt } from '../teacher/segment';
 import { seededRandom } from '../util/random';
@@ -26,7 +27,8 @@ export interface PseudoTeacher {
   /** Recorded with every pseudo-label: model id for SAM, the evaluation tool's name otherwise. */
   label: string;
   modelId: number | null;
-  answer(imageId: number, prompts: UserPrompt[]): Promise<TeacherAnswer>;
+  /** `rgb`: the image's model RGB when the caller has it already (a cache miss need not decode it again). */
+  answer(imageId: number, prompts: UserPrompt[], rgb?: Rgb): Promise<TeacherAnswer>;
 }
 
 export function makeTeacher(ws: Workspace, spec: TeacherSpec): PseudoTeacher {
@@ -36,8 +38,8 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec): PseudoTeacher {
         spec,
         label: `sam model ${spec.modelId ?? 'latest'}`,
         modelId: spec.modelId ?? null,
-        async answer(imageId, prompts) {
-          const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId });
+        async answer(imageId, prompts, rgb) {
+          const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb });
           return { mask: r.mask, iouPrediction: r.iouPrediction, encoderMs: r.encoderMs, decoderMs: r.decoderMs };
         },
       };
