@@ -5,6 +5,7 @@ import { BACKEND_ORDER, initStudentBackend, type StudentBackend } from '../stude
 import { exportOnnx } from '../student/onnx-export';
 import { createPredictor, loadStudentFromRun, predictImages, type Engine } from '../student/predict';
 import { resolveSettings, resumeStudent, trainStudent, TrainingInterrupted, type TrainProgress, type TrainResult, type TrainSettings } from '../student/train';
+import type { TrainEngineSetting } from '../student/trainer';
 import { countParams } from '../student/unetpp';
 import { ProgressBar } from '../util/progress-bar';
 import { sha256 } from '../workspace/blobs';
@@ -27,6 +28,12 @@ function backendFlag(flags: Flags): StudentBackend | undefined {
   if (v === undefined) return undefined;
   if (!BACKEND_ORDER.includes(v as StudentBackend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')} (got ${String(v)})`);
   return v as StudentBackend;
+}
+
+function engineFlag(flags: Flags): TrainEngineSetting {
+  const v = flags.engine ?? 'auto';
+  if (v !== 'auto' && v !== 'onnxruntime' && v !== 'tfjs') throw new UsageError(`--engine must be onnxruntime, tfjs or auto (got ${String(v)})`);
+  return v;
 }
 
 /** Ctrl-C → abort the work (it checkpoints or stops cleanly); a second Ctrl-C exits at once. */
@@ -69,7 +76,7 @@ export function studentCommands(): Record<string, Command> {
     train: {
       summary:
         'train <ws> [--epochs 100 --size 224 --batch 8 --lr 5e-5 --seed 1 --lambda 0.5 --width 64 --blocks 3,4,6,3 --decoder 256,128,64,32,16\n' +
-        '           --split <id> --init-weights file --backend wasm|cpu --threads N] | train <ws> --resume <run>\n' +
+        '           --split <id> --init-weights file --engine onnxruntime|tfjs --backend wasm|cpu --threads N] | train <ws> --resume <run>\n' +
         '                                          train the U-Net++ student (paper protocol); Ctrl-C keeps the last checkpoint',
       options: {
         epochs: { type: 'string' },
@@ -85,6 +92,7 @@ export function studentCommands(): Record<string, Command> {
         'init-weights': { type: 'string' },
         'early-stop': { type: 'string' },
         patience: { type: 'string' },
+        engine: { type: 'string' },
         backend: { type: 'string' },
         threads: { type: 'string' },
         resume: { type: 'string' },
@@ -108,6 +116,7 @@ export function studentCommands(): Record<string, Command> {
             plateauPatience: num(flags, 'patience', d.plateauPatience),
             splitId: flags.split !== undefined ? num(flags, 'split') : null,
             initWeights: typeof flags['init-weights'] === 'string' ? resolve(flags['init-weights']) : null,
+            engine: engineFlag(flags),
             model: {
               width: num(flags, 'width', d.model.width),
               blocks: intList(flags, 'blocks', 4) ?? d.model.blocks,
@@ -121,20 +130,31 @@ export function studentCommands(): Record<string, Command> {
           }
         }
         return withWs(pos, async (ws) => {
-          const bar = new ProgressBar('train');
+          // one bar per phase, so each ETA counts only its own work
+          let phase = 'prepare';
+          let bar = new ProgressBar('prepare');
+          const enter = (name: string) => {
+            if (phase === name) return;
+            bar.done();
+            phase = name;
+            bar = new ProgressBar(name);
+          };
           let sessionDone = 0;
+          let sessionTotal = 1;
           let firstEpoch: number | null = null;
           let lastVal = '';
           const onProgress = (p: TrainProgress) => {
             if (p.phase === 'prepare') {
-              bar.update(0, 1, 'preparing images…');
+              enter('prepare');
+              bar.update(p.batch, Math.max(1, p.batches), 'preparing images (resize + crop, once per run)');
               return;
             }
             if (p.phase === 'train' && p.batches > 0) {
+              enter('train');
               if (firstEpoch === null) firstEpoch = p.epoch;
               sessionDone = (p.epoch - firstEpoch) * p.batches + p.batch;
-              const total = (p.maxEpochs - firstEpoch + 1) * p.batches;
-              bar.update(sessionDone, total, `epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batches} loss ${p.loss?.toFixed(4)}${lastVal}`, {
+              sessionTotal = (p.maxEpochs - firstEpoch + 1) * p.batches;
+              bar.update(sessionDone, sessionTotal, `epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batches} loss ${p.loss?.toFixed(4)}${lastVal}`, {
                 run: p.runId,
                 epoch: p.epoch,
                 batch: p.batch,
@@ -148,8 +168,11 @@ export function studentCommands(): Record<string, Command> {
               lastVal = ` | val loss ${m.val_loss.toFixed(4)} dice ${m.val_dice.toFixed(3)}`;
               if (!json && !process.stderr.isTTY)
                 process.stderr.write(`epoch ${m.epoch}: train_loss ${m.train_loss.toFixed(4)} val_loss ${m.val_loss.toFixed(4)} val_iou ${m.val_iou.toFixed(3)} val_dice ${m.val_dice.toFixed(3)} lr ${m.lr.toExponential(2)}\n`);
-              bar.update(sessionDone, Math.max(sessionDone, 1), `epoch ${m.epoch} done${lastVal}`, { run: p.runId, ...m });
-            } else if (p.phase === 'test') bar.update(p.batch, Math.max(1, p.batches), 'test images at source resolution');
+              bar.update(sessionDone, Math.max(sessionDone, sessionTotal), `epoch ${m.epoch} done${lastVal}`, { run: p.runId, ...m });
+            } else if (p.phase === 'test') {
+              enter('test');
+              bar.update(p.batch, Math.max(1, p.batches), 'test images at source resolution');
+            }
           };
           const { signal, release } = sigintController();
           try {

@@ -39,6 +39,10 @@ export function currentBackend(): BackendInfo | null {
 
 /** Initialises a backend (idempotent: later calls return the first choice unless `force`). */
 export async function initStudentBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (current?.name === 'wasm' && opts.wasmThreads && opts.wasmThreads > 1 && current.threads !== opts.wasmThreads) {
+    // The wasm module starts once per process, with or without its thread pool.
+    current.notes.push(`wasm: already started with ${current.threads} thread(s); ${opts.wasmThreads} threads need a new process`);
+  }
   if (current && !opts.prefer) return current;
   if (current && opts.prefer && current.name === opts.prefer) return current;
   if (pending && !opts.prefer) return pending;
@@ -95,6 +99,7 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
         const { enableWasmThreadsInNode, withLogicalCores } = await import('./wasm-threads');
         enableWasmThreadsInNode(threads);
         ok = await withLogicalCores(threads, () => tf.setBackend('wasm'));
+        if (ok) unrefWasmWorkers();
       } else ok = await tf.setBackend('wasm');
       if (!ok) {
         notes.push('wasm: the backend did not initialise');
@@ -109,6 +114,13 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
       return { name, tfName: 'cpu', simd: null, threads: 1, notes };
     }
   }
+}
+
+/** The pthread workers must not keep the process alive once the work is done (CLI exit). */
+function unrefWasmWorkers(): void {
+  const pthread = (tf.backend() as unknown as { wasm?: { PThread?: { unusedWorkers: { unref?: () => void }[]; runningWorkers: { unref?: () => void }[] } } })
+    .wasm?.PThread;
+  for (const w of [...(pthread?.unusedWorkers ?? []), ...(pthread?.runningWorkers ?? [])]) w.unref?.();
 }
 
 let wasmGradientsRegistered = false;

@@ -99,6 +99,8 @@ export interface OnnxNode {
   outputs: string[];
   name: string;
   attrs?: Attr[];
+  /** Operator domain: '' (ONNX) or e.g. 'com.microsoft' (onnxruntime contrib ops). */
+  domain?: string;
 }
 
 export interface OnnxInitializer {
@@ -190,6 +192,7 @@ export function encodeOnnxModel(m: OnnxModel): Uint8Array {
         nw.string(3, n.name);
         nw.string(4, n.op);
         for (const a of n.attrs ?? []) nw.message(5, (aw) => writeAttr(aw, a));
+        if (n.domain) nw.string(7, n.domain);
       });
     }
     g.string(2, m.graphName);
@@ -201,5 +204,11 @@ export function encodeOnnxModel(m: OnnxModel): Uint8Array {
     op.string(1, '');
     op.int(2, m.opset);
   });
+  const domains = new Set(m.nodes.map((n) => n.domain).filter((d): d is string => !!d));
+  for (const d of domains)
+    w.message(8, (op) => {
+      op.string(1, d);
+      op.int(2, 1);
+    });
   return w.finish();
 }

@@ -12,9 +12,10 @@ import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp
  * and "stat/<bn>/mean", "stat/<bn>/var" (batch mean and biased variance) for the running averages.
  *
  * Gradient rules:
- *   Conv        dX = ConvTranspose(dY, W) (output_padding restores the input size);
- *               dW = Σ_b im2col(x_b) · dY_bᵀ — im2col as K strided slices of the padded input,
- *               concatenated on channels, one batched MatMul, summed over the batch
+ *   Conv        dX = conv of dY with the flipped, transposed filter (stride 1), else
+ *               ConvTranspose(dY, W) with output_padding restoring the input size;
+ *               dW = Σ_b Σ_taps x_b(shifted) · dY_b(shifted)ᵀ — one batched MatMul per filter tap,
+ *               shifting whichever of input and output gradient has fewer channels
  *   BN (train)  dβ = Σdy, dγ = Σ dy·x̂, dx = γ·inv/N · (N·dy − dβ − x̂·dγ)
  *   ReLU        dy where the output is > 0
  *   MaxPool     scatter-add of dy to the argmax (MaxPool's Indices output)
@@ -49,6 +50,13 @@ export class GraphWriter {
 
   op1(type: string, inputs: string[], attrs: Attr[] = [], hint = type): string {
     return this.op(type, inputs, attrs, 1, hint)[0]!;
+  }
+
+  /** a · bᵀ over the last two axes, batched, without materialising bᵀ (onnxruntime's FusedMatMul). */
+  matMulBT(a: string, b: string, hint = 'mm_bt'): string {
+    const out = this.fresh(hint);
+    this.nodes.push({ op: 'FusedMatMul', domain: 'com.microsoft', name: this.fresh(`${hint}_node`), inputs: [a, b], outputs: [out], attrs: [{ name: 'transB', type: 'int', value: 1 }] });
+    return out;
   }
 
   /** An int64 or float constant (deduplicated). */
@@ -120,25 +128,57 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   const record = (out: string, back: Backward) => tape.push({ out, back });
   const perChannel = (v: string, c: number) => G.op1('Reshape', [v, G.ints([1, c, 1, 1])]);
 
-  /** dW of a convolution from its input and output gradient (im2col + batched MatMul). */
+  /**
+   * dW of a convolution from its input x and output gradient g, one batched MatMul per filter tap,
+   * summed over the batch. Stride 1 with cout ≤ cin shifts g (the smaller tensor) and multiplies the
+   * input as it is; otherwise each tap is a strided slice of the padded input.
+   */
   const convWeightGrad = (x: Sym, gy: string, cout: number, k: number, s: number, p: number, ho: number, wo: number): string => {
-    let src = x.name;
-    if (p > 0) src = G.op1('Pad', [x.name, G.ints([0, 0, p, p, 0, 0, p, p])], [], 'pad');
     const taps: string[] = [];
-    for (let ky = 0; ky < k; ky++)
-      for (let kx = 0; kx < k; kx++) {
-        if (k === 1 && s === 1 && p === 0) taps.push(x.name);
-        else
-          taps.push(
-            G.op1('Slice', [src, G.ints([ky, kx]), G.ints([ky + s * (ho - 1) + 1, kx + s * (wo - 1) + 1]), G.ints([2, 3]), G.ints([s, s])], [], 'tap'),
-          );
-      }
-    const cat = taps.length === 1 ? taps[0]! : G.op1('Concat', taps, [int('axis', 1)], 'im2col');
-    const a = G.op1('Reshape', [cat, G.ints([B, k * k * x.c, ho * wo])]); // [B, K·Cin, HoWo]
-    const gT = G.op1('Transpose', [G.op1('Reshape', [gy, G.ints([B, cout, ho * wo])])], [ints('perm', [0, 2, 1])]); // [B, HoWo, Cout]
-    const prod = G.op1('MatMul', [a, gT], [], 'dw_mm'); // [B, K·Cin, Cout]
-    const sum = G.op1('ReduceSum', [prod, G.ints([0])], [int('keepdims', 0)]); // [K·Cin, Cout] = [kh, kw, Cin, Cout]
-    return G.op1('Transpose', [G.op1('Reshape', [sum, G.ints([k, k, x.c, cout])])], [ints('perm', [3, 2, 0, 1])], 'dw'); // OIHW
+    // Σ_b g_b · x_bᵀ → [Cout, Cin, 1]; the taps then concatenate on the last axis straight into OIHW
+    const perTap = (xs: string, gs: string) =>
+      G.op1('Reshape', [G.op1('ReduceSum', [G.matMulBT(gs, xs, 'dw_mm'), G.ints([0])], [int('keepdims', 0)]), G.ints([cout, x.c, 1])], [], 'dw_tap');
+    if (s === 1 && cout <= x.c && ho === x.h && wo === x.w) {
+      // dW[:, :, ky, kx] = Σ_b x_b · (g_b shifted by (p − ky, p − kx))ᵀ
+      const x3 = G.op1('Reshape', [x.name, G.ints([B, x.c, x.h * x.w])]);
+      const gp = p > 0 ? G.op1('Pad', [gy, G.ints([0, 0, p, p, 0, 0, p, p])], [], 'gpad') : gy; // [B, Cout, H+2p, W+2p]
+      for (let ky = 0; ky < k; ky++)
+        for (let kx = 0; kx < k; kx++) {
+          const sy = 2 * p - ky;
+          const sx = 2 * p - kx;
+          const sh = k === 1 && p === 0 ? gy : G.op1('Slice', [gp, G.ints([sy, sx]), G.ints([sy + x.h, sx + x.w]), G.ints([2, 3])], [], 'gtap');
+          taps.push(perTap(x3, G.op1('Reshape', [sh, G.ints([B, cout, x.h * x.w])]))); // [Cin, Cout]
+        }
+    } else {
+      const src = p > 0 ? G.op1('Pad', [x.name, G.ints([0, 0, p, p, 0, 0, p, p])], [], 'pad') : x.name;
+      const g3 = G.op1('Reshape', [gy, G.ints([B, cout, ho * wo])]);
+      for (let ky = 0; ky < k; ky++)
+        for (let kx = 0; kx < k; kx++) {
+          const t =
+            k === 1 && s === 1 && p === 0
+              ? x.name
+              : G.op1('Slice', [src, G.ints([ky, kx]), G.ints([ky + s * (ho - 1) + 1, kx + s * (wo - 1) + 1]), G.ints([2, 3]), G.ints([s, s])], [], 'tap');
+          taps.push(perTap(G.op1('Reshape', [t, G.ints([B, x.c, ho * wo])]), g3)); // [Cin, Cout]
+        }
+    }
+    const all = taps.length === 1 ? taps[0]! : G.op1('Concat', taps, [int('axis', 2)], 'dw_taps'); // [Cout, Cin, K]
+    return G.op1('Reshape', [all, G.ints([cout, x.c, k, k])], [], 'dw'); // OIHW
+  };
+
+  /** dX of a convolution: stride 1 as a convolution with the flipped, transposed filter; else ConvTranspose. */
+  const convInputGrad = (x: Sym, g: string, wName: string, k: number, stride: number, pad: number, ho: number, wo: number): string => {
+    if (stride === 1 && ho === x.h && wo === x.w && 2 * pad === k - 1) {
+      const wt = G.op1('Transpose', [wName], [ints('perm', [1, 0, 2, 3])]); // [Cin, Cout, k, k]
+      const flipped = k === 1 ? wt : G.op1('Slice', [wt, G.ints([-1, -1]), G.ints([-(k + 1), -(k + 1)]), G.ints([2, 3]), G.ints([-1, -1])], [], 'wflip');
+      return G.op1('Conv', [g, flipped], [ints('kernel_shape', [k, k]), ints('pads', [pad, pad, pad, pad])], 'dx');
+    }
+    const op = [x.h - (stride * (ho - 1) + k - 2 * pad), x.w - (stride * (wo - 1) + k - 2 * pad)];
+    return G.op1(
+      'ConvTranspose',
+      [g, wName],
+      [ints('kernel_shape', [k, k]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad]), ints('output_padding', op)],
+      'dx',
+    );
   };
 
   const conv = (x: Sym, wName: string, stride: number, pad: number, inputGrad: boolean, bias: string | null): Sym => {
@@ -150,18 +190,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
     record(y, (g) => {
       acc(wName, convWeightGrad(x, g, cout!, k!, stride, pad, ho, wo));
       if (bias) acc(bias, G.op1('ReduceSum', [g, axesNHW], [int('keepdims', 0)], 'db'));
-      if (inputGrad) {
-        const op = [x.h - (stride * (ho - 1) + k! - 2 * pad), x.w - (stride * (wo - 1) + k! - 2 * pad)];
-        acc(
-          x.name,
-          G.op1(
-            'ConvTranspose',
-            [g, wName],
-            [ints('kernel_shape', [k!, k!]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad]), ints('output_padding', op)],
-            'dx',
-          ),
-        );
-      }
+      if (inputGrad) acc(x.name, convInputGrad(x, g, wName, k!, stride, pad, ho, wo));
     });
     return { name: y, c: cout!, h: ho, w: wo };
   };

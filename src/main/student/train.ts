@@ -34,7 +34,11 @@ async function backendName(engine: TrainEngineSetting): Promise<string> {
  *   selection the weights of the epoch with the lowest validation loss ("best") are kept and used
  *             for the test scores and for inference
  *   seed      initial weights, shuffling and augmentations derive from `seed`; epoch e re-seeds
- *             its RNG from (seed, e), so a resumed run replays exactly what an unbroken one does.
+ *             its RNG from (seed, e), so a resumed run replays exactly what an unbroken one does
+ *             (same engine and backend: two runs with one seed give the same curve).
+ *   engine    "onnxruntime" (default when it loads: the training step as an ONNX graph on ORT's
+ *             CPU kernels) or "tfjs" (backend picked at start) — trainer.ts; runs.backend records
+ *             "onnxruntime-cpu" or the tfjs backend.
  *
  * Rows: one `runs` row (kind "supervised"); per epoch `metrics` rows train_loss, val_loss,
  * val_iou, val_dice, lr (the rate used in that epoch). After every epoch a checkpoint (weights,
@@ -380,9 +384,13 @@ async function runLoop(
   const labeledIds = trainingLabeledIds(ws, splitId);
   const valIds = splitMembers(ws, splitId, 'val');
   const testIds = splitMembers(ws, splitId, 'test');
-  const train = loadSamples(ws, labeledIds, 'labeled', s.size);
-  const val = loadSamples(ws, valIds, 'val', s.size);
-  const pseudo = opts.pseudo ? loadSamples(ws, opts.pseudo.imageIds, 'unlabeled', s.size) : [];
+  const toPrepare = labeledIds.length + valIds.length + (opts.pseudo?.imageIds.length ?? 0);
+  let prepared = 0;
+  const onImage = () =>
+    progress({ phase: 'prepare', epoch: state.epoch, batch: ++prepared, batches: toPrepare, loss: null, etaEpoch: null, etaRun: null });
+  const train = loadSamples(ws, labeledIds, 'labeled', s.size, onImage);
+  const val = loadSamples(ws, valIds, 'val', s.size, onImage);
+  const pseudo = opts.pseudo ? loadSamples(ws, opts.pseudo.imageIds, 'unlabeled', s.size, onImage) : [];
   const pool = [...train, ...pseudo]; // indices ≥ train.length are pseudo-labeled
   opts.signal?.throwIfAborted();
   try {

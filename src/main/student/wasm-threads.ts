@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeRequire, tf } from './tf';
@@ -34,6 +34,7 @@ export function enableWasmThreadsInNode(threads: number): void {
   installed = true;
 
   const dir = mkdtempSync(join(tmpdir(), 'apprentice-wasm-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const factoryFile = join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const texts = new WeakMap<Blob, string>();
   const OrigBlob = globalThis.Blob;
