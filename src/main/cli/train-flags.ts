@@ -15,6 +15,7 @@ export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   decoder: { type: 'string' },
   split: { type: 'string' },
   'test-engine': { type: 'string' },
+  engine: { type: 'string' },
 };
 
 function intList(flags: Flags, name: string): number[] | undefined {
@@ -42,6 +43,12 @@ export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
   const decoder = intList(flags, 'decoder');
   if (decoder) model.decoder = decoder;
   if (Object.keys(model).length) out.model = model as TrainSettings['model'];
+  const trainEngine = flags.engine;
+  if (trainEngine !== undefined) {
+    if (trainEngine !== 'auto' && trainEngine !== 'onnxruntime' && trainEngine !== 'tfjs')
+      throw new UsageError(`--engine must be auto, onnxruntime or tfjs (got ${String(trainEngine)})`);
+    out.engine = trainEngine;
+  }
   const engine = flags['test-engine'];
   if (engine !== undefined) {
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--test-engine must be onnx or tfjs (got ${String(engine)})`);

@@ -53,6 +53,12 @@ export async function doctor(): Promise<Doctor> {
   }
   if (packages['@tensorflow/tfjs-backend-wasm']) studentUsable.push('wasm');
   studentUsable.push('cpu');
+  // Training runs on onnxruntime's CPU kernels when it loads (src/main/student/trainer.ts): that is
+  // what runs record as their backend; the tfjs backends above remain the --engine tfjs path.
+  const ortErr = loads('onnxruntime-node');
+  if (ortErr) studentNotes.push(`onnxruntime-cpu: onnxruntime-node does not load (${ortErr}); training falls back to tfjs`);
+  // Same order as the trainer's "auto": a usable GPU TensorFlow first, then onnxruntime's CPU kernels.
+  else studentUsable.splice(studentUsable[0] === 'tensorflow-gpu' ? 1 : 0, 0, 'onnxruntime-cpu');
 
   const teacher = await probeTeacherProviders();
 

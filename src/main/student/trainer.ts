@@ -2,7 +2,7 @@ import { Adam, type AdamState } from './adam';
 import { initStudentBackend } from './backend';
 import { OrtTrainer } from './ort-engine';
 import { StudentStep } from './step';
-import { tf, type Tensor4D } from './tf';
+import { nodeRequire, tf, type Tensor4D } from './tf';
 import { forward, UnetWeights, type UnetConfig, type WeightArrays } from './unetpp';
 
 /**
@@ -34,9 +34,22 @@ export interface StudentTrainer {
 
 let ortUsable: boolean | null = null;
 
-/** "auto" → onnxruntime when onnxruntime-node loads here, else tfjs. */
+function gpuTensorflowInstalled(): boolean {
+  try {
+    nodeRequire.resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * "auto" → tfjs when a GPU build of TensorFlow is installed (tfjs-node-gpu: the GPU beats any CPU
+ * path), else onnxruntime when onnxruntime-node loads here, else tfjs on its best CPU backend.
+ */
 export async function resolveEngine(setting: TrainEngineSetting): Promise<TrainEngine> {
   if (setting !== 'auto') return setting;
+  if (gpuTensorflowInstalled()) return 'tfjs';
   if (ortUsable === null) {
     try {
       await import('onnxruntime-node');
