@@ -49,7 +49,7 @@ describe('student CLI', () => {
 
   it('rejects bad settings as usage errors', async () => {
     await expect(cmds.train!.run([wsPath], { size: '100' }, true)).rejects.toThrow(/multiple of 32/);
-    await expect(cmds.train!.run([wsPath], { blocks: '3,4' }, true)).rejects.toThrow(/4 positive integers/);
+    await expect(cmds.train!.run([wsPath], { blocks: '3,4' }, true)).rejects.toThrow(/blocks: four positive integers/);
     await expect(cmds.train!.run([wsPath], { engine: 'gpu' }, true)).rejects.toThrow(/--engine must be/);
     await expect(cmds.train!.run([wsPath], { resume: String(run) }, true)).rejects.toThrow(/already done/);
   });

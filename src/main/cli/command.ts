@@ -55,3 +55,25 @@ export function idList(flags: Flags, name: string): number[] | null {
     throw new UsageError(`--${name} must be image ids like 1,2,3 (got ${String(v)})`);
   return ids;
 }
+
+/** Ctrl-C (or SIGTERM) → abort the work, which checkpoints or stops cleanly; a second Ctrl-C exits at once. */
+export function interruptSignal(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = () => {
+    count += 1;
+    if (count === 1) {
+      process.stderr.write('\nstopping after the current step (the last checkpoint is kept); Ctrl-C again to quit now\n');
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { pseudoLabelVersions } from '../mining/pseudo-labels';
 import type { TeacherSpec } from '../mining/teachers';
 import type { PromptSettings } from '../teacher/prompts';
 import { ProgressBar } from '../util/progress-bar';
-import { num, UsageError, withWs, type Command, type Flags } from './command';
+import { interruptSignal, num, UsageError, withWs, type Command, type Flags } from './command';
 import { TRAIN_FLAG_OPTIONS, trainSettingsFromFlags } from './train-flags';
 
 const PROMPT_OPTIONS = {
@@ -66,21 +66,7 @@ function progressBar(json: boolean) {
   };
 }
 
-function sigintSignal(): { signal: AbortSignal; dispose: () => void } {
-  const c = new AbortController();
-  const stop = () => c.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    signal: c.signal,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
-}
-
-const TEACHER_OPTIONS = {
+export const TEACHER_OPTIONS = {
   teacher: { type: 'string' },
   'noise-radius': { type: 'string' },
   'noise-drop': { type: 'string' },
@@ -121,7 +107,7 @@ export function miningCommands(): Record<string, Command> {
                 train: trainSettingsFromFlags(flags),
               })
             : null;
-        const { signal, dispose } = sigintSignal();
+        const { signal, release: dispose } = interruptSignal();
         try {
           return await withWs(pos, async (ws) => {
             const r = settings
@@ -190,7 +176,7 @@ export function miningCommands(): Record<string, Command> {
           train: trainSettingsFromFlags(flags),
         };
         const { onProgress, bar } = progressBar(json);
-        const { signal, dispose } = sigintSignal();
+        const { signal, release: dispose } = interruptSignal();
         try {
           return await withWs(pos, async (ws) => {
             const r = await runExperiment(ws, spec, { signal, onProgress });

@@ -1,54 +1,42 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { encodeMaskPng } from '../imaging/mask';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { BACKEND_ORDER, initStudentBackend, type StudentBackend } from '../student/backend';
 import { exportOnnx } from '../student/onnx-export';
-import { createPredictor, loadStudentFromRun, predictImages, type Engine } from '../student/predict';
-import { resolveSettings, resumeStudent, trainStudent, TrainingInterrupted, type TrainProgress, type TrainResult, type TrainSettings } from '../student/train';
-import type { TrainEngineSetting } from '../student/trainer';
+import { loadStudentFromRun } from '../student/predict';
+import {
+  resumeStudent,
+  trainStudent,
+  TrainingInterrupted,
+  type TrainProgress,
+  type TrainResult,
+  type TrainSettings,
+} from '../student/train';
 import { countParams } from '../student/unetpp';
+import { writeFileAtomic } from '../util/atomic-write';
 import { ProgressBar } from '../util/progress-bar';
 import { sha256 } from '../workspace/blobs';
 import { imageRecord } from '../workspace/images';
-import { writeFileAtomic } from '../util/atomic-write';
-import { idList, num, UsageError, withWs, type Command, type Flags } from './command';
-
-function intList(flags: Flags, name: string, length: number): number[] | undefined {
-  const v = flags[name];
-  if (v === undefined) return undefined;
-  const xs = String(v)
-    .split(',')
-    .map((s) => Number(s.trim()));
-  if (xs.length !== length || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--${name} must be ${length} positive integers separated by commas (got ${String(v)})`);
-  return xs;
-}
+import { ModeInference, writePredictionPng } from '../mining/inference';
+import type { TeacherSpec } from '../mining/teachers';
+import { listTeacherModels } from '../teacher/registry';
+import type { Workspace } from '../workspace/workspace';
+import { TEACHER_OPTIONS, teacherFromFlags } from './mining-commands';
+import { idList, interruptSignal, num, UsageError, withWs, type Command, type Flags } from './command';
+import { TRAIN_FLAG_OPTIONS, trainSettingsFromFlags } from './train-flags';
 
 function backendFlag(flags: Flags): StudentBackend | undefined {
   const v = flags.backend;
   if (v === undefined) return undefined;
-  if (!BACKEND_ORDER.includes(v as StudentBackend)) throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')} (got ${String(v)})`);
+  if (!BACKEND_ORDER.includes(v as StudentBackend))
+    throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')} (got ${String(v)})`);
   return v as StudentBackend;
 }
 
-function engineFlag(flags: Flags): TrainEngineSetting {
-  const v = flags.engine ?? 'auto';
-  if (v !== 'auto' && v !== 'onnxruntime' && v !== 'tfjs') throw new UsageError(`--engine must be onnxruntime, tfjs or auto (got ${String(v)})`);
-  return v;
-}
-
-/** Ctrl-C → abort the work (it checkpoints or stops cleanly); a second Ctrl-C exits at once. */
-function sigintController(): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  let count = 0;
-  const onSigint = () => {
-    count += 1;
-    if (count === 1) {
-      process.stderr.write('\nstopping after the current batch (the last checkpoint is kept); Ctrl-C again to quit now\n');
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+/** Refine mode without --teacher: the most recently installed SAM-family model. */
+function latestTeacher(ws: Workspace): TeacherSpec {
+  const models = listTeacherModels(ws);
+  if (models.length === 0) throw new UsageError('refine mode needs a teacher: install one with "apprentice models add" or pass --teacher');
+  return { kind: 'sam', modelId: models.at(-1)!.id };
 }
 
 function trainSummary(r: TrainResult) {
@@ -79,20 +67,7 @@ export function studentCommands(): Record<string, Command> {
         '           --split <id> --init-weights file --engine onnxruntime|tfjs --backend wasm|cpu --threads N] | train <ws> --resume <run>\n' +
         '                                          train the U-Net++ student (paper protocol); Ctrl-C keeps the last checkpoint',
       options: {
-        epochs: { type: 'string' },
-        size: { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        seed: { type: 'string' },
-        lambda: { type: 'string' },
-        width: { type: 'string' },
-        blocks: { type: 'string' },
-        decoder: { type: 'string' },
-        split: { type: 'string' },
-        'init-weights': { type: 'string' },
-        'early-stop': { type: 'string' },
-        patience: { type: 'string' },
-        engine: { type: 'string' },
+        ...TRAIN_FLAG_OPTIONS,
         backend: { type: 'string' },
         threads: { type: 'string' },
         resume: { type: 'string' },
@@ -102,33 +77,7 @@ export function studentCommands(): Record<string, Command> {
         const threads = flags.threads !== undefined ? num(flags, 'threads') : undefined;
         if (backend || threads) await initStudentBackend({ prefer: backend, wasmThreads: threads });
         const resume = flags.resume !== undefined ? num(flags, 'resume') : null;
-        let partial: Partial<TrainSettings> = {};
-        if (resume === null) {
-          const d = resolveSettings();
-          partial = {
-            maxEpochs: num(flags, 'epochs', d.maxEpochs),
-            size: num(flags, 'size', d.size),
-            batch: num(flags, 'batch', d.batch),
-            lr: num(flags, 'lr', d.lr),
-            seed: num(flags, 'seed', d.seed),
-            lambda: num(flags, 'lambda', d.lambda),
-            earlyStopPatience: num(flags, 'early-stop', d.earlyStopPatience),
-            plateauPatience: num(flags, 'patience', d.plateauPatience),
-            splitId: flags.split !== undefined ? num(flags, 'split') : null,
-            initWeights: typeof flags['init-weights'] === 'string' ? resolve(flags['init-weights']) : null,
-            engine: engineFlag(flags),
-            model: {
-              width: num(flags, 'width', d.model.width),
-              blocks: intList(flags, 'blocks', 4) ?? d.model.blocks,
-              decoder: intList(flags, 'decoder', 5) ?? d.model.decoder,
-            },
-          };
-          try {
-            resolveSettings(partial);
-          } catch (e) {
-            throw new UsageError(e instanceof Error ? e.message : String(e));
-          }
-        }
+        const partial: Partial<TrainSettings> = resume === null ? trainSettingsFromFlags(flags) : {};
         return withWs(pos, async (ws) => {
           // one bar per phase, so each ETA counts only its own work
           let phase = 'prepare';
@@ -154,30 +103,39 @@ export function studentCommands(): Record<string, Command> {
               if (firstEpoch === null) firstEpoch = p.epoch;
               sessionDone = (p.epoch - firstEpoch) * p.batches + p.batch;
               sessionTotal = (p.maxEpochs - firstEpoch + 1) * p.batches;
-              bar.update(sessionDone, sessionTotal, `epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batches} loss ${p.loss?.toFixed(4)}${lastVal}`, {
-                run: p.runId,
-                epoch: p.epoch,
-                batch: p.batch,
-                batches: p.batches,
-                loss: p.loss,
-                eta_epoch: p.etaEpoch,
-                eta_run_max: p.etaRun,
-              });
+              bar.update(
+                sessionDone,
+                sessionTotal,
+                `epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batches} loss ${p.loss?.toFixed(4)}${lastVal}`,
+                {
+                  run: p.runId,
+                  epoch: p.epoch,
+                  batch: p.batch,
+                  batches: p.batches,
+                  loss: p.loss,
+                  eta_epoch: p.etaEpoch,
+                  eta_run_max: p.etaRun,
+                },
+              );
             } else if (p.phase === 'epoch-end' && p.metrics) {
               const m = p.metrics;
               lastVal = ` | val loss ${m.val_loss.toFixed(4)} dice ${m.val_dice.toFixed(3)}`;
               if (!json && !process.stderr.isTTY)
-                process.stderr.write(`epoch ${m.epoch}: train_loss ${m.train_loss.toFixed(4)} val_loss ${m.val_loss.toFixed(4)} val_iou ${m.val_iou.toFixed(3)} val_dice ${m.val_dice.toFixed(3)} lr ${m.lr.toExponential(2)}\n`);
+                process.stderr.write(
+                  `epoch ${m.epoch}: train_loss ${m.train_loss.toFixed(4)} val_loss ${m.val_loss.toFixed(4)} val_iou ${m.val_iou.toFixed(3)} val_dice ${m.val_dice.toFixed(3)} lr ${m.lr.toExponential(2)}\n`,
+                );
               bar.update(sessionDone, Math.max(sessionDone, sessionTotal), `epoch ${m.epoch} done${lastVal}`, { run: p.runId, ...m });
             } else if (p.phase === 'test') {
               enter('test');
               bar.update(p.batch, Math.max(1, p.batches), 'test images at source resolution');
             }
           };
-          const { signal, release } = sigintController();
+          const { signal, release } = interruptSignal();
           try {
             const r =
-              resume !== null ? await resumeStudent(ws, resume, { signal, onProgress }) : await trainStudent(ws, partial, { signal, onProgress });
+              resume !== null
+                ? await resumeStudent(ws, resume, { signal, onProgress })
+                : await trainStudent(ws, partial, { signal, onProgress });
             bar.done();
             return trainSummary(r);
           } catch (e) {
@@ -191,7 +149,9 @@ export function studentCommands(): Record<string, Command> {
       },
       print(result) {
         const r = result as ReturnType<typeof trainSummary>;
-        console.log(`run ${r.run} on ${r.backend}: ${r.epochs} epochs (${r.stopped}), best epoch ${r.best_epoch} val Dice ${r.best_val_dice.toFixed(3)}`);
+        console.log(
+          `run ${r.run} on ${r.backend}: ${r.epochs} epochs (${r.stopped}), best epoch ${r.best_epoch} val Dice ${r.best_val_dice.toFixed(3)}`,
+        );
         if (r.test_n > 0)
           console.log(
             `test (${r.test_n} images, source resolution): IoU ${r.test_iou_mean!.toFixed(3)} ± ${r.test_iou_std!.toFixed(3)}, Dice ${r.test_dice_mean!.toFixed(3)} ± ${r.test_dice_std!.toFixed(3)} (mean ± sample std)`,
@@ -200,56 +160,71 @@ export function studentCommands(): Record<string, Command> {
     },
     predict: {
       summary:
-        'predict <ws> --mode fast [--run <id>] [--images 1,2,3]\n                                          student masks at source resolution (PNG) under <ws>/exports/; fast = ONNX Runtime',
-      options: { mode: { type: 'string' }, run: { type: 'string' }, images: { type: 'string' } },
+        'predict <ws> --mode fast|refine [--run <id>] [--images 1,2,3] [--engine onnx|tfjs] [--teacher <model id|oracle>]\n' +
+        '                                          masks at source resolution (PNG) under <ws>/exports/, with per-image latency;\n' +
+        '                                          fast = the student alone, refine = student → prompts → SAM',
+      options: {
+        mode: { type: 'string' },
+        run: { type: 'string' },
+        images: { type: 'string' },
+        engine: { type: 'string' },
+        ...TEACHER_OPTIONS,
+      },
       async run(pos, flags, json) {
         const mode = (flags.mode as string | undefined) ?? 'fast';
-        if (mode !== 'fast' && mode !== 'tfjs') throw new UsageError(`--mode must be fast (ONNX Runtime) or tfjs (got ${mode})`);
-        const engine: Engine = mode === 'fast' ? 'onnx' : 'tfjs';
+        if (mode !== 'fast' && mode !== 'refine') throw new UsageError(`--mode must be fast or refine (got ${mode})`);
+        const engine = (flags.engine as string | undefined) ?? 'onnx';
+        if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--engine must be onnx or tfjs (got ${engine})`);
         const runId = flags.run !== undefined ? num(flags, 'run') : undefined;
         return withWs(pos, async (ws) => {
-          const model = loadStudentFromRun(ws, runId);
-          const ids = idList(flags, 'images') ?? (ws.db.prepare('SELECT id FROM images ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+          const ids =
+            idList(flags, 'images') ?? (ws.db.prepare('SELECT id FROM images ORDER BY id').all() as { id: number }[]).map((r) => r.id);
           for (const id of ids) imageRecord(ws, id); // unknown ids fail before any work
-          const dir = join(ws.root, 'exports', `predict-run${model.runId}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-          mkdirSync(dir, { recursive: true });
+          const teacher = mode === 'refine' ? (flags.teacher !== undefined ? teacherFromFlags(flags) : latestTeacher(ws)) : null;
+          const inference = await ModeInference.open(ws, { runId, engine, teacher });
+          const dir = join(ws.root, 'exports', `predict-${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
           const bar = json ? null : new ProgressBar('predict');
-          const { signal, release } = sigintController();
-          const predictor = await createPredictor(model, engine);
-          const t0 = performance.now();
+          const { signal, release } = interruptSignal();
           try {
-            const written: { id: number; file: string; width: number; height: number; area: number }[] = [];
-            let done = 0;
+            const images: {
+              id: number;
+              file: string;
+              width: number;
+              height: number;
+              area: number;
+              latency_ms: number;
+              student_ms: number;
+              teacher_ms: number;
+            }[] = [];
             for (const id of ids) {
               signal.throwIfAborted();
-              const [p] = await predictImages(ws, predictor, [id], { signal });
-              const rec = imageRecord(ws, id);
-              const file = join(dir, `${id}-${basename(rec.source_path, extname(rec.source_path))}${rec.frames > 1 ? `-f${rec.frame_index + 1}` : ''}.mask.png`);
-              writeFileAtomic(file, encodeMaskPng({ width: p!.width, height: p!.height, data: p!.mask }));
-              let area = 0;
-              for (let i = 0; i < p!.mask.length; i++) area += p!.mask[i]!;
-              written.push({ id, file, width: p!.width, height: p!.height, area });
-              bar?.update(++done, ids.length);
+              const p = await inference.predict(id, mode);
+              const file = writePredictionPng(ws, dir, p);
+              const r1 = (x: number) => Math.round(x * 10) / 10;
+              images.push({
+                id,
+                file,
+                width: p.mask.width,
+                height: p.mask.height,
+                area: p.area,
+                latency_ms: r1(p.latencyMs),
+                student_ms: r1(p.studentMs),
+                teacher_ms: r1(p.teacherMs),
+              });
+              bar?.update(images.length, ids.length);
             }
             bar?.done();
-            return {
-              run: model.runId,
-              mode,
-              engine,
-              size: model.size,
-              dir,
-              images: written,
-              ms_per_image: Math.round(((performance.now() - t0) / Math.max(1, ids.length)) * 10) / 10,
-            };
+            const mean = images.reduce((a, b) => a + b.latency_ms, 0) / Math.max(1, images.length);
+            return { mode, engine, teacher: teacher ?? null, dir, images, ms_per_image: Math.round(mean * 10) / 10 };
           } finally {
             release();
-            await predictor.close();
+            await inference.close();
           }
         });
       },
       print(result) {
-        const r = result as { dir: string; images: unknown[]; ms_per_image: number; engine: string };
-        console.log(`${r.images.length} masks written to ${r.dir} (${r.engine}, ${r.ms_per_image} ms per image)`);
+        const r = result as { dir: string; images: unknown[]; ms_per_image: number; mode: string };
+        console.log(`${r.images.length} masks written to ${r.dir} (${r.mode}, ${r.ms_per_image} ms per image)`);
       },
     },
     'export-student': {
@@ -264,13 +239,18 @@ export function studentCommands(): Record<string, Command> {
           const bytes = exportOnnx(model.config, model.weights, { size: model.size });
           const file = resolve(out);
           mkdirSync(dirname(file), { recursive: true });
-          writeFileSync(file, bytes);
+          writeFileAtomic(file, bytes);
           return {
             run: model.runId,
             file,
             bytes: bytes.length,
             sha256: sha256(bytes),
-            input: { name: 'input', shape: ['batch', 3, model.size, model.size], layout: 'NCHW', normalization: 'ImageNet mean/std on RGB/255' },
+            input: {
+              name: 'input',
+              shape: ['batch', 3, model.size, model.size],
+              layout: 'NCHW',
+              normalization: 'ImageNet mean/std on RGB/255',
+            },
             output: { name: 'probs', shape: ['batch', 1, model.size, model.size], activation: 'sigmoid' },
             params: countParams(model.config).trainable,
           };

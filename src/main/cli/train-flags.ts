@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import type { TrainSettings } from '../student/train';
+import { resolveSettings, type TrainSettings } from '../student/train';
 import { num, UsageError, type Flags } from './command';
 
 /** Student training flags shared by `train`, `mine` and `experiment`; absent flags keep the defaults. */
@@ -14,6 +15,9 @@ export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   blocks: { type: 'string' },
   decoder: { type: 'string' },
   split: { type: 'string' },
+  'init-weights': { type: 'string' },
+  'early-stop': { type: 'string' },
+  patience: { type: 'string' },
   'test-engine': { type: 'string' },
   engine: { type: 'string' },
 };
@@ -27,6 +31,7 @@ function intList(flags: Flags, name: string): number[] | undefined {
   return list;
 }
 
+/** Training settings from flags, checked now: a bad value is a usage error before any work starts. */
 export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
   const out: Partial<TrainSettings> = {};
   if (flags.epochs !== undefined) out.maxEpochs = num(flags, 'epochs');
@@ -36,6 +41,9 @@ export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
   if (flags.seed !== undefined) out.seed = num(flags, 'seed');
   if (flags.lambda !== undefined) out.lambda = num(flags, 'lambda');
   if (flags.split !== undefined) out.splitId = num(flags, 'split');
+  if (typeof flags['init-weights'] === 'string') out.initWeights = resolve(flags['init-weights']);
+  if (flags['early-stop'] !== undefined) out.earlyStopPatience = num(flags, 'early-stop');
+  if (flags.patience !== undefined) out.plateauPatience = num(flags, 'patience');
   const model: Partial<TrainSettings['model']> = {};
   if (flags.width !== undefined) model.width = num(flags, 'width');
   const blocks = intList(flags, 'blocks');
@@ -53,6 +61,11 @@ export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
   if (engine !== undefined) {
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--test-engine must be onnx or tfjs (got ${String(engine)})`);
     out.testEngine = engine;
+  }
+  try {
+    resolveSettings(out);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
   }
   return out;
 }
