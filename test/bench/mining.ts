@@ -7,7 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mineSettings, mineStudent } from '../../src/main/mining/mine';
-import { trainStudent, type TrainSettings } from '../../src/main/student/train';
+import { trainStudent } from '../../src/main/student/train';
 import { embeddingCache } from '../../src/main/teacher/embeddings';
 import { addTeacherModel } from '../../src/main/teacher/registry';
 import { importImages } from '../../src/main/workspace/import';
@@ -16,6 +16,7 @@ import { Workspace } from '../../src/main/workspace/workspace';
 import { writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
 import { writeFixturePair } from '../fixtures/sam-fixtures';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
+import { TINY_STUDENT } from '../helpers/tiny-student';
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const { values } = parseArgs({
@@ -55,14 +56,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     process.stderr.write(`teacher: ${teacherNote}\n`);
 
     // A small student: the bench measures the teacher's share, not the student's accuracy.
-    const train: Partial<TrainSettings> = {
-      size: 64,
-      batch: 4,
-      lr: 1e-3,
-      maxEpochs: 2,
-      model: { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] },
-      testEngine: 'tfjs',
-    };
+    const train = TINY_STUDENT;
     const base = await trainStudent(ws, train);
     const prompts = { threshold: 0.3 };
     const oneTime = await mineStudent(

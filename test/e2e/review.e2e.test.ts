@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dice } from '../../src/main/metrics/metrics';
 import { morph } from '../../src/main/mining/morphology';
@@ -9,9 +9,8 @@ import { loadMask } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { createSplit, splitMembers } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
-import { launchBrowser } from '../helpers/browser';
+import { openApp } from '../helpers/browser';
 import { KVASIR_IMAGES, KVASIR_MASKS, outputDir, tempDir } from '../helpers/data';
-import { serve } from '../helpers/serve';
 
 const FILES = readdirSync(KVASIR_IMAGES).sort().slice(10, 16);
 
@@ -42,13 +41,13 @@ const YELLOW = 'yellow';
 
 describe('review in the browser: queue, accept with A, correct with the brush (Kvasir-SEG)', () => {
   let root: string;
-  let host: Awaited<ReturnType<typeof serve>>;
-  let browser: BrowserContext;
+  let host: Awaited<ReturnType<typeof openApp>>['host'];
+  let app: Awaited<ReturnType<typeof openApp>>;
   let page: Page;
   let order: number[] = []; // expected queue, most disagreement first
   let noStudent = 0; // the image whose version was stored without the student's mask
   const shots = outputDir('screenshots');
-  const requests: string[] = [];
+  let requests: string[] = [];
 
   const masksOf = (imageId: number): MaskRow[] => {
     const ws = Workspace.open(root);
@@ -103,17 +102,13 @@ describe('review in the browser: queue, accept with A, correct with the brush (K
     noStudent = unlabeled[3]!;
     order = [...unlabeled].sort((a, b) => agreement.get(a)! - agreement.get(b)!);
     ws.close();
-    host = await serve(root);
-    browser = await launchBrowser();
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(host.url);
-    await page.getByTestId('workspace-summary').waitFor();
+    app = await openApp(root);
+    ({ host, page } = app);
+    requests = app.requests;
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await app?.close();
   });
 
   it('opens the queue, most disagreement first, with every version, the student and the ground truth', async () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTeacherModel } from '../../src/main/teacher/registry';
 import { listImages, loadModelRgb } from '../../src/main/workspace/images';
@@ -10,9 +10,8 @@ import { saveMask } from '../../src/main/workspace/masks';
 import { createSplit, splitMembers } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeFixturePair } from '../fixtures/sam-fixtures';
-import { launchBrowser } from '../helpers/browser';
+import { openApp } from '../helpers/browser';
 import { DICOM_DIR, KVASIR_IMAGES, KVASIR_MASKS, outputDir, tempDir } from '../helpers/data';
-import { serve } from '../helpers/serve';
 
 const CT = join(DICOM_DIR, 'dicomParser/testImages/CT1_UNC.explicit_little_endian.dcm');
 
@@ -26,20 +25,23 @@ async function quickSettings(page: Page, epochs: number): Promise<void> {
 }
 
 describe('training, mining, mode toggle and export in the browser (small student, fixture teacher)', () => {
-  let host: Awaited<ReturnType<typeof serve>>;
-  let browser: BrowserContext;
+  let host: Awaited<ReturnType<typeof openApp>>['host'];
+  let app: Awaited<ReturnType<typeof openApp>>;
   let page: Page;
   let ws: Workspace;
   let dir: string;
   let unlabeledId: number;
   let ctId: number;
   const shots = outputDir('screenshots');
-  const requests: string[] = [];
+  let requests: string[] = [];
 
   beforeAll(async () => {
     dir = tempDir('training-e2e');
     ws = Workspace.open(join(dir, 'ws'), { create: true });
-    const files = readdirSync(KVASIR_IMAGES).sort().slice(60, 84).map((f) => join(KVASIR_IMAGES, f));
+    const files = readdirSync(KVASIR_IMAGES)
+      .sort()
+      .slice(60, 84)
+      .map((f) => join(KVASIR_IMAGES, f));
     await importImages(ws, { paths: [...files, CT], masks: KVASIR_MASKS });
     const split = createSplit(ws, { labeled: 0.5, val: 0.2, test: 0.2, seed: 1 });
     unlabeledId = splitMembers(ws, split.id, 'unlabeled').find((id) => listImages(ws).images.find((i) => i.id === id)!.format === 'jpeg')!;
@@ -49,17 +51,13 @@ describe('training, mining, mode toggle and export in the browser (small student
     const data = new Uint8Array(rgb.width * rgb.height).map((_, i) => (rgb.data[i * 3]! > 100 ? 1 : 0));
     saveMask(ws, ctId, { width: rgb.width, height: rgb.height, data }, 'drawn');
     await addTeacherModel(ws, { ...writeFixturePair(join(dir, 'models'), 'mobilesam'), family: 'mobilesam' });
-    host = await serve(join(dir, 'ws'));
-    browser = await launchBrowser();
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(host.url);
-    await page.getByTestId('workspace-summary').waitFor();
+    app = await openApp(join(dir, 'ws'));
+    ({ host, page } = app);
+    requests = app.requests;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await app?.close();
     ws?.close();
   });
 
@@ -68,7 +66,9 @@ describe('training, mining, mode toggle and export in the browser (small student
     await quickSettings(page, 3);
     await page.getByTestId('train-start').click();
     await page.getByTestId('train-progress').waitFor();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-dice"]')?.getAttribute('data-points')) >= 2, null, { timeout: 120_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-dice"]')?.getAttribute('data-points')) >= 2, null, {
+      timeout: 120_000,
+    });
     await page.screenshot({ path: join(shots, '30-training-live-chart.png') });
     await page.getByTestId('train-progress').waitFor({ state: 'detached', timeout: 120_000 });
     const row = page.locator('[data-testid="runs"] tbody tr').first();

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listImages } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeBrokenFixtures, writeFixturePair } from '../fixtures/sam-fixtures';
-import { launchBrowser } from '../helpers/browser';
+import { openApp } from '../helpers/browser';
 import { KVASIR_IMAGES, KVASIR_MASKS, outputDir, tempDir } from '../helpers/data';
-import { serve } from '../helpers/serve';
 
 const KVASIR = ['cju0qkwl35piu0993l0dewei2.jpg', 'cju0qoxqj9q6s0835b43399p4.jpg'];
 
@@ -22,14 +21,14 @@ function magentaPixels(page: Page): Promise<number> {
 }
 
 describe('workstation in the browser: teacher install and interactive prompting (fixture teacher)', () => {
-  let host: Awaited<ReturnType<typeof serve>>;
-  let browser: BrowserContext;
+  let host: Awaited<ReturnType<typeof openApp>>['host'];
+  let app: Awaited<ReturnType<typeof openApp>>;
   let page: Page;
   let fixtures: ReturnType<typeof writeFixturePair>;
   let broken: ReturnType<typeof writeBrokenFixtures>;
   let kvasirId: number;
   const shots = outputDir('screenshots');
-  const requests: string[] = [];
+  let requests: string[] = [];
 
   beforeAll(async () => {
     const dir = tempDir('workstation');
@@ -39,17 +38,13 @@ describe('workstation in the browser: teacher install and interactive prompting 
     ws.close();
     fixtures = writeFixturePair(join(dir, 'models'), 'mobilesam');
     broken = writeBrokenFixtures(join(dir, 'broken'));
-    host = await serve(join(dir, 'ws'));
-    browser = await launchBrowser();
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(host.url);
-    await page.getByTestId('workspace-summary').waitFor();
+    app = await openApp(join(dir, 'ws'));
+    ({ host, page } = app);
+    requests = app.requests;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await app?.close();
   });
 
   it('refuses a broken model file with a message naming it, then installs the fixture pair', async () => {

@@ -5,6 +5,7 @@ import { DEFAULT_EXPERIMENT, runExperiment, type ExperimentSpec } from '../../sr
 import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
+import { TINY_STUDENT } from '../helpers/tiny-student';
 
 const spec: ExperimentSpec = {
   ...DEFAULT_EXPERIMENT,
@@ -16,14 +17,7 @@ const spec: ExperimentSpec = {
   test: 0.2,
   teacher: { kind: 'oracle' },
   prompts: { threshold: 0.3 },
-  train: {
-    size: 64,
-    batch: 4,
-    lr: 1e-3,
-    maxEpochs: 1,
-    model: { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] },
-    testEngine: 'tfjs',
-  },
+  train: { ...TINY_STUDENT, maxEpochs: 1 },
 };
 
 describe('experiment grid (tiny student, oracle teacher)', () => {

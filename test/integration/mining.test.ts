@@ -5,7 +5,7 @@ import { decodeMaskPng } from '../../src/main/imaging/mask';
 import { ModeInference, writePredictionPng } from '../../src/main/mining/inference';
 import { mineSettings, mineStudent, resumeMining } from '../../src/main/mining/mine';
 import { pseudoLabelVersions } from '../../src/main/mining/pseudo-labels';
-import { TrainingInterrupted, trainStudent, type TrainSettings } from '../../src/main/student/train';
+import { TrainingInterrupted, trainStudent } from '../../src/main/student/train';
 import { addTeacherModel } from '../../src/main/teacher/registry';
 import { imageDetail } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
@@ -13,16 +13,9 @@ import { createSplit, splitMembers } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeFixturePair } from '../fixtures/sam-fixtures';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
+import { TINY_STUDENT } from '../helpers/tiny-student';
 
-// A tiny student at 64×64 on 24 Kvasir pairs: the machinery, not the accuracy, is under test.
-const TINY: Partial<TrainSettings> = {
-  size: 64,
-  batch: 4,
-  lr: 1e-3,
-  maxEpochs: 2,
-  model: { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] },
-  testEngine: 'tfjs',
-};
+const TINY = TINY_STUDENT;
 
 describe('knowledge mining (tiny student, fixture and oracle teachers)', () => {
   let ws: Workspace;

@@ -8,7 +8,7 @@ const CS = 'cornerstone3D-dicomImageLoader/testImages';
 const DP = 'dicomParser/testImages';
 const FO = 'fo-dicom/Test Data';
 
-import { mustDecode, pathOf, read, rows, type Row } from '../helpers/dicom-catalog';
+import { mustDecode, pathOf, read, rows } from '../helpers/dicom-catalog';
 
 
 /**

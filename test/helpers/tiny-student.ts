@@ -1,0 +1,11 @@
+import type { TrainSettings } from '../../src/main/student/train';
+
+/** A tiny student at 64×64: tests and benches of the machinery, not of accuracy. */
+export const TINY_STUDENT: Partial<TrainSettings> = {
+  size: 64,
+  batch: 4,
+  lr: 1e-3,
+  maxEpochs: 2,
+  model: { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] },
+  testEngine: 'tfjs',
+};
