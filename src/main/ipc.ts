@@ -3,8 +3,9 @@ import { Request } from '../shared/contract';
 import type { ApiService } from './services/api';
 import { describe } from './util/errors';
 
-export const API_CHANNEL = 'apprentice:api';
-export const EVENT_CHANNEL = 'apprentice:event';
+import { API_CHANNEL, EVENT_CHANNEL } from '../shared/bridge';
+
+export { API_CHANNEL, EVENT_CHANNEL };
 
 /**
  * Binds the contract to Electron IPC. Messages from any frame but the app's own are refused; every

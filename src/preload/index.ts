@@ -1,16 +1,15 @@
 import { contextBridge, ipcRenderer } from 'electron';
+import { API_CHANNEL, BRIDGE_GLOBAL, EVENT_CHANNEL, type BridgeEvent, type IpcBridge } from '../shared/bridge';
 
-// The whole bridge: one invoke channel for commands, one for events. The main process validates
-// every message against the contract; nothing of Node or Electron reaches the page.
-const API_CHANNEL = 'apprentice:api';
-const EVENT_CHANNEL = 'apprentice:event';
 let nextId = 1;
 
-contextBridge.exposeInMainWorld('apprenticeIpc', {
-  invoke: (name: string, input: unknown) => ipcRenderer.invoke(API_CHANNEL, { id: nextId++, name, input }),
-  subscribe: (listener: (message: { event: string; payload: unknown }) => void) => {
-    const wrapped = (_e: unknown, message: { event: string; payload: unknown }) => listener(message);
+const bridge: IpcBridge = {
+  invoke: (name, input) => ipcRenderer.invoke(API_CHANNEL, { id: nextId++, name, input }),
+  subscribe: (listener) => {
+    const wrapped = (_e: unknown, message: BridgeEvent) => listener(message);
     ipcRenderer.on(EVENT_CHANNEL, wrapped);
     return () => ipcRenderer.removeListener(EVENT_CHANNEL, wrapped);
   },
-});
+};
+
+contextBridge.exposeInMainWorld(BRIDGE_GLOBAL, bridge);

@@ -1,22 +1,12 @@
 import type { ApprenticeApi, CommandInput, CommandName, CommandOutput, EventName, EventPayload, Response } from '../../../shared/contract';
-
-interface IpcBridge {
-  invoke(name: string, input: unknown): Promise<Response>;
-  subscribe(listener: (m: { event: string; payload: unknown }) => void): () => void;
-}
-
-declare global {
-  interface Window {
-    apprenticeIpc?: IpcBridge;
-  }
-}
+import type { BridgeEvent } from '../../../shared/bridge';
 
 type Listener = (payload: unknown) => void;
 
 /** Electron IPC through the preload when present, else the loopback WebSocket named by the page URL. */
 export function connectApi(): ApprenticeApi {
   const listeners = new Map<string, Set<Listener>>();
-  const deliver = (m: { event: string; payload: unknown }) => listeners.get(m.event)?.forEach((l) => l(m.payload));
+  const deliver = (m: BridgeEvent) => listeners.get(m.event)?.forEach((l) => l(m.payload));
   const on = <K extends EventName>(name: K, listener: (p: EventPayload<K>) => void) => {
     if (!listeners.has(name)) listeners.set(name, new Set());
     listeners.get(name)!.add(listener as Listener);
@@ -45,7 +35,7 @@ export function connectApi(): ApprenticeApi {
   const pending = new Map<number, (r: Response) => void>();
   let nextId = 1;
   socket.addEventListener('message', (ev) => {
-    const msg = JSON.parse(String(ev.data)) as Response | { event: string; payload: unknown };
+    const msg = JSON.parse(String(ev.data)) as Response | BridgeEvent;
     if ('event' in msg) deliver(msg);
     else pending.get(msg.id)?.(msg);
   });
