@@ -34,10 +34,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { samResizedSize, teacherFrame, toFrame, type Box, type Frame } from '../../src/main/teacher/coords';
+import { samResizedSize, teacherFrame, toFrame, type Box, type Frame } from '../../src/main/imaging/geometry/frames';
 import { familySpec } from '../../src/main/teacher/families';
 import { EmbeddingCache, embeddingKeyId, type Embedding, type EmbeddingKey, type EmbeddingLookup } from '../../src/main/teacher/embeddings';
-import { preprocessForTeacher, preprocessRecipe, resizeRgb } from '../../src/main/teacher/preprocess';
+import { resizeRgb } from '../../src/main/imaging/geometry/pil-resize';
+import { preprocessForTeacher, preprocessRecipe } from '../../src/main/teacher/preprocess';
 import {
   defaultProviderPreference,
   loadOrt,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Rgb } from '../../src/main/imaging/raster';
-import { preprocessForTeacher, preprocessMedSam, preprocessSam, resizeRgb, SAM_PIXEL_MEAN, SAM_PIXEL_STD } from '../../src/main/teacher/preprocess';
+import { resizeRgb } from '../../src/main/imaging/geometry/pil-resize';
+import { preprocessForTeacher, preprocessMedSam, preprocessSam, SAM_PIXEL_MEAN, SAM_PIXEL_STD } from '../../src/main/teacher/preprocess';
 
 function solid(width: number, height: number, rgb: [number, number, number]): Rgb {
   const data = new Uint8Array(width * height * 3);

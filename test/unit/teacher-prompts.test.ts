@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sourceFrame, studentInferFrame } from '../../src/main/teacher/coords';
+import { sourceFrame, studentInferFrame } from '../../src/main/imaging/geometry/frames';
 import { connectedComponents, DEFAULT_PROMPT_SETTINGS, promptSettings, promptsFromMap, topK, type ProbabilityMap } from '../../src/main/teacher/prompts';
 import { seededRandom } from '../../src/main/util/random';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teacherCommands } from '../../src/main/cli/teacher-commands';
 import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
-import { studentInferFrame, teacherFrame, type Box } from '../../src/main/teacher/coords';
+import { studentInferFrame, teacherFrame, type Box } from '../../src/main/imaging/geometry/frames';
 import { EmbeddingCache, flushEmbeddingWrites, type EmbeddingKey } from '../../src/main/teacher/embeddings';
 import { DEFAULT_PROMPT_SETTINGS, promptsFromMap } from '../../src/main/teacher/prompts';
 import { addTeacherModel, type TeacherModel } from '../../src/main/teacher/registry';

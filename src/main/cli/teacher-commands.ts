@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMaskPng } from '../imaging/mask';
-import type { Box } from '../teacher/coords';
+import type { Box } from '../imaging/geometry/frames';
 import { FAMILIES } from '../teacher/families';
 import type { PromptPoint } from '../teacher/prompts';
 import type { ProviderPreference } from '../teacher/providers';

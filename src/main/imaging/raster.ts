@@ -49,34 +49,3 @@ export function encodePngRgb(img: Rgb): Buffer {
   png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
   return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
 }
-
-/** Area-average downscale so the longer side is at most `maxSide` (never upscales). */
-export function downscaleRgb(img: Rgb, maxSide: number): Rgb {
-  const scale = Math.min(1, maxSide / Math.max(img.width, img.height));
-  const w = Math.max(1, Math.round(img.width * scale));
-  const h = Math.max(1, Math.round(img.height * scale));
-  const out = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.floor((y * img.height) / h);
-    const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * img.height) / h));
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.floor((x * img.width) / w);
-      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * img.width) / w));
-      let r = 0, g = 0, b = 0;
-      for (let yy = y0; yy < y1; yy++) {
-        for (let xx = x0; xx < x1; xx++) {
-          const k = (yy * img.width + xx) * 3;
-          r += img.data[k]!;
-          g += img.data[k + 1]!;
-          b += img.data[k + 2]!;
-        }
-      }
-      const n = (y1 - y0) * (x1 - x0);
-      const o = (y * w + x) * 3;
-      out[o] = r / n;
-      out[o + 1] = g / n;
-      out[o + 2] = b / n;
-    }
-  }
-  return { width: w, height: h, data: out };
-}

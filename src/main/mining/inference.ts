@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { encodeMaskPng, type Mask } from '../imaging/mask';
 import { createPredictor, loadStudentFromRun, predictRgb, type Engine, type Predictor } from '../student/predict';
-import { sourceFrame } from '../teacher/coords';
+import { sourceFrame } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings } from '../teacher/prompts';
 import { writeFileAtomic } from '../util/atomic-write';
 import { imageRecord, loadModelRgb } from '../workspace/images';

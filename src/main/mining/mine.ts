@@ -3,9 +3,9 @@ import type { Rgb } from '../imaging/raster';
 import { binarize, dice } from '../metrics/metrics';
 import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
-import { centreSquare, resample, wholeImage } from '../student/resample';
+import { resample } from '../imaging/geometry/resample';
 import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainResult, type TrainSettings } from '../student/train';
-import { sourceFrame, studentInferFrame } from '../teacher/coords';
+import { centreSquare, sourceFrame, studentInferFrame, wholeImage } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
 import { loadModelRgb } from '../workspace/images';
 import { miningUnlabeledIds } from '../workspace/splits';
@@ -252,7 +252,7 @@ function miningOptions(
               mask = r.mask;
             }
             images.add(imageId);
-            oneTimeTargets.set(imageId, maskToModelFrame(mask, size, centreSquare(mask.width, mask.height)));
+            oneTimeTargets.set(imageId, maskToModelFrame(mask, size, centreSquare(mask.width, mask.height, size)));
           }
         } finally {
           await predictor.close();
@@ -293,7 +293,7 @@ function miningOptions(
         if (!r) return null;
         epochTeacherSeconds += r.seconds;
         continuousPending.set(sample.imageId, r);
-        return maskToModelFrame(r.mask, size, centreSquare(rgb.width, rgb.height));
+        return maskToModelFrame(r.mask, size, centreSquare(rgb.width, rgb.height, size));
       },
       onEpochEnd() {
         if (settings.schedule !== 'continuous') return;

@@ -3,14 +3,16 @@ import type { Mask } from '../imaging/mask';
 import { loadMask, loadModelRgb } from '../workspace/images';
 import { trainingMasksVisible, type Subset } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
-import { centreSquare, resample, wholeImage, type Region } from './resample';
+import { centreSquare, wholeImage, type Region } from '../imaging/geometry/frames';
+import { resample, resampleRgb } from '../imaging/geometry/resample';
 
 /**
  * Turning workspace images into the student's inputs, once per run, kept in memory as bytes:
  *   - geometry: the short side is scaled to `size` and the centred size×size square kept
- *     (training, validation); inference sees the whole image resized to size×size (no crop).
- *   - resampling: area average when shrinking, bilinear when enlarging (resample.ts); masks are
- *     resampled the same way and thresholded at 0.5.
+ *     (training, validation: `studentTrainFrame`); inference sees the whole image resized to
+ *     size×size (no crop: `studentInferFrame`). Both frames are in imaging/geometry/frames.ts.
+ *   - resampling: area average when shrinking, bilinear when enlarging (imaging/geometry/
+ *     resample.ts); masks are resampled the same way and thresholded at 0.5.
  *   - normalisation: ImageNet statistics, x = (rgb/255 − mean) / std with
  *     mean = (0.485, 0.456, 0.406), std = (0.229, 0.224, 0.225), applied per batch.
  */
@@ -26,10 +28,7 @@ export interface Sample {
 }
 
 export function rgbToModelFrame(img: Rgb, size: number, region: Region): Uint8Array {
-  const f = resample(img.data, img.width, img.height, 3, region, size, size);
-  const out = new Uint8Array(f.length);
-  for (let i = 0; i < f.length; i++) out[i] = Math.round(f[i]!); // Uint8Array clamps to 0…255
-  return out;
+  return resampleRgb(img, region, size, size).data;
 }
 
 export function maskToModelFrame(mask: Mask, size: number, region: Region): Uint8Array {
@@ -54,7 +53,7 @@ export function loadSamples(
   const out: Sample[] = [];
   imageIds.forEach((id, i) => {
     const img = loadModelRgb(ws, id);
-    const region = centreSquare(img.width, img.height);
+    const region = centreSquare(img.width, img.height, size);
     let mask: Uint8Array | null = null;
     if (withMasks) {
       const m = loadMask(ws, id);

@@ -7,7 +7,8 @@ import { initStudentBackend } from './backend';
 import { decodeWeights } from './checkpoint';
 import { normalizeInto, wholeImageInput } from './data';
 import { exportOnnx } from './onnx-export';
-import { resample, wholeImage } from './resample';
+import { wholeImage } from '../imaging/geometry/frames';
+import { resample } from '../imaging/geometry/resample';
 import { tf, type Tensor4D } from './tf';
 import { FoldedUnet, forwardFolded, type UnetConfig, type WeightArrays } from './unetpp';
 

@@ -1,6 +1,6 @@
-import type { TeacherFamily } from './coords';
+import type { TeacherFamily } from '../imaging/geometry/frames';
 
-export type { TeacherFamily } from './coords';
+export type { TeacherFamily } from '../imaging/geometry/frames';
 
 export type EncoderLayout = 'nchw' | 'hwc';
 

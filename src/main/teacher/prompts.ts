@@ -1,5 +1,5 @@
 import { seededRandom, shuffleInPlace } from '../util/random';
-import { boxToSource, clampPoint, fromFrame, type Box, type Frame, type Point } from './coords';
+import { boxToSource, clampPoint, fromFrame, type Box, type Frame, type Point } from '../imaging/geometry/frames';
 
 /**
  * Prompts for the teacher from the student's probability map. Everything returned is in source

@@ -1,8 +1,9 @@
+import { fromFrame, LOW_RES_SIDE, lowResFrame, TEACHER_SIDE, teacherFrame, toFrame, type Box, type Frame, type Point } from '../imaging/geometry/frames';
+import { upsampleThresholded } from '../imaging/geometry/resample';
 import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
-import { fromFrame, LOW_RES_SIDE, TEACHER_SIDE, teacherFrame, toFrame, type Box, type Frame, type Point } from './coords';
 import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
 import { familySpec, type TeacherFamily } from './families';
 import { preprocessForTeacher, preprocessRecipe, withInputBuffer } from './preprocess';
@@ -196,47 +197,7 @@ export function lowResToMask(low: Float32Array, offset: number, frame: Frame, wi
 
 /** `lowResToMask`, with the mask's area. */
 function upscaleLowRes(low: Float32Array, offset: number, frame: Frame, width: number, height: number): { data: Uint8Array; area: number } {
-  const n = LOW_RES_SIDE;
-  const cell = TEACHER_SIDE / n;
-  const data = new Uint8Array(width * height);
-  // Grid coordinates of the pixel centres (float32, as before), then per column and row the two
-  // samples and the fraction between them.
-  const gx = new Float32Array(width);
-  const gy = new Float32Array(height);
-  for (let u = 0; u < width; u++) gx[u] = Math.min(n - 1, Math.max(0, toFrame(frame, { x: u + 0.5, y: 0 }).x / cell - 0.5));
-  for (let v = 0; v < height; v++) gy[v] = Math.min(n - 1, Math.max(0, toFrame(frame, { x: 0, y: v + 0.5 }).y / cell - 0.5));
-  const x0s = new Int32Array(width);
-  const x1s = new Int32Array(width);
-  const fxs = new Float64Array(width);
-  for (let u = 0; u < width; u++) {
-    const x = gx[u]!;
-    const x0 = Math.floor(x);
-    x0s[u] = x0;
-    x1s[u] = Math.min(n - 1, x0 + 1);
-    fxs[u] = x - x0;
-  }
-  let area = 0;
-  for (let v = 0; v < height; v++) {
-    const y = gy[v]!;
-    const y0 = Math.floor(y), y1 = Math.min(n - 1, y0 + 1), fy = y - y0;
-    area += upscaleRow(low, offset + y0 * n, offset + y1 * n, fy, x0s, x1s, fxs, data, v * width, width);
-  }
-  return { data, area };
-}
-
-/** One output row of the bilinear upscale, thresholded; returns the row's count of 1s. */
-function upscaleRow(low: Float32Array, r0: number, r1: number, fy: number, x0s: Int32Array, x1s: Int32Array, fxs: Float64Array, out: Uint8Array, o: number, width: number): number {
-  let ones = 0;
-  for (let u = 0; u < width; u++) {
-    const x0 = x0s[u]!, x1 = x1s[u]!, fx = fxs[u]!;
-    const a = low[r0 + x0]!, b = low[r0 + x1]!;
-    const c = low[r1 + x0]!, d = low[r1 + x1]!;
-    const val = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
-    const on = val > MASK_LOGIT_THRESHOLD ? 1 : 0;
-    out[o + u] = on;
-    ones += on;
-  }
-  return ones;
+  return upsampleThresholded(low, offset, lowResFrame(frame), width, height, MASK_LOGIT_THRESHOLD);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;

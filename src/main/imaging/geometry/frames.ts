@@ -1,16 +1,20 @@
 /**
- * The one place where prompt coordinates move between frames:
+ * The one place where images and coordinates move between frames:
  *
  *   source pixels  ── the image as imported, W×H (masks shown to users are always in this frame)
  *   student frames ── S×S: `studentTrainFrame` (short side → S, centre crop S×S: what the student is
- *                     trained on) and `studentInferFrame` (whole image stretched to S×S: what it
- *                     sees at inference, so its probability map covers the whole image)
+ *                     trained on; `centreSquare` is its region of the source) and `studentInferFrame`
+ *                     (whole image stretched to S×S: what it sees at inference, so its probability
+ *                     map covers the whole image)
  *   teacher frame  ── 1024×1024, per family (`teacherFrame`): SAM/MobileSAM resize the longest side
  *                     to 1024 and pad bottom/right; MedSAM stretches the image to 1024×1024.
+ *   low-res frame  ── 256×256 (`lowResFrame`): SAM's mask_input / low_res_masks grid over the
+ *                     teacher frame at 1/4.
  *
  * Convention: coordinates are continuous, with pixel i covering [i, i+1) — its centre is i + 0.5,
  * the image spans [0, W]×[0, H]. Every frame is an axis-aligned affine map of source coordinates,
  * x' = x·sx + tx, y' = y·sy + ty, so maps compose and invert exactly. Pixel-index callers add 0.5.
+ * The resamplers (resample.ts) take a frame's `frameRegion`, so pixels and prompts agree.
  */
 
 export interface Point {
@@ -35,6 +39,14 @@ export interface Frame {
   sy: number;
   tx: number;
   ty: number;
+}
+
+/** A source rectangle, in source pixel coordinates (fractional: a frame need not start on a pixel edge). */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export type TeacherFamily = 'sam' | 'mobilesam' | 'medsam';
@@ -93,6 +105,31 @@ export function studentTrainFrame(width: number, height: number, side: number): 
 export function studentInferFrame(width: number, height: number, side: number): Frame {
   checkSize(width, height);
   return { name: `student-infer-${side}`, width: side, height: side, sx: side / width, sy: side / height, tx: 0, ty: 0 };
+}
+
+/** SAM's low-resolution grid over a teacher frame (`teacherFrame`): the same map at 1/4. */
+export function lowResFrame(teacher: Frame): Frame {
+  const k = LOW_RES_SIDE / TEACHER_SIDE;
+  return { name: `${teacher.name}-lowres`, width: LOW_RES_SIDE, height: LOW_RES_SIDE, sx: teacher.sx * k, sy: teacher.sy * k, tx: teacher.tx * k, ty: teacher.ty * k };
+}
+
+/** The source rectangle a frame's W×H covers, unclamped (a crop can start between pixels). */
+export function frameRegion(f: Frame): Region {
+  // `+ 0` turns the -0 of an untranslated frame into 0.
+  return { x: -f.tx / f.sx + 0, y: -f.ty / f.sy + 0, width: f.width / f.sx, height: f.height / f.sy };
+}
+
+/**
+ * The source region the student is trained on at side S: `studentTrainFrame`'s, so training pixels
+ * and the frame that maps prompts agree. Without a side, the crop at source resolution: the
+ * centred square of the short side.
+ */
+export function centreSquare(width: number, height: number, side = Math.min(width, height)): Region {
+  return frameRegion(studentTrainFrame(width, height, side));
+}
+
+export function wholeImage(width: number, height: number): Region {
+  return frameRegion(sourceFrame(width, height));
 }
 
 /** Source → frame. */

@@ -1,17 +1,14 @@
-/**
- * Separable resampling of interleaved (HWC) images, used for both directions the student needs:
- * source → model frame (downscaling: exact area average, i.e. a box filter with fractional pixel
- * coverage, so a 1920-px frame does not alias at 224) and model frame → source (upscaling:
- * bilinear with half-pixel centres, as PyTorch/OpenCV `align_corners=False`). The choice is made
- * per axis from the scale.
- */
+import type { Rgb } from '../raster';
+import { toFrame, wholeImage, type Frame, type Region } from './frames';
 
-export interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/**
+ * Separable resampling of interleaved (HWC) images in the directions the student, mining and
+ * thumbnails need: source → model frame (downscaling: exact area average, i.e. a box filter with
+ * fractional pixel coverage, so a 1920-px frame does not alias at 224) and model frame → source
+ * (upscaling: bilinear with half-pixel centres, as PyTorch/OpenCV `align_corners=False`). The
+ * choice is made per axis from the scale. The teacher's encoder input needs PIL's filters instead
+ * (pil-resize.ts): its embeddings must match the reference preprocessing byte for byte.
+ */
 
 interface Taps {
   index: Int32Array; // per output coordinate: first source index
@@ -108,12 +105,87 @@ export function resample(
   return out;
 }
 
-/** The centred square of side min(w, h): what "short side → size, centre crop" keeps. */
-export function centreSquare(width: number, height: number): Region {
-  const s = Math.min(width, height);
-  return { x: (width - s) / 2, y: (height - s) / 2, width: s, height: s };
+/** `resample` of an 8-bit RGB image, rounded back to bytes. */
+export function resampleRgb(img: Rgb, region: Region, width: number, height: number): Rgb {
+  const f = resample(img.data, img.width, img.height, 3, region, width, height);
+  const data = new Uint8Array(f.length);
+  for (let i = 0; i < f.length; i++) data[i] = Math.round(f[i]!); // Uint8Array clamps to 0…255
+  return { width, height, data };
 }
 
-export function wholeImage(width: number, height: number): Region {
-  return { x: 0, y: 0, width, height };
+/** Area-average downscale so the longer side is at most `maxSide` (never upscales): thumbnails. */
+export function downscaleRgb(img: Rgb, maxSide: number): Rgb {
+  const scale = Math.min(1, maxSide / Math.max(img.width, img.height));
+  const width = Math.max(1, Math.round(img.width * scale));
+  const height = Math.max(1, Math.round(img.height * scale));
+  if (width === img.width && height === img.height) return { width, height, data: img.data.slice() };
+  return resampleRgb(img, wholeImage(img.width, img.height), width, height);
+}
+
+/**
+ * A grid of values (SAM's low-resolution logits) at the pixel centres of a `width`×`height` source
+ * image, thresholded: 1 where the bilinear sample (half-pixel centres, clamped at the border) is
+ * above `threshold`. `grid` is the grid's frame over the source (`lowResFrame`); its values start at
+ * `offset` of `values`, row by row. Also returns the count of 1s (the mask's area).
+ */
+export function upsampleThresholded(
+  values: Float32Array,
+  offset: number,
+  grid: Frame,
+  width: number,
+  height: number,
+  threshold: number,
+): { data: Uint8Array; area: number } {
+  const gw = grid.width, gh = grid.height;
+  const data = new Uint8Array(width * height);
+  // Grid coordinates of the pixel centres, rounded to float32 as the teacher's masks have always
+  // been made: a pixel right at the threshold stays on the same side.
+  const gx = new Float32Array(width);
+  const gy = new Float32Array(height);
+  for (let u = 0; u < width; u++) gx[u] = Math.min(gw - 1, Math.max(0, toFrame(grid, { x: u + 0.5, y: 0 }).x - 0.5));
+  for (let v = 0; v < height; v++) gy[v] = Math.min(gh - 1, Math.max(0, toFrame(grid, { x: 0, y: v + 0.5 }).y - 0.5));
+  const x0s = new Int32Array(width);
+  const x1s = new Int32Array(width);
+  const fxs = new Float64Array(width);
+  for (let u = 0; u < width; u++) {
+    const x = gx[u]!;
+    const x0 = Math.floor(x);
+    x0s[u] = x0;
+    x1s[u] = Math.min(gw - 1, x0 + 1);
+    fxs[u] = x - x0;
+  }
+  let area = 0;
+  for (let v = 0; v < height; v++) {
+    const y = gy[v]!;
+    const y0 = Math.floor(y), y1 = Math.min(gh - 1, y0 + 1), fy = y - y0;
+    area += thresholdedRow(values, offset + y0 * gw, offset + y1 * gw, fy, x0s, x1s, fxs, threshold, data, v * width, width);
+  }
+  return { data, area };
+}
+
+/** One output row of `upsampleThresholded`; returns the row's count of 1s. */
+function thresholdedRow(
+  values: Float32Array,
+  r0: number,
+  r1: number,
+  fy: number,
+  x0s: Int32Array,
+  x1s: Int32Array,
+  fxs: Float64Array,
+  threshold: number,
+  out: Uint8Array,
+  o: number,
+  width: number,
+): number {
+  let ones = 0;
+  for (let u = 0; u < width; u++) {
+    const x0 = x0s[u]!, x1 = x1s[u]!, fx = fxs[u]!;
+    const a = values[r0 + x0]!, b = values[r0 + x1]!;
+    const c = values[r1 + x0]!, d = values[r1 + x1]!;
+    const val = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
+    const on = val > threshold ? 1 : 0;
+    out[o + u] = on;
+    ones += on;
+  }
+  return ones;
 }

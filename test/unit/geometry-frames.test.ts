@@ -13,7 +13,7 @@ import {
   teacherFrame,
   toFrame,
   type Frame,
-} from '../../src/main/teacher/coords';
+} from '../../src/main/imaging/geometry/frames';
 import { seededRandom } from '../../src/main/util/random';
 
 const random = seededRandom(42);
