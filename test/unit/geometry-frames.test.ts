@@ -1,19 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import {
   boxToSource,
+  centreSquare,
   clampBox,
+  frameRegion,
   frameExtentInSource,
   fromFrame,
+  LOW_RES_SIDE,
+  lowResFrame,
   mapBox,
   mapPoint,
   samResizedSize,
   sourceFrame,
   studentInferFrame,
   studentTrainFrame,
+  TEACHER_SIDE,
   teacherFrame,
   toFrame,
+  wholeImage,
   type Frame,
 } from '../../src/main/imaging/geometry/frames';
+import { maskToModelFrame } from '../../src/main/student/data';
 import { seededRandom } from '../../src/main/util/random';
 
 const random = seededRandom(42);
@@ -125,5 +132,60 @@ describe('teacher coordinates', () => {
 
   it('refuses nonsense sizes', () => {
     expect(() => teacherFrame('sam', 0, 10)).toThrow(/bad image size/);
+  });
+});
+
+describe('frames round trips', () => {
+  it('source → SAM 1024 → low-res 256 → source returns the point; the low-res grid is the 1024 frame at 1/4', () => {
+    for (let n = 0; n < 200; n++) {
+      const w = int(1, 4000);
+      const h = int(1, 4000);
+      for (const family of ['sam', 'mobilesam', 'medsam'] as const) {
+        const teacher = teacherFrame(family, w, h);
+        const low = lowResFrame(teacher);
+        expect([low.width, low.height]).toEqual([LOW_RES_SIDE, LOW_RES_SIDE]);
+        const p = { x: random() * w, y: random() * h };
+        const inTeacher = toFrame(teacher, p);
+        const inLow = mapPoint(teacher, low, inTeacher);
+        expect(inLow.x).toBeCloseTo((inTeacher.x * LOW_RES_SIDE) / TEACHER_SIDE, 9);
+        expect(inLow.y).toBeCloseTo((inTeacher.y * LOW_RES_SIDE) / TEACHER_SIDE, 9);
+        const back = fromFrame(low, inLow);
+        expect(back.x).toBeCloseTo(p.x, 6);
+        expect(back.y).toBeCloseTo(p.y, 6);
+      }
+    }
+  });
+
+  it('source → student → source: the training crop region maps onto the whole S×S frame and back', () => {
+    for (let n = 0; n < 200; n++) {
+      const w = int(1, 4000);
+      const h = int(1, 4000);
+      const side = int(8, 512);
+      const f = studentTrainFrame(w, h, side);
+      const r = centreSquare(w, h, side);
+      const box = mapBox(sourceFrame(w, h), f, { x0: r.x, y0: r.y, x1: r.x + r.width, y1: r.y + r.height });
+      expect(box.x0).toBeCloseTo(0, 6);
+      expect(box.y0).toBeCloseTo(0, 6);
+      expect(box.x1).toBeCloseTo(side, 6);
+      expect(box.y1).toBeCloseTo(side, 6);
+      expect(frameRegion(studentInferFrame(w, h, side)).width).toBeCloseTo(w, 6);
+      expect(wholeImage(w, h)).toEqual({ x: 0, y: 0, width: w, height: h });
+    }
+  });
+
+  it('training pixels and prompt coordinates agree: a mask pixel is set exactly where its centre lies in the mapped box', () => {
+    // 640×480 at 224: the long side rounds (298.67 → 299) and the crop offset too (38); an exact
+    // centre square would sit 0.56 px to the left of the frame the prompts use.
+    const [w, h, side] = [640, 480, 224];
+    const rect = { x0: 200, y0: 100, x1: 400, y1: 300 };
+    const mask = new Uint8Array(w * h);
+    for (let y = rect.y0; y < rect.y1; y++) mask.fill(1, y * w + rect.x0, y * w + rect.x1);
+    const frame = studentTrainFrame(w, h, side);
+    const box = mapBox(sourceFrame(w, h), frame, rect);
+    const model = maskToModelFrame({ width: w, height: h, data: mask }, side, centreSquare(w, h, side));
+    const midRow = Math.floor((box.y0 + box.y1) / 2);
+    const midCol = Math.floor((box.x0 + box.x1) / 2);
+    for (let x = 0; x < side; x++) expect(model[midRow * side + x]).toBe(x + 0.5 > box.x0 && x + 0.5 < box.x1 ? 1 : 0);
+    for (let y = 0; y < side; y++) expect(model[y * side + midCol]).toBe(y + 0.5 > box.y0 && y + 0.5 < box.y1 ? 1 : 0);
   });
 });

@@ -1,4 +1,4 @@
-import { fromFrame, LOW_RES_SIDE, lowResFrame, TEACHER_SIDE, teacherFrame, toFrame, type Box, type Frame, type Point } from '../imaging/geometry/frames';
+import { fromFrame, LOW_RES_SIDE, lowResFrame, teacherFrame, toFrame, type Box, type Frame, type Point } from '../imaging/geometry/frames';
 import { upsampleThresholded } from '../imaging/geometry/resample';
 import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
@@ -167,11 +167,11 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
 function maskInputFrom(prompt: MaskPrompt, teacher: Frame): Float32Array {
   const { map } = prompt;
   const out = new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
-  const cell = TEACHER_SIDE / LOW_RES_SIDE;
+  const grid = lowResFrame(teacher);
   const eps = 1e-6;
   for (let i = 0; i < LOW_RES_SIDE; i++) {
     for (let j = 0; j < LOW_RES_SIDE; j++) {
-      const src = fromFrame(teacher, { x: (j + 0.5) * cell, y: (i + 0.5) * cell });
+      const src = fromFrame(grid, { x: j + 0.5, y: i + 0.5 });
       let p = 0;
       if (src.x >= 0 && src.y >= 0 && src.x < map.sourceWidth && src.y < map.sourceHeight) {
         const m = toFrame(map.frame, src);
