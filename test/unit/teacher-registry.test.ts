@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeacherSession, probeTeacherProviders, resetProviderMemory, teacherProviders } from '../../src/main/teacher/providers';
-import { putFileStreaming } from '../../src/main/teacher/blob-stream';
+import { putFileStreaming } from '../../src/main/workspace/blob-stream';
 import { addTeacherModel, checkTeacherFiles, getTeacherModel, listTeacherModels } from '../../src/main/teacher/registry';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeBrokenFixtures, writeExternalDataEncoder, writeFixturePair, type FixturePair } from '../fixtures/sam-fixtures';

@@ -1,7 +1,7 @@
 import type { MineProgress } from '../mining/mine';
 import { DEFAULT_EXPERIMENT, runExperiment, type Method } from '../mining/experiment';
 import { mineSettings, mineStudent, resumeMining, type Schedule } from '../mining/mine';
-import { pseudoLabelVersions } from '../mining/pseudo-labels';
+import { pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { TeacherSpec } from '../mining/teachers';
 import type { PromptSettings } from '../teacher/prompts';
 import { ProgressBar } from '../util/progress-bar';

@@ -15,7 +15,7 @@ import { countParams } from '../student/unetpp';
 import { writeFileAtomic } from '../util/atomic-write';
 import { ProgressBar } from '../util/progress-bar';
 import { sha256 } from '../workspace/blobs';
-import { imageRecord } from '../workspace/images';
+import { allImageIds, imageRecord } from '../workspace/images';
 import { ModeInference, writePredictionPng } from '../mining/inference';
 import type { TeacherSpec } from '../mining/teachers';
 import { listTeacherModels } from '../teacher/registry';
@@ -178,7 +178,7 @@ export function studentCommands(): Record<string, Command> {
         const runId = flags.run !== undefined ? num(flags, 'run') : undefined;
         return withWs(pos, async (ws) => {
           const ids =
-            idList(flags, 'images') ?? (ws.db.prepare('SELECT id FROM images ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+            idList(flags, 'images') ?? allImageIds(ws);
           for (const id of ids) imageRecord(ws, id); // unknown ids fail before any work
           const teacher = mode === 'refine' ? (flags.teacher !== undefined ? teacherFromFlags(flags) : latestTeacher(ws)) : null;
           const inference = await ModeInference.open(ws, { runId, engine, teacher });

@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node';
 import { binarize } from '../metrics/metrics';
 import type { Rgb } from '../imaging/raster';
 import { loadModelRgb } from '../workspace/images';
+import { bestWeightsBlob, getRun, latestDoneRun, readRunBlob } from '../workspace/runs';
 import type { Workspace } from '../workspace/workspace';
 import { initStudentBackend } from './backend';
 import { decodeWeights } from './checkpoint';
@@ -40,30 +41,17 @@ export interface Prediction {
   mask: Uint8Array;
 }
 
-interface RunRow {
-  id: number;
-  status: string;
-  config: string;
-  result: string | null;
-  checkpoint_blob: string | null;
-}
-
 /**
  * The best-validation weights of a supervised run (default: the latest finished one). A run still
  * going, or interrupted, offers the best weights it has stored so far.
  */
 export function loadStudentFromRun(ws: Workspace, runId?: number): StudentModel {
-  const row = (
-    runId === undefined
-      ? ws.db.prepare(`SELECT * FROM runs WHERE kind = 'supervised' AND status = 'done' ORDER BY id DESC LIMIT 1`).get()
-      : ws.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId)
-  ) as RunRow | undefined;
+  const row = runId === undefined ? latestDoneRun(ws, 'supervised') : getRun(ws, runId);
   if (!row) throw new Error(runId === undefined ? 'no finished student run in this workspace: train one first ("apprentice train")' : `no run with id ${runId}`);
-  const result = row.result ? (JSON.parse(row.result) as { best?: { blob?: string | null } }) : null;
-  const blob = result?.best?.blob;
+  const blob = bestWeightsBlob(row);
   if (!blob) throw new Error(`run ${row.id} has no stored weights yet (status ${row.status})`);
-  const { config, weights } = decodeWeights(ws.blobs.get(blob));
-  const cfg = JSON.parse(row.config) as { size: number };
+  const { config, weights } = decodeWeights(readRunBlob(ws, blob));
+  const cfg = row.config as { size: number };
   return { config, weights, size: cfg.size, runId: row.id };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write';
+import { sweepTemporaryFiles, writeFileAtomic } from '../util/atomic-write';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -14,6 +14,7 @@ export function sha256(bytes: Uint8Array): string {
 export class BlobStore {
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
+    sweepTemporaryFiles(root);
   }
 
   path(hash: string): string {
@@ -28,7 +29,9 @@ export class BlobStore {
   put(bytes: Uint8Array): string {
     const hash = sha256(bytes);
     const target = this.path(hash);
-    if (existsSync(target)) return hash;
+    // An existing file is trusted only if it holds these very bytes: a blob truncated by a full
+    // disk or damaged on disk would otherwise make every re-import a silent duplicate of garbage.
+    if (existsSync(target) && sameBytes(target, bytes)) return hash;
     mkdirSync(join(this.root, hash.slice(0, 2)), { recursive: true });
     writeFileAtomic(target, bytes);
     return hash;
@@ -36,5 +39,14 @@ export class BlobStore {
 
   get(hash: string): Buffer {
     return readFileSync(this.path(hash));
+  }
+}
+
+function sameBytes(file: string, bytes: Uint8Array): boolean {
+  try {
+    if (statSync(file).size !== bytes.byteLength) return false;
+    return Buffer.compare(readFileSync(file), bytes) === 0;
+  } catch {
+    return false;
   }
 }
