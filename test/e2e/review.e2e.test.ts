@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dice } from '../../src/main/metrics/metrics';
 import { morph } from '../../src/main/mining/morphology';
-import { pseudoLabelVersions, storePseudoLabel } from '../../src/main/mining/pseudo-labels';
+import { pseudoLabelVersions, storePseudoLabel } from '../../src/main/workspace/pseudo-labels';
 import { loadMask } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { createSplit, splitMembers } from '../../src/main/workspace/splits';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMaskPng } from '../../src/main/imaging/mask';
 import { ModeInference, writePredictionPng } from '../../src/main/mining/inference';
 import { mineSettings, mineStudent, resumeMining } from '../../src/main/mining/mine';
-import { pseudoLabelVersions } from '../../src/main/mining/pseudo-labels';
+import { pseudoLabelVersions } from '../../src/main/workspace/pseudo-labels';
 import { TrainingInterrupted, trainStudent } from '../../src/main/student/train';
 import { addTeacherModel } from '../../src/main/teacher/registry';
 import { imageDetail } from '../../src/main/workspace/images';

@@ -6,7 +6,7 @@ import type { ReviewImage, ReviewQueueItem, ReviewResult } from '../../src/share
 import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
 import { dice } from '../../src/main/metrics/metrics';
 import { morph } from '../../src/main/mining/morphology';
-import { pseudoLabelVersions, storePseudoLabel, type PseudoLabelProvenance } from '../../src/main/mining/pseudo-labels';
+import { pseudoLabelVersions, storePseudoLabel, type PseudoLabelProvenance } from '../../src/main/workspace/pseudo-labels';
 import { maskToPngDataUrl } from '../../src/main/mining/review';
 import { ApiService } from '../../src/main/services/api';
 import { listImages, loadMask } from '../../src/main/workspace/images';

@@ -18,7 +18,7 @@ const RULES: Rule[] = [
   // The raw better-sqlite3 handle, however it is reached (`ws.db`, `this.db`, a destructured `db`).
   { name: 'statement on the raw database', pattern: /\bdb\s*\.\s*(?:prepare|exec|pragma|transaction)\s*\(/ },
   { name: 'the workspace database handle', pattern: /\.\s*db\b(?!\s*:)/ },
-  { name: 'better-sqlite3', pattern: /['"]better-sqlite3['"]/ },
+  { name: 'better-sqlite3 loaded', pattern: /(?:\bfrom\s*|\b(?:import|require)\s*\(\s*)['"]better-sqlite3['"]/ },
   // SQL text handed to a store from outside would be the same leak in another shape.
   {
     name: 'SQL statement text',
@@ -72,6 +72,7 @@ describe('persistence boundary', () => {
     expect(violations(`const label = 'Select an image from the list';`)).toEqual([]);
     expect(violations(`const shape = { db: 3 };`)).toEqual([]);
     expect(violations(`writeFileAtomic(join(dir, 'results.md'), bytes);`)).toEqual([]);
+    expect(violations(`packages[p] = packageVersion('better-sqlite3');`)).toEqual([]);
   });
 
   it('finds SQL and blob writes only in src/main/workspace/', () => {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { encodeMaskPng } from '../imaging/mask';
 import { writeFileAtomic } from '../util/atomic-write';
-import { imageRecord, loadMask } from '../workspace/images';
+import { imageRecord, loadMask, sourceFileBytes } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { buildDicomSeg } from './dicom-seg';
 
@@ -30,7 +30,7 @@ export function exportMasks(ws: Workspace, req: { imageIds: number[]; outDir: st
     const stem = `${id}-${basename(rec.source_path, extname(rec.source_path))}${rec.frames > 1 ? `-f${rec.frame_index + 1}` : ''}`;
     if (format === 'dicom-seg') {
       if (rec.format !== 'dicom') throw new Error(`image ${id} (${rec.source_path}) is not DICOM: a DICOM SEG needs a DICOM source; export it as PNG`);
-      const bytes = buildDicomSeg({ bytes: ws.blobs.get(rec.source_blob), frameIndex: rec.frame_index }, mask, {
+      const bytes = buildDicomSeg({ bytes: sourceFileBytes(ws, rec), frameIndex: rec.frame_index }, mask, {
         label: req.label ?? 'Lesion',
         algorithm: { type: 'MANUAL' },
       });

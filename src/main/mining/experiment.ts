@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMeanStd, summarize, type Summary } from '../metrics/metrics';
-import { resumeStudent, trainStudent, type TrainProgress, type TrainResult, type TrainSettings } from '../student/train';
+import { resumeStudent, trainStudent, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
 import type { PromptSettings } from '../teacher/prompts';
 import { writeFileAtomic } from '../util/atomic-write';
 import { createSplit, listSplits } from '../workspace/splits';
-import { nowIso, type Workspace } from '../workspace/workspace';
+import { createExperiment, experimentCell, findExperiment, setExperimentCell, type CellKey } from '../workspace/experiments';
+import { getRun, runMetrics } from '../workspace/runs';
+import type { Workspace } from '../workspace/workspace';
 import { DEFAULT_PSEUDO_WEIGHT, mineSettings, mineStudent, resumeMining, type MineProgress, type MineResult } from './mine';
 import type { TeacherSpec } from './teachers';
 import { lineChartSvg } from './svg-chart';
@@ -22,7 +24,7 @@ export interface ExperimentSpec {
   teacher: TeacherSpec;
   pseudoWeight: number;
   prompts: Partial<PromptSettings>;
-  train: Partial<TrainSettings>;
+  train: Partial<TrainConfig>;
 }
 
 export interface CellResult {
@@ -43,13 +45,8 @@ export interface ExperimentResult {
   files: { markdown: string; csv: string; plot: string };
 }
 
-interface CellRow {
-  run_id: number | null;
-  split_id: number | null;
-}
-
 function experimentId(ws: Workspace, spec: ExperimentSpec): number {
-  const row = ws.db.prepare('SELECT id, spec FROM experiments WHERE name = ?').get(spec.name) as { id: number; spec: string } | undefined;
+  const row = findExperiment(ws, spec.name);
   if (row) {
     // Resuming is only honest with the grid it started with.
     if (row.spec !== JSON.stringify(spec)) {
@@ -57,10 +54,7 @@ function experimentId(ws: Workspace, spec: ExperimentSpec): number {
     }
     return row.id;
   }
-  return Number(
-    ws.db.prepare('INSERT INTO experiments (name, spec, created_at) VALUES (?, ?, ?)').run(spec.name, JSON.stringify(spec), nowIso())
-      .lastInsertRowid,
-  );
+  return createExperiment(ws, spec.name, JSON.stringify(spec));
 }
 
 function splitFor(ws: Workspace, spec: ExperimentSpec, seed: number, ratio: number): number {
@@ -69,12 +63,11 @@ function splitFor(ws: Workspace, spec: ExperimentSpec, seed: number, ratio: numb
 }
 
 function runStatus(ws: Workspace, runId: number): string | null {
-  return (ws.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string } | undefined)?.status ?? null;
+  return getRun(ws, runId)?.status ?? null;
 }
 
 function runTest(ws: Workspace, runId: number): { iou: number; dice: number } | null {
-  const row = ws.db.prepare('SELECT result FROM runs WHERE id = ?').get(runId) as { result: string | null };
-  const test = row.result ? (JSON.parse(row.result) as Pick<TrainResult, 'test'>).test : null;
+  const test = (getRun(ws, runId)!.result as Pick<TrainResult, 'test'> | null)?.test ?? null;
   return test ? { iou: test.iou.mean, dice: test.dice.mean } : null;
 }
 
@@ -90,13 +83,6 @@ export async function runExperiment(
 ): Promise<ExperimentResult> {
   const expId = experimentId(ws, spec);
   const cells: CellResult[] = [];
-  const setCell = ws.db.prepare(
-    `INSERT INTO experiment_cells (experiment_id, seed, ratio, schedule, split_id, run_id) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (experiment_id, seed, ratio, schedule) DO UPDATE SET split_id = excluded.split_id, run_id = excluded.run_id`,
-  );
-  const getCell = ws.db.prepare(
-    'SELECT run_id, split_id FROM experiment_cells WHERE experiment_id = ? AND seed = ? AND ratio = ? AND schedule = ?',
-  );
   const methods: Method[] = ['supervised', ...spec.schedules.filter((m) => m !== 'supervised')];
 
   for (let seed = 1; seed <= spec.seeds; seed++) {
@@ -105,11 +91,12 @@ export async function runExperiment(
       let baseRunId: number | null = null;
       for (const schedule of methods) {
         opts.signal?.throwIfAborted();
+        const key: CellKey = { experimentId: expId, seed, ratio, schedule };
         const cell = `seed ${seed}, ${Math.round(ratio * 100)} % labeled, ${schedule}`;
         const progress = (p: MineProgress) => {
           const runId = p.detail?.run_id;
           if (typeof runId === 'number' && (p.phase === 'supervised' || p.phase === 'mining'))
-            setCell.run(expId, seed, ratio, schedule, splitId, runId);
+            setExperimentCell(ws, key, { splitId, runId });
           opts.onProgress?.({ ...p, cell });
         };
         if (schedule !== 'supervised' && ratio >= 1) {
@@ -125,8 +112,7 @@ export async function runExperiment(
           });
           continue;
         }
-        const existing = getCell.get(expId, seed, ratio, schedule) as CellRow | undefined;
-        let runId = existing?.run_id ?? null;
+        let runId = experimentCell(ws, key)?.runId ?? null;
         const status = runId ? runStatus(ws, runId) : null;
         if (status !== 'done') {
           if (schedule === 'supervised') {
@@ -159,7 +145,7 @@ export async function runExperiment(
                 );
             runId = r.run.runId;
           }
-          setCell.run(expId, seed, ratio, schedule, splitId, runId);
+          setExperimentCell(ws, key, { splitId, runId });
         }
         if (schedule === 'supervised') baseRunId = runId;
         const test = runTest(ws, runId!);
@@ -220,16 +206,9 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
     const byEpoch = new Map<number, number[]>();
     for (const id of runIds) {
       // A mining run continues its supervised base: plot it after the base's epochs.
-      const config = JSON.parse((ws.db.prepare('SELECT config FROM runs WHERE id = ?').get(id) as { config: string }).config) as {
-        baseRunId?: number;
-      };
-      const offset = config.baseRunId
-        ? (ws.db.prepare('SELECT COALESCE(MAX(epoch), 0) AS e FROM metrics WHERE run_id = ?').get(config.baseRunId) as { e: number }).e
-        : 0;
-      for (const m of ws.db.prepare(`SELECT epoch, value FROM metrics WHERE run_id = ? AND name = 'val_dice' ORDER BY epoch`).all(id) as {
-        epoch: number;
-        value: number;
-      }[]) {
+      const config = getRun(ws, id)!.config as { baseRunId?: number };
+      const offset = config.baseRunId ? runMetrics(ws, config.baseRunId).reduce((e, m) => Math.max(e, m.epoch), 0) : 0;
+      for (const m of runMetrics(ws, id).filter((p) => p.name === 'val_dice')) {
         byEpoch.set(m.epoch + offset, [...(byEpoch.get(m.epoch + offset) ?? []), m.value]);
       }
     }

@@ -4,13 +4,14 @@ import { binarize, dice } from '../metrics/metrics';
 import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
 import { resample } from '../imaging/geometry/resample';
-import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainResult, type TrainSettings } from '../student/train';
+import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainResult, type TrainConfig } from '../student/train';
 import { centreSquare, sourceFrame, studentInferFrame, wholeImage } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
 import { loadModelRgb } from '../workspace/images';
+import { bestWeightsBlob, getRun, runBlobPath } from '../workspace/runs';
 import { miningUnlabeledIds } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
-import { storePseudoLabel, latestPseudoLabel, pseudoLabelMask } from './pseudo-labels';
+import { storePseudoLabel, latestPseudoLabel, pseudoLabelMask } from '../workspace/pseudo-labels';
 import { makeTeacher, type TeacherSpec } from './teachers';
 
 export type Schedule = 'one-time' | 'continuous';
@@ -30,7 +31,7 @@ export interface MineSettings {
   prompts: PromptSettings;
   /** Supervised run to start from; null trains one first with `train`. */
   baseRunId: number | null;
-  train: Partial<TrainSettings>;
+  train: Partial<TrainConfig>;
 }
 
 export const DEFAULT_PSEUDO_WEIGHT = 0.5;
@@ -97,7 +98,7 @@ export async function mineStudent(
     baseRunId = base.runId;
   }
   const { options, stats } = miningOptions(ws, { ...settings, baseRunId }, opts);
-  const run = await trainStudent(ws, { ...settings.train, initWeights: ws.blobs.path(bestWeightsBlob(ws, baseRunId)) }, options);
+  const run = await trainStudent(ws, { ...settings.train, initWeights: runBlobPath(ws, finishedRunWeights(ws, baseRunId)) }, options);
   return { baseRunId, run, ...stats() };
 }
 
@@ -106,20 +107,19 @@ export async function resumeMining(
   runId: number,
   opts: { signal?: AbortSignal; onProgress?: (p: MineProgress) => void } = {},
 ): Promise<MineResult> {
-  const row = ws.db.prepare('SELECT kind, config FROM runs WHERE id = ?').get(runId) as { kind: string; config: string } | undefined;
+  const row = getRun(ws, runId);
   if (!row || !row.kind.startsWith('mining-')) throw new Error(`run ${runId} is not a mining run`);
-  const stored = JSON.parse(row.config) as { mining: MineSettings };
+  const stored = row.config as { mining: MineSettings };
   const { options, stats } = miningOptions(ws, stored.mining, opts);
   const run = await resumeStudent(ws, runId, options);
   return { baseRunId: stored.mining.baseRunId!, run, ...stats() };
 }
 
 /** The blob of a finished run's best-validation weights. */
-function bestWeightsBlob(ws: Workspace, runId: number): string {
-  const row = ws.db.prepare('SELECT status, result FROM runs WHERE id = ?').get(runId) as
-    { status: string; result: string | null } | undefined;
+function finishedRunWeights(ws: Workspace, runId: number): string {
+  const row = getRun(ws, runId);
   if (!row) throw new Error(`no run with id ${runId}`);
-  const blob = row.result ? (JSON.parse(row.result) as { best?: { blob?: string | null } }).best?.blob : null;
+  const blob = bestWeightsBlob(row);
   if (row.status !== 'done' || !blob)
     throw new Error(`run ${runId} is not a finished student run (status ${row.status}); finish or resume it first`);
   return blob;
@@ -150,12 +150,12 @@ function miningOptions(
 ): { options: TrainOptions; stats: () => Omit<MineResult, 'baseRunId' | 'run'> } {
   const baseRunId = settings.baseRunId!;
   const base = loadStudentFromRun(ws, baseRunId);
-  const splitId = (ws.db.prepare('SELECT split_id FROM runs WHERE id = ?').get(baseRunId) as { split_id: number }).split_id;
+  const splitId = getRun(ws, baseRunId)!.splitId!;
   const unlabeled = miningUnlabeledIds(ws, splitId);
   if (unlabeled.length === 0) throw new Error(`split ${splitId} has no unlabeled images to mine`);
   const teacher = makeTeacher(ws, settings.teacher);
   const size = resolveSettings(settings.train).size;
-  const baseBlob = bestWeightsBlob(ws, baseRunId);
+  const baseBlob = finishedRunWeights(ws, baseRunId);
   let runId = 0;
   let stored = 0;
   let epochEncoderCalls = 0;

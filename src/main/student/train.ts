@@ -1,22 +1,29 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { summarizeScores, scorePair, type PairScores, type SegmentationSummary } from '../metrics/metrics';
 import { sha256 } from '../workspace/blobs';
 import { loadMask } from '../workspace/images';
 import { latestSplitId, splitMembers, trainingLabeledIds } from '../workspace/splits';
-import { nowIso, type Workspace } from '../workspace/workspace';
+import {
+  createRun,
+  finishRun,
+  getRun,
+  markRunInterrupted,
+  markRunResumed,
+  readRunBlob,
+  recordEpoch,
+  runMetrics,
+  storeRunWeights,
+} from '../workspace/runs';
+import type { Workspace } from '../workspace/workspace';
 import { seededRandom, shuffleInPlace } from '../util/random';
-import { initStudentBackend } from './backend';
+import type { Device } from '../../shared/contract';
 import { decodeCheckpoint, decodeWeights, encodeCheckpoint, encodeWeights, type CheckpointState } from './checkpoint';
 import { applyGeometric, DEFAULT_AUGMENT, drawAugment, IMAGENET_MEAN, IMAGENET_STD, loadSamples, normalizeInto, type AugmentConfig, type Sample } from './data';
 import { bceDiceFromLogits } from './loss';
 import { createPredictor, predictImages, type Engine } from './predict';
-import { createTrainer, resolveEngine, type StudentTrainer, type TrainEngineSetting } from './trainer';
+import { createTrainer, resolveEngine, resolveTrainDevice, trainBackendName, type StudentTrainer, type TrainEngineSetting } from './trainer';
 import { countParams, initWeights, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
 
-/** What runs.backend records: the onnxruntime engine, or the tfjs backend picked at start. */
-async function backendName(engine: TrainEngineSetting): Promise<string> {
-  return engine === 'onnxruntime' ? 'onnxruntime-cpu' : (await initStudentBackend()).name;
-}
 
 /**
  * Supervised training of the student with the paper's protocol. Every value is a setting, and the
@@ -46,7 +53,7 @@ async function backendName(engine: TrainEngineSetting): Promise<string> {
  * then referenced from the run, in one transaction with that epoch's metrics.
  */
 
-export interface TrainSettings {
+export interface TrainConfig {
   size: number;
   batch: number;
   lr: number;
@@ -68,9 +75,11 @@ export interface TrainSettings {
   testEngine: Engine;
   /** Training engine: onnxruntime (CPU kernels, default when it loads) or tfjs (trainer.ts). */
   engine: TrainEngineSetting;
+  /** Where it trains (auto|cpu|cuda); the run stores the device it resolved to. */
+  device: Device;
 }
 
-export const DEFAULT_SETTINGS: TrainSettings = {
+export const DEFAULT_SETTINGS: TrainConfig = {
   size: 224,
   batch: 8,
   lr: 5e-5,
@@ -87,6 +96,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   initWeights: null,
   testEngine: 'onnx',
   engine: 'auto',
+  device: 'auto',
 };
 
 export interface TrainProgress {
@@ -163,8 +173,8 @@ export class TrainingInterrupted extends Error {
 }
 
 /** Settings from partial user input, validated. */
-export function resolveSettings(partial: Partial<TrainSettings> = {}): TrainSettings {
-  const s: TrainSettings = {
+export function resolveSettings(partial: Partial<TrainConfig> = {}): TrainConfig {
+  const s: TrainConfig = {
     ...DEFAULT_SETTINGS,
     ...partial,
     augment: { ...DEFAULT_SETTINGS.augment, ...(partial.augment ?? {}) },
@@ -184,16 +194,17 @@ export function resolveSettings(partial: Partial<TrainSettings> = {}): TrainSett
   return s;
 }
 
-function modelConfig(s: TrainSettings): UnetConfig {
+function modelConfig(s: TrainConfig): UnetConfig {
   return unetConfig(s.model);
 }
 
 /** Starts a new supervised run and trains it to the end (or until aborted). */
-export async function trainStudent(ws: Workspace, partial: Partial<TrainSettings> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
+export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> = {}, opts: TrainOptions = {}): Promise<TrainResult> {
   const kind = opts.kind ?? 'supervised';
   const settings = resolveSettings(partial);
-  settings.engine = await resolveEngine(settings.engine);
-  const backend = await backendName(settings.engine);
+  settings.engine = await resolveEngine(settings.engine, settings.device);
+  settings.device = await resolveTrainDevice(settings.engine, settings.device);
+  const backend = await trainBackendName(settings.engine, settings.device);
   const splitId = settings.splitId ?? latestSplitId(ws);
   if (splitId === null) throw new Error('the workspace has no split: make one first ("apprentice split")');
   const labeled = trainingLabeledIds(ws, splitId);
@@ -221,27 +232,22 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainSettings
   if (settings.initWeights) {
     stored.initWeightsSha256 = sha256(readFileSync(settings.initWeights));
   }
-  const info = ws.db
-    .prepare(`INSERT INTO runs (kind, status, split_id, backend, config, started_at) VALUES (?, 'running', ?, ?, ?, ?)`)
-    .run(kind, splitId, backend, JSON.stringify(stored), nowIso());
-  const runId = Number(info.lastInsertRowid);
+  const runId = createRun(ws, { kind, splitId, backend, config: stored });
   return runLoop(ws, runId, settings, splitId, opts);
 }
 
 /** Continues a run from its last checkpoint (or from the start if it never finished an epoch). */
 export async function resumeStudent(ws: Workspace, runId: number, opts: TrainOptions = {}): Promise<TrainResult> {
-  const row = ws.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as
-    | { id: number; kind: string; status: string; config: string; split_id: number; backend: string | null }
-    | undefined;
+  const row = getRun(ws, runId);
   if (!row) throw new Error(`no run with id ${runId}`);
   if (row.kind !== (opts.kind ?? 'supervised')) throw new Error(`run ${runId} is a "${row.kind}" run, not a ${opts.kind ?? 'supervised'} student run`);
   if (row.status === 'done') throw new Error(`run ${runId} is already done`);
-  const settings = resolveSettings(JSON.parse(row.config) as Partial<TrainSettings>);
-  settings.engine = await resolveEngine(settings.engine);
-  const backend = await backendName(settings.engine);
-  ws.db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
-  if (row.backend !== backend) ws.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(`${row.backend ?? '?'} → ${backend}`, runId);
-  return runLoop(ws, runId, settings, row.split_id, opts);
+  const settings = resolveSettings(row.config as Partial<TrainConfig>);
+  settings.engine = await resolveEngine(settings.engine, settings.device);
+  settings.device = await resolveTrainDevice(settings.engine, settings.device);
+  const backend = await trainBackendName(settings.engine, settings.device);
+  markRunResumed(ws, runId, row.backend !== backend ? `${row.backend ?? '?'} → ${backend}` : null);
+  return runLoop(ws, runId, settings, row.splitId!, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +263,7 @@ interface Plateau {
 }
 
 /** torch.optim.lr_scheduler.ReduceLROnPlateau(mode='min', threshold=1e-4 rel, cooldown 0) */
-function plateauStep(p: Plateau, metric: number, lr: number, s: TrainSettings): { plateau: Plateau; lr: number } {
+function plateauStep(p: Plateau, metric: number, lr: number, s: TrainConfig): { plateau: Plateau; lr: number } {
   let { best, badEpochs } = p;
   if (metric < best * (1 - 1e-4)) {
     best = metric;
@@ -293,20 +299,6 @@ function makeBatch(samples: readonly Sample[], idx: number[], size: number, augm
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-/** Removes a blob file nobody references any more (checkpoints are hundreds of MB each). */
-function releaseBlob(ws: Workspace, hash: string | null, runId: number): void {
-  if (!hash) return;
-  const used = ws.db
-    .prepare(`SELECT COUNT(*) AS n FROM runs WHERE checkpoint_blob = ? OR (id != ? AND result LIKE ?)`)
-    .get(hash, runId, `%${hash}%`) as { n: number };
-  if (used.n > 0) return;
-  try {
-    rmSync(ws.blobs.path(hash), { force: true });
-  } catch {
-    // an orphan blob is harmless
-  }
-}
-
 async function evaluate(
   trainer: StudentTrainer,
   samples: Sample[],
@@ -337,7 +329,7 @@ async function evaluate(
 async function runLoop(
   ws: Workspace,
   runId: number,
-  s: TrainSettings,
+  s: TrainConfig,
   splitId: number,
   opts: TrainOptions,
 ): Promise<TrainResult> {
@@ -345,17 +337,17 @@ async function runLoop(
   const cfg = modelConfig(s);
   const progress = (p: Omit<TrainProgress, 'runId' | 'maxEpochs'>) => opts.onProgress?.({ runId, maxEpochs: s.maxEpochs, ...p });
   const markInterrupted = (epochsDone: number): never => {
-    ws.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(runId);
+    markRunInterrupted(ws, runId);
     throw new TrainingInterrupted(runId, epochsDone);
   };
 
   // ---- state: fresh or from the checkpoint
-  const row = ws.db.prepare('SELECT checkpoint_blob FROM runs WHERE id = ?').get(runId) as { checkpoint_blob: string | null };
+  const row = getRun(ws, runId)!;
   let weightsArrays: WeightArrays;
   let state: CheckpointState;
   let adamState: ReturnType<typeof decodeCheckpoint>['adam'] | null = null;
-  if (row.checkpoint_blob) {
-    const ck = decodeCheckpoint(ws.blobs.get(row.checkpoint_blob));
+  if (row.checkpointBlob) {
+    const ck = decodeCheckpoint(readRunBlob(ws, row.checkpointBlob));
     weightsArrays = ck.weights;
     state = ck.state;
     adamState = ck.adam;
@@ -370,9 +362,7 @@ async function runLoop(
       epochsWithoutImprovement: 0,
     };
   }
-  const history: EpochMetrics[] = (
-    ws.db.prepare('SELECT epoch, name, value FROM metrics WHERE run_id = ? ORDER BY epoch').all(runId) as { epoch: number; name: string; value: number }[]
-  ).reduce<EpochMetrics[]>((acc, r) => {
+  const history: EpochMetrics[] = runMetrics(ws, runId).reduce<EpochMetrics[]>((acc, r) => {
     let e = acc.find((m) => m.epoch === r.epoch);
     if (!e) acc.push((e = { epoch: r.epoch, train_loss: NaN, val_loss: NaN, val_iou: NaN, val_dice: NaN, lr: NaN }));
     (e as unknown as Record<string, number>)[r.name] = r.value;
@@ -400,7 +390,9 @@ async function runLoop(
     throw e;
   }
 
-  const trainer = await createTrainer(await resolveEngine(s.engine), cfg, weightsArrays, { lr: state.lr, adam: adamState });
+  const engine = await resolveEngine(s.engine, s.device);
+  const device = await resolveTrainDevice(engine, s.device);
+  const trainer = await createTrainer(engine, cfg, weightsArrays, { lr: state.lr, adam: adamState, device });
   const batches = Math.ceil(pool.length / s.batch);
   const view: StudentView = {
     async predictWhole(rgb) {
@@ -494,7 +486,7 @@ async function runLoop(
       const prevBestBlob = state.best.blob;
       let bestBlob = state.best.blob;
       const current = trainer.weightArrays();
-      if (improved) bestBlob = ws.blobs.put(encodeWeights(cfg, current, { runId, epoch, size: s.size, valLoss: ev.loss, valDice: metrics.val_dice }));
+      if (improved) bestBlob = storeRunWeights(ws, encodeWeights(cfg, current, { runId, epoch, size: s.size, valLoss: ev.loss, valDice: metrics.val_dice }));
       const next: CheckpointState = {
         epoch,
         lr: sched.lr,
@@ -503,17 +495,14 @@ async function runLoop(
         best: improved ? { epoch, valLoss: ev.loss, valDice: metrics.val_dice, valIou: metrics.val_iou, blob: bestBlob } : state.best,
         epochsWithoutImprovement: improved ? 0 : state.epochsWithoutImprovement + 1,
       };
-      const ckBlob = ws.blobs.put(encodeCheckpoint(cfg, current, trainer.adamState(), next));
-      const prevCk = (ws.db.prepare('SELECT checkpoint_blob FROM runs WHERE id = ?').get(runId) as { checkpoint_blob: string | null }).checkpoint_blob;
-      ws.transaction(() => {
-        const ins = ws.db.prepare('INSERT OR REPLACE INTO metrics (run_id, epoch, name, value) VALUES (?, ?, ?, ?)');
-        for (const k of ['train_loss', 'val_loss', 'val_iou', 'val_dice', 'lr'] as const) ins.run(runId, epoch, k, metrics[k]);
-        ws.db
-          .prepare('UPDATE runs SET checkpoint_blob = ?, result = ? WHERE id = ?')
-          .run(ckBlob, JSON.stringify({ inProgress: true, epochs: epoch, best: next.best }), runId);
+      const { epoch: _e, ...values } = metrics;
+      recordEpoch(ws, runId, {
+        epoch,
+        metrics: values,
+        checkpoint: encodeCheckpoint(cfg, current, trainer.adamState(), next),
+        result: { inProgress: true, epochs: epoch, best: next.best },
+        replaced: improved && prevBestBlob !== bestBlob ? prevBestBlob : null,
       });
-      if (prevCk && prevCk !== ckBlob) releaseBlob(ws, prevCk, runId);
-      if (improved && prevBestBlob && prevBestBlob !== bestBlob) releaseBlob(ws, prevBestBlob, runId);
       state = next;
       history.push(metrics);
       opts.pseudo?.onEpochEnd?.(epoch);
@@ -531,8 +520,10 @@ async function runLoop(
   let test: TrainResult['test'] = null;
   if (testIds.length > 0 && state.best.blob) {
     progress({ phase: 'test', epoch: state.epoch, batch: 0, batches: testIds.length, loss: null, etaEpoch: null, etaRun: null });
-    const { weights: best } = decodeWeights(ws.blobs.get(state.best.blob), cfg);
-    const predictor = await createPredictor({ config: cfg, weights: best, size: s.size, runId }, s.testEngine);
+    const { weights: best } = decodeWeights(readRunBlob(ws, state.best.blob), cfg);
+    // A CPU run tests on the CPU; a CUDA run lets onnxruntime prove CUDA itself (a tfjs run's CUDA is TensorFlow's).
+    const testDevice = device === 'cpu' ? 'cpu' : 'auto';
+    const predictor = await createPredictor({ config: cfg, weights: best, size: s.size, runId }, s.testEngine, { device: testDevice });
     try {
       const preds = await predictImages(ws, predictor, testIds, {
         signal: opts.signal,
@@ -558,6 +549,6 @@ async function runLoop(
     history,
   };
   const { history: _h, ...stored } = result;
-  ws.db.prepare(`UPDATE runs SET status = 'done', result = ?, finished_at = ? WHERE id = ?`).run(JSON.stringify(stored), nowIso(), runId);
+  finishRun(ws, runId, stored);
   return result;
 }

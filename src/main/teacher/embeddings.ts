@@ -1,7 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  embeddingBlobSize,
+  readEmbeddingBlob,
+  readEmbeddingEntry as readIndex,
+  writeEmbeddingBlob,
+  writeEmbeddingEntry as writeIndex,
+} from '../workspace/embedding-store';
 import type { Workspace } from '../workspace/workspace';
 
 /**
@@ -9,10 +13,9 @@ import type { Workspace } from '../workspace/workspace';
  * computed once, kept in the blob store as raw little-endian float32, and found again by key.
  *
  * Key = (image SHA-256, frame index, encoder SHA-256, preprocessing recipe, MODEL_RGB_RULE).
- * Index: one small JSON file per key under `<ws>/blobs/teacher-embeddings/<sha256(key)>.json`,
- * naming the blob — deterministic and written atomically (temp + rename), so concurrent writers
- * never corrupt a shared index and a lost race only costs a recomputation. (A `teacher_embeddings`
- * table keyed the same way could replace it, if queries over cached embeddings are ever needed.)
+ * Index: one small JSON entry per key, naming the blob (workspace/embedding-store.ts). (A
+ * `teacher_embeddings` table keyed the same way could replace it, if queries over cached
+ * embeddings are ever needed.)
  * In front of it, an in-memory LRU of the most recent embeddings (4 MB each for SAM).
  *
  * A new embedding is handed back before its 4 MB reach the disk: the index entry (and the blob's
@@ -42,17 +45,6 @@ export interface EmbeddingLookup extends Embedding {
   source: 'memory' | 'disk' | 'encoder';
   /** Time spent in the encoder for this call (0 when cached). */
   encoderMs: number;
-}
-
-interface IndexEntry {
-  blob: string;
-  dims: number[];
-  imageSha256: string;
-  frameIndex: number;
-  encoderSha256: string;
-  recipe: string;
-  rule: string;
-  createdAt: string;
 }
 
 export function embeddingKeyId(k: EmbeddingKey): string {
@@ -159,7 +151,6 @@ export async function flushEmbeddingWrites(): Promise<void> {
 function store(ws: Workspace, pendingKey: string, id: string, key: EmbeddingKey, e: Embedding): void {
   const bytes = new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength);
   const blob = createHash('sha256').update(bytes).digest('hex');
-  const target = ws.blobs.path(blob);
   writeIndex(ws, id, {
     blob,
     dims: e.dims,
@@ -170,85 +161,12 @@ function store(ws: Workspace, pendingKey: string, id: string, key: EmbeddingKey,
     rule: MODEL_RGB_RULE,
     createdAt: new Date().toISOString(),
   });
-  if (blobSize(target) === bytes.length) return; // already there (a short one, left by a crash, is replaced)
-  const write = writeBlob(target, bytes).finally(() => {
+  if (embeddingBlobSize(ws, blob) === bytes.length) return; // already there (a short one, left by a crash, is replaced)
+  const write = writeEmbeddingBlob(ws, blob, bytes).finally(() => {
     if (pendingBlobs.get(pendingKey) === write) pendingBlobs.delete(pendingKey);
   });
   pendingBlobs.set(pendingKey, write);
 }
 
-function blobSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return -1;
-  }
-}
-
-/** Temp file + rename, no fsync; a failure only leaves the entry a miss. */
-async function writeBlob(target: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    mkdirSync(dirname(target), { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, target);
-  } catch {
-    await rm(tmp, { force: true }).catch(() => undefined);
-  }
-}
-
 /** The process-wide cache the teacher uses by default. */
 export const embeddingCache = new EmbeddingCache();
-
-function indexDir(ws: Workspace): string {
-  return join(ws.blobs.root, 'teacher-embeddings');
-}
-
-function readIndex(ws: Workspace, id: string): IndexEntry | null {
-  let text: string;
-  try {
-    text = readFileSync(join(indexDir(ws), `${id}.json`), 'utf8');
-  } catch {
-    return null; // no entry
-  }
-  try {
-    return JSON.parse(text) as IndexEntry;
-  } catch {
-    return null; // a damaged entry is a miss; the next computation rewrites it
-  }
-}
-
-function writeIndex(ws: Workspace, id: string, entry: IndexEntry): void {
-  const dir = indexDir(ws);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${id}.json`);
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, JSON.stringify(entry));
-  renameSync(tmp, file);
-}
-
-function readEmbeddingBlob(ws: Workspace, entry: IndexEntry): Embedding | null {
-  if (!/^[0-9a-f]{64}$/.test(entry.blob)) return null;
-  const n = entry.dims.reduce((a, b) => a * b, 1);
-  let fd: number;
-  try {
-    fd = openSync(ws.blobs.path(entry.blob), 'r');
-  } catch {
-    return null; // not (or not yet) there
-  }
-  try {
-    if (fstatSync(fd).size !== n * 4) return null;
-    // Straight into an aligned buffer (no intermediate Buffer, which may sit at any offset of Node's pool).
-    const data = new Float32Array(n);
-    const bytes = new Uint8Array(data.buffer);
-    let done = 0;
-    while (done < bytes.length) {
-      const got = readSync(fd, bytes, done, bytes.length - done, done);
-      if (got === 0) return null;
-      done += got;
-    }
-    return { data, dims: entry.dims };
-  } finally {
-    closeSync(fd);
-  }
-}

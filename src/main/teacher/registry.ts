@@ -1,8 +1,8 @@
-import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { describe } from '../util/errors';
+import { dropModelFile, insertTeacherModel, modelFilePath, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
 import { nowIso, type Workspace } from '../workspace/workspace';
-import { putFileStreaming } from './blob-stream';
 import { DECODER_INPUTS, EMBEDDING_SHAPE, familySpec, type EncoderLayout, type TeacherFamily } from './families';
 import { createTeacherSession, loadOrt, type Ort } from './providers';
 
@@ -269,23 +269,14 @@ export async function checkTeacherFiles(req: { encoder: string; decoder: string;
   }
 }
 
-interface ModelRow {
-  id: number;
-  family: string;
-  name: string;
-  files: string;
-  interface: string;
-  created_at: string;
-}
-
-function toModel(r: ModelRow): TeacherModel {
+function toModel(r: ModelRecord): TeacherModel {
   return {
     id: r.id,
     family: r.family as TeacherFamily,
     name: r.name,
-    files: JSON.parse(r.files) as TeacherFile[],
-    interface: JSON.parse(r.interface) as TeacherInterface,
-    createdAt: r.created_at,
+    files: r.files as TeacherFile[],
+    interface: r.interface as TeacherInterface,
+    createdAt: r.createdAt,
   };
 }
 
@@ -305,10 +296,10 @@ export async function addTeacherModel(
     ['encoder', resolve(req.encoder)],
     ['decoder', resolve(req.decoder)],
   ] as const) {
-    const { sha256, bytes, existed, watchFound } = await putFileStreaming(ws.blobs, path, { watch: EXTERNAL_DATA_MARK });
+    const { sha256, bytes, existed, watchFound } = await storeModelFile(ws, path, { watch: EXTERNAL_DATA_MARK });
     if (!existed) created.push(sha256);
     if (watchFound) {
-      for (const h of created) dropUnreferencedBlob(ws, h);
+      for (const h of created) dropModelFile(ws, h);
       throw new TeacherModelError(
         `${part} file ${path} keeps its weights in separate external-data files (as exports over 2 GB do); the app stores one file per part — re-export it as a single .onnx file (e.g. quantised, or ViT-B/L instead of ViT-H), see resources/models/README.md`,
       );
@@ -321,24 +312,17 @@ export async function addTeacherModel(
   if (same) return { ...same, existing: true };
   const name = req.name?.trim() || `${iface.family} ${basename(req.encoder).replace(/\.onnx$/i, '')}`;
   const createdAt = nowIso();
-  const info = ws.db
-    .prepare(`INSERT INTO models (role, family, name, files, interface, created_at) VALUES ('teacher', ?, ?, ?, ?, ?)`)
-    .run(iface.family, name, JSON.stringify(files), JSON.stringify(iface), createdAt);
-  return { id: Number(info.lastInsertRowid), family: iface.family, name, files, interface: iface, createdAt, existing: false };
+  const id = insertTeacherModel(ws, { family: iface.family, name, files, interface: iface, createdAt });
+  return { id, family: iface.family, name, files, interface: iface, createdAt, existing: false };
 }
 
 export function listTeacherModels(ws: Workspace): TeacherModel[] {
-  const rows = ws.db.prepare(`SELECT id, family, name, files, interface, created_at FROM models WHERE role = 'teacher' ORDER BY id`).all() as ModelRow[];
-  return rows.map(toModel);
+  return teacherModelRecords(ws).map(toModel);
 }
 
 /** The teacher with this id, or the most recently added one. */
 export function getTeacherModel(ws: Workspace, id?: number): TeacherModel {
-  const row = (
-    id === undefined
-      ? ws.db.prepare(`SELECT id, family, name, files, interface, created_at FROM models WHERE role = 'teacher' ORDER BY id DESC LIMIT 1`).get()
-      : ws.db.prepare(`SELECT id, family, name, files, interface, created_at FROM models WHERE role = 'teacher' AND id = ?`).get(id)
-  ) as ModelRow | undefined;
+  const row = teacherModelRecord(ws, id);
   if (!row) {
     throw new TeacherModelError(
       id === undefined
@@ -353,8 +337,8 @@ export function getTeacherModel(ws: Workspace, id?: number): TeacherModel {
 export function teacherPartPath(ws: Workspace, model: TeacherModel, part: Part): string {
   const f = model.files.find((x) => x.part === part);
   if (!f) throw new TeacherModelError(`teacher model ${model.id} has no ${part} file`);
-  const p = ws.blobs.path(f.sha256);
-  if (!existsSync(p)) throw new TeacherModelError(`teacher model ${model.id}: the ${part} blob ${f.sha256} is missing from ${ws.blobs.root}; add the model again`);
+  const p = modelFilePath(ws, f.sha256);
+  if (!p) throw new TeacherModelError(`teacher model ${model.id}: the ${part} blob ${f.sha256} is missing from ${ws.root}; add the model again`);
   return p;
 }
 
@@ -362,10 +346,4 @@ export function teacherPartSha(model: TeacherModel, part: Part): string {
   const f = model.files.find((x) => x.part === part);
   if (!f) throw new TeacherModelError(`teacher model ${model.id} has no ${part} file`);
   return f.sha256;
-}
-
-/** Removes a blob written during a failed add, when no model references it. */
-export function dropUnreferencedBlob(ws: Workspace, sha256: string): void {
-  const used = listTeacherModels(ws).some((m) => m.files.some((f) => f.sha256 === sha256));
-  if (!used) rmSync(ws.blobs.path(sha256), { force: true });
 }

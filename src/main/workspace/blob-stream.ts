@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync,
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../workspace/blobs';
+import type { BlobStore } from './blobs';
 
 /**
  * Copies a (possibly multi-GB) file into the content-addressed blob store without holding it in

@@ -1,8 +1,8 @@
-import type { ImageDetail, ImagePixels, ImageRow, WorkspaceStatus } from '../../shared/contract';
+import type { ImageDetail, ImagePixels, ImageRow, Subset, WorkspaceStatus } from '../../shared/contract';
 import { decodeMaskPng, type Mask } from '../imaging/mask';
 import { displayRange, frameToModelRgb, typedFromBytes, type PixelDType, type StoredFrame } from '../imaging/pixels';
 import { decodeRaster, type Rgb } from '../imaging/raster';
-import { latestSplitId, listSplits, type Subset } from './splits';
+import { latestSplitId, listSplits } from './splits';
 import type { Workspace } from './workspace';
 
 interface ImageRecord {
@@ -96,6 +96,11 @@ export function listImages(ws: Workspace, offset = 0, limit = -1): { images: Ima
   return { total, images: rows.map(toImageRow) };
 }
 
+/** Every image id, in import order. */
+export function allImageIds(ws: Workspace): number[] {
+  return (ws.db.prepare('SELECT id FROM images ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+}
+
 export function imageDetail(ws: Workspace, id: number): ImageDetail {
   const r = imageRecord(ws, id);
   const row = ws.db.prepare(selectRows('WHERE i.id = @id')).get({ split: latestSplitId(ws), id }) as ListRecord;
@@ -143,6 +148,11 @@ export function storedFrame(ws: Workspace, r: ImageRecord): StoredFrame {
     max: r.pixel_max ?? 0,
     photometric: r.photometric ?? 'MONOCHROME2',
   };
+}
+
+/** The imported file's bytes, as they were read (a DICOM SEG references its source by them). */
+export function sourceFileBytes(ws: Workspace, r: ImageRecord): Buffer {
+  return ws.blobs.get(r.source_blob);
 }
 
 /** The image as the models see it (8-bit RGB at source resolution), by the rule in imaging/pixels. */

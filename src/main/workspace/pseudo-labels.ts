@@ -1,5 +1,5 @@
 import { decodeMaskPng, encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
-import { nowIso, type Workspace } from '../workspace/workspace';
+import { nowIso, type Workspace } from './workspace';
 
 export interface PseudoLabelProvenance {
   runId: number | null;
@@ -43,7 +43,7 @@ interface Row {
   created_at: string;
 }
 
-function toVersion(r: Row, blobs: Workspace['blobs']): PseudoLabelVersion {
+function toVersion(r: Row, ws: Workspace): PseudoLabelVersion {
   const p = JSON.parse(r.prompts) as { teacher?: string; prompts?: unknown; area?: number; studentMask?: string };
   return {
     id: r.id,
@@ -59,7 +59,7 @@ function toVersion(r: Row, blobs: Workspace['blobs']): PseudoLabelVersion {
     agreementDice: r.agreement_dice,
     maskBlob: r.mask_blob,
     studentMaskBlob: p.studentMask ?? null,
-    area: p.area ?? maskArea(decodeMaskPng(blobs.get(r.mask_blob))),
+    area: p.area ?? maskArea(decodeMaskPng(ws.blobs.get(r.mask_blob))),
     status: r.status,
     createdAt: r.created_at,
   };
@@ -84,7 +84,7 @@ export function storePseudoLabel(
     const ofRun = ws.db
       .prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id IS ? ORDER BY version DESC LIMIT 1')
       .get(imageId, prov.runId) as Row | undefined;
-    if (ofRun && ofRun.mask_blob === blob) return { version: toVersion(ofRun, ws.blobs), stored: false };
+    if (ofRun && ofRun.mask_blob === blob) return { version: toVersion(ofRun, ws), stored: false };
   }
   // Made only now that a version will be stored (continuous mining upsamples it from the student's map).
   const studentMask = typeof prov.studentMask === 'function' ? prov.studentMask() : prov.studentMask;
@@ -121,13 +121,13 @@ export function storePseudoLabel(
         nowIso(),
       );
     const row = ws.db.prepare('SELECT * FROM pseudo_labels WHERE id = ?').get(Number(info.lastInsertRowid)) as Row;
-    return { version: toVersion(row, ws.blobs), stored: true };
+    return { version: toVersion(row, ws), stored: true };
   });
 }
 
 export function pseudoLabelVersions(ws: Workspace, imageId: number): PseudoLabelVersion[] {
   return (ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version').all(imageId) as Row[]).map((r) =>
-    toVersion(r, ws.blobs),
+    toVersion(r, ws),
   );
 }
 
@@ -137,7 +137,7 @@ export function latestPseudoLabel(ws: Workspace, imageId: number, runId?: number
       ? ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? ORDER BY version DESC LIMIT 1').get(imageId)
       : ws.db.prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id = ? ORDER BY version DESC LIMIT 1').get(imageId, runId)
   ) as Row | undefined;
-  return row ? toVersion(row, ws.blobs) : null;
+  return row ? toVersion(row, ws) : null;
 }
 
 export function pseudoLabelMask(ws: Workspace, v: PseudoLabelVersion): Mask {
@@ -151,5 +151,20 @@ export function pseudoLabelStudentMask(ws: Workspace, v: PseudoLabelVersion): Ma
 
 export function pseudoLabelById(ws: Workspace, id: number): PseudoLabelVersion | null {
   const row = ws.db.prepare('SELECT * FROM pseudo_labels WHERE id = ?').get(id) as Row | undefined;
-  return row ? toVersion(row, ws.blobs) : null;
+  return row ? toVersion(row, ws) : null;
+}
+
+/** The version's mask (`teacher`) or the student's mask stored with it, as the stored PNG; null when there is none. */
+export function pseudoLabelPng(ws: Workspace, v: PseudoLabelVersion, which: 'teacher' | 'student'): Buffer | null {
+  const blob = which === 'teacher' ? v.maskBlob : v.studentMaskBlob;
+  return blob ? ws.blobs.get(blob) : null;
+}
+
+/** Read inside the caller's transaction, so two reviewers cannot both decide the same version. */
+export function pseudoLabelStatus(ws: Workspace, id: number): PseudoLabelVersion['status'] {
+  return (ws.db.prepare('SELECT status FROM pseudo_labels WHERE id = ?').get(id) as { status: PseudoLabelVersion['status'] }).status;
+}
+
+export function setPseudoLabelStatus(ws: Workspace, id: number, status: 'accepted' | 'rejected'): void {
+  ws.db.prepare('UPDATE pseudo_labels SET status = ? WHERE id = ?').run(status, id);
 }

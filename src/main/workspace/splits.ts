@@ -1,7 +1,7 @@
 import { seededRandom, shuffleInPlace } from '../util/random';
+import type { SplitSummary, Subset } from '../../shared/contract';
 import { nowIso, type Workspace } from './workspace';
 
-export type Subset = 'labeled' | 'unlabeled' | 'val' | 'test';
 
 export interface SplitRequest {
   labeled: number; // fraction of the training images whose labels training may see
@@ -10,11 +10,6 @@ export interface SplitRequest {
   seed: number;
 }
 
-export interface SplitSummary extends SplitRequest {
-  id: number;
-  createdAt: string;
-  counts: Record<Subset, number>;
-}
 
 export class SplitError extends Error {}
 
@@ -108,6 +103,15 @@ export function splitMembers(ws: Workspace, splitId: number, subset: Subset): nu
       image_id: number;
     }[]
   ).map((r) => r.image_id);
+}
+
+/** The image's subset in the latest split; null when there is no split or it is not a member. */
+export function latestSubsetOf(ws: Workspace, imageId: number): Subset | null {
+  const split = latestSplitId(ws);
+  if (split === null) return null;
+  const row = ws.db.prepare('SELECT subset FROM split_members WHERE split_id = ? AND image_id = ?').get(split, imageId) as
+    { subset: Subset } | undefined;
+  return row?.subset ?? null;
 }
 
 /** The one gate training code goes through: ground truth of "unlabeled" images is hidden. */

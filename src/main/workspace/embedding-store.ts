@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Workspace } from './workspace';
+
+// Storage of the teacher's embedding cache (the cache itself is teacher/embeddings.ts): one small
+// JSON index entry per key under `<ws>/blobs/teacher-embeddings/<key id>.json`, naming a blob of
+// raw little-endian float32. Entries are written atomically (temp + rename), so concurrent writers
+// never corrupt a shared index and a lost race only costs a recomputation.
+
+/** What an index entry records: the blob and everything the key was made of. */
+export interface EmbeddingEntry {
+  blob: string;
+  dims: number[];
+  imageSha256: string;
+  frameIndex: number;
+  encoderSha256: string;
+  recipe: string;
+  rule: string;
+  createdAt: string;
+}
+
+function indexDir(ws: Workspace): string {
+  return join(ws.blobs.root, 'teacher-embeddings');
+}
+
+export function readEmbeddingEntry(ws: Workspace, id: string): EmbeddingEntry | null {
+  let text: string;
+  try {
+    text = readFileSync(join(indexDir(ws), `${id}.json`), 'utf8');
+  } catch {
+    return null; // no entry
+  }
+  try {
+    return JSON.parse(text) as EmbeddingEntry;
+  } catch {
+    return null; // a damaged entry is a miss; the next computation rewrites it
+  }
+}
+
+export function writeEmbeddingEntry(ws: Workspace, id: string, entry: EmbeddingEntry): void {
+  const dir = indexDir(ws);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${id}.json`);
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(entry));
+  renameSync(tmp, file);
+}
+
+/** Size of the stored blob in bytes, -1 when it is not there. */
+export function embeddingBlobSize(ws: Workspace, blob: string): number {
+  try {
+    return statSync(ws.blobs.path(blob)).size;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Temp file + rename, without fsync: this is a cache, and an entry whose blob is missing or short
+ * after a crash reads as a miss. A failure only leaves the entry a miss.
+ */
+export async function writeEmbeddingBlob(ws: Workspace, blob: string, bytes: Uint8Array): Promise<void> {
+  const target = ws.blobs.path(blob);
+  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, target);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The entry's embedding, or null when its blob is missing or not the size the dims say. */
+export function readEmbeddingBlob(ws: Workspace, entry: EmbeddingEntry): { data: Float32Array; dims: number[] } | null {
+  if (!/^[0-9a-f]{64}$/.test(entry.blob)) return null;
+  const n = entry.dims.reduce((a, b) => a * b, 1);
+  let fd: number;
+  try {
+    fd = openSync(ws.blobs.path(entry.blob), 'r');
+  } catch {
+    return null; // not (or not yet) there
+  }
+  try {
+    if (fstatSync(fd).size !== n * 4) return null;
+    // Straight into an aligned buffer (no intermediate Buffer, which may sit at any offset of Node's pool).
+    const data = new Float32Array(n);
+    const bytes = new Uint8Array(data.buffer);
+    let done = 0;
+    while (done < bytes.length) {
+      const got = readSync(fd, bytes, done, bytes.length - done, done);
+      if (got === 0) return null;
+      done += got;
+    }
+    return { data, dims: entry.dims };
+  } finally {
+    closeSync(fd);
+  }
+}
