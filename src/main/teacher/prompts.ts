@@ -3,7 +3,7 @@ import { boxToSource, clampPoint, fromFrame, type Box, type Frame, type Point } 
 
 /**
  * Prompts for the teacher from the student's probability map. Everything returned is in source
- * pixel coordinates (see coords.ts), whatever resolution the map has.
+ * pixel coordinates (see imaging/geometry/frames.ts), whatever resolution the map has.
  */
 
 /** A point prompt: label 1 = foreground, 0 = background (SAM's convention). */
