@@ -1,5 +1,6 @@
 import type { ImagePixels } from '../../../shared/contract';
 import { typedFromBytes } from '../../../shared/pixels';
+import { heatRgba, maskRgba, type Rgb } from '../overlay/colour';
 import type { CornerstoneImage } from './cornerstone';
 
 function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
@@ -8,7 +9,6 @@ function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
-
 
 export function loadHtmlImage(src: string): Promise<HTMLImageElement> {
   return new Promise((ok, fail) => {
@@ -99,23 +99,11 @@ async function recolour(dataUrl: string, rgba: (grey: number, out: Uint8ClampedA
 }
 
 /** A mask PNG (0/255) as a canvas where mask pixels carry `colour` and the rest is transparent. */
-export function colouredMask(dataUrl: string, colour: [number, number, number]): Promise<HTMLCanvasElement> {
-  return recolour(dataUrl, (grey, d, i) => {
-    d[i] = colour[0];
-    d[i + 1] = colour[1];
-    d[i + 2] = colour[2];
-    d[i + 3] = grey > 127 ? 255 : 0;
-  });
+export function colouredMask(dataUrl: string, colour: Rgb): Promise<HTMLCanvasElement> {
+  return recolour(dataUrl, (grey, d, i) => maskRgba(grey, colour, d, i));
 }
 
 /** A probability map (grey PNG, p × 255) as a heat map: transparent where the student sees nothing. */
 export function heatMap(dataUrl: string): Promise<HTMLCanvasElement> {
-  return recolour(dataUrl, (grey, d, i) => {
-    const p = grey / 255;
-    // blue → green → yellow → red, alpha growing with p
-    d[i] = Math.round(255 * Math.min(1, Math.max(0, 2 * p - 0.5)));
-    d[i + 1] = Math.round(255 * Math.min(1, 2 * p, 2 - 2 * p + 0.3));
-    d[i + 2] = Math.round(255 * Math.max(0, 1 - 2 * p));
-    d[i + 3] = Math.round(255 * Math.min(1, p * 1.5));
-  });
+  return recolour(dataUrl, heatRgba);
 }
