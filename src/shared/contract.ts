@@ -94,6 +94,16 @@ export const ImportResult = z.object({
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 
+/**
+ * Where onnxruntime (student and teacher) and TensorFlow run: "auto" takes CUDA once a real
+ * session has proved it works here, else the CPU; "cuda" fails rather than fall back.
+ */
+export const Device = z.enum(['auto', 'cpu', 'cuda']);
+export type Device = z.infer<typeof Device>;
+/** The device a session or run actually used. */
+export const ResolvedDevice = z.enum(['cpu', 'cuda']);
+export type ResolvedDevice = z.infer<typeof ResolvedDevice>;
+
 export const Doctor = z.object({
   app: z.string(),
   node: z.string(),
@@ -157,7 +167,7 @@ export const SegmentOutput = z.object({
   iouPrediction: z.number(),
   encoderMs: z.number(),
   decoderMs: z.number(),
-  provider: z.string(),
+  device: ResolvedDevice,
 });
 export type SegmentOutput = z.infer<typeof SegmentOutput>;
 

@@ -16,7 +16,7 @@
  * Medians of --runs encoder / --decoder-runs decoder runs after --warmup / --decoder-warmup warm-up
  * runs; pipeline and bare runs alternate (in alternating order, each after a short idle pause),
  * so load from other processes hits both alike. The bare sessions are opened on the same blob files with the options
- * providers.ts uses (graph optimisation 'all', the provider the app's session got); with a user's
+ * src/main/onnx/session-options.ts gives (graph optimisation 'all', the device the app's session got); with a user's
  * model that means two copies of each part in memory.
  * Goal: pipeline overhead ≤ 5 % on the encoder and ≤ 20 % on the decoder.
  *
@@ -28,8 +28,8 @@
  * test/fixtures/heavy-encoder-fixture.ts (SAM's exact I/O, MobileSAM-like compute; --blocks and
  * --channels size it) and the decoder fixture from test/fixtures/sam-fixtures.ts.
  *
- * Other options: --image FILE (default: the first Kvasir-SEG image), --provider auto|cpu|cuda
- * (default: the app's, APPRENTICE_TEACHER_PROVIDER or auto), --keep (keep the temp workspace).
+ * Other options: --image FILE (default: the first Kvasir-SEG image), --device auto|cpu|cuda
+ * (default: the app's, APPRENTICE_DEVICE or auto), --keep (keep the temp workspace).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,13 +39,9 @@ import { familySpec } from '../../src/main/teacher/families';
 import { EmbeddingCache, embeddingKeyId, type Embedding, type EmbeddingKey, type EmbeddingLookup } from '../../src/main/teacher/embeddings';
 import { resizeRgb } from '../../src/main/imaging/geometry/pil-resize';
 import { preprocessForTeacher, preprocessRecipe } from '../../src/main/teacher/preprocess';
-import {
-  defaultProviderPreference,
-  loadOrt,
-  type Ort,
-  type ProviderPreference,
-  TEACHER_SESSION_OPTIONS,
-} from '../../src/main/teacher/providers';
+import { defaultDevice, parseDevice, type Device } from '../../src/main/onnx/device';
+import { loadOrt, type Ort } from '../../src/main/onnx/runtime';
+import { sessionOptions } from '../../src/main/onnx/session-options';
 import { addTeacherModel, teacherPartPath, teacherPartSha, type TeacherModel } from '../../src/main/teacher/registry';
 import { imageEmbedding, lowResToMask, releaseTeacherSessions, segmentImage, type UserPrompt } from '../../src/main/teacher/segment';
 import { imageRecord, listImages, loadModelRgb } from '../../src/main/workspace/images';
@@ -70,7 +66,7 @@ interface Options {
   decoderWarmup: number;
   blocks?: number;
   channels?: number;
-  provider: ProviderPreference;
+  device: Device;
   keep: boolean;
 }
 
@@ -81,7 +77,7 @@ function parseArgs(args: string[]): Options {
     warmup: 1,
     decoderRuns: 30,
     decoderWarmup: 5,
-    provider: defaultProviderPreference(),
+    device: defaultDevice(),
     keep: false,
   };
   const int = (flag: string, v: string | undefined, min: number): number => {
@@ -127,18 +123,15 @@ function parseArgs(args: string[]): Options {
       case '--channels':
         o.channels = int(a, next(), 1);
         break;
-      case '--provider': {
-        const v = next();
-        if (v !== 'auto' && v !== 'cpu' && v !== 'cuda') throw new Error(`--provider takes auto, cpu or cuda (got ${v})`);
-        o.provider = v;
+      case '--device':
+        o.device = parseDevice(next());
         break;
-      }
       case '--keep':
         o.keep = true;
         break;
       default:
         throw new Error(
-          `unknown option ${a} (teacher bench: --encoder E --decoder D --family F --image FILE --runs N --warmup N --decoder-runs N --decoder-warmup N --blocks N --channels N --provider P --keep)`,
+          `unknown option ${a} (teacher bench: --encoder E --decoder D --family F --image FILE --runs N --warmup N --decoder-runs N --decoder-warmup N --blocks N --channels N --device D --keep)`,
         );
     }
   }
@@ -235,7 +228,7 @@ async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T
 export async function run(args: string[], json: boolean): Promise<Record<string, unknown>> {
   const o = parseArgs(args);
   void json; // the dispatcher prints the result; progress notes always go to stderr
-  const ort = loadOrt();
+  const ort = await loadOrt();
   const imageFile = resolve(o.image ?? firstKvasirImage());
   const dir = mkdtempSync(join(tmpdir(), 'apprentice-bench-teacher-'));
   const sessions: Ort.InferenceSession[] = [];
@@ -280,18 +273,18 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       encoderSha256: teacherPartSha(model, 'encoder'),
       recipe: preprocessRecipe(model.family, iface.encoder.layout, iface.encoder.inputType),
     };
-    const segOpts = { modelId: model.id, provider: o.provider };
+    const segOpts = { modelId: model.id, device: o.device };
 
     // ---- encoder ------------------------------------------------------------------------------
-    // Bare session on the same blob file, with the options the app uses (providers.ts).
+    // Bare session on the same blob file, with the options the app uses (onnx/session-options.ts).
     const first = await imageEmbedding(ws, image.id, { ...segOpts, cache: new EmbeddingCache() });
     const encSession = await first.runtime.encoderSession();
-    const provider = encSession.provider;
+    const device = encSession.device;
     const encRuns = timeRuns(encSession.session);
     // Bare sessions get the app's own session options: the comparison is about the pipeline around
     // the run, not about ORT settings.
-    const sessionOptions = { ...TEACHER_SESSION_OPTIONS, executionProviders: [provider] };
-    const rawEnc = await ort.InferenceSession.create(teacherPartPath(ws, model, 'encoder'), sessionOptions);
+    const bareOptions = sessionOptions(device);
+    const rawEnc = await ort.InferenceSession.create(teacherPartPath(ws, model, 'encoder'), bareOptions);
     sessions.push(rawEnc);
     const rgb = loadModelRgb(ws, image.id);
     const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType);
@@ -300,7 +293,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
         ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
         : new ort.Tensor('float32', input.data as Float32Array, input.dims);
     const encFeeds = { [iface.encoder.input]: encTensor };
-    note(`image ${basename(imageFile)} ${rec.width}×${rec.height}; provider ${provider}; encoder ${o.warmup} warm-up + ${o.runs} runs`);
+    note(`image ${basename(imageFile)} ${rec.width}×${rec.height}; device ${device}; encoder ${o.warmup} warm-up + ${o.runs} runs`);
 
     const enc = { pipeline: [] as number[], raw: [] as number[], run: [] as number[] };
     for (let i = 0; i < o.warmup + o.runs; i++) {
@@ -393,7 +386,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       has_mask_input: new ort.Tensor('float32', Float32Array.of(0), [1]),
       orig_im_size: new ort.Tensor('float32', Float32Array.of(rec.height, rec.width), [2]),
     };
-    const rawDec = await ort.InferenceSession.create(teacherPartPath(ws, model, 'decoder'), sessionOptions);
+    const rawDec = await ort.InferenceSession.create(teacherPartPath(ws, model, 'decoder'), bareOptions);
     sessions.push(rawDec);
     note(`decoder ${o.decoderWarmup} warm-up + ${o.decoderRuns} runs (box + ${prompt.points!.length} points)`);
 
@@ -488,7 +481,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       goals: { encoder_overhead_max_pct: ENCODER_OVERHEAD_GOAL_PCT, decoder_overhead_max_pct: DECODER_OVERHEAD_GOAL_PCT },
       runs: { encoder: o.runs, encoder_warmup: o.warmup, decoder: o.decoderRuns, decoder_warmup: o.decoderWarmup, statistic: 'median' },
       teacher: teacherInfo,
-      provider,
+      device,
       image: { file: basename(imageFile), width: rec.width, height: rec.height },
       // Medians of the pipeline's steps, each timed on its own (ms).
       encoder_breakdown: {

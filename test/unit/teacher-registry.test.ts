@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTeacherSession, probeTeacherProviders, resetProviderMemory, teacherProviders } from '../../src/main/teacher/providers';
+import { createSession, deviceReport, probeDevices, resetDeviceMemory } from '../../src/main/onnx/device';
 import { putFileStreaming } from '../../src/main/workspace/blob-stream';
 import { addTeacherModel, checkTeacherFiles, getTeacherModel, listTeacherModels } from '../../src/main/teacher/registry';
 import { Workspace } from '../../src/main/workspace/workspace';
@@ -187,30 +187,30 @@ describe('big files', () => {
   });
 });
 
-describe('teacher providers', () => {
+describe('teacher devices', () => {
   it('reports CPU always, CUDA only when it really opens, and falls back to CPU', async () => {
-    const fast = teacherProviders();
+    const fast = await deviceReport();
     expect(fast.usable).toContain('cpu');
-    const probed = await probeTeacherProviders();
+    const probed = await probeDevices();
     expect(probed.usable).toContain('cpu');
-    const s = await createTeacherSession(pairs.sam!.decoder, 'auto');
-    expect(['cuda', 'cpu']).toContain(s.provider);
-    if (s.provider === 'cpu' && !fast.usable.includes('cuda')) expect(fast.notes.join(' ')).toMatch(/cuda/);
+    const s = await createSession(pairs.sam!.decoder, 'auto');
+    expect(['cuda', 'cpu']).toContain(s.device);
+    if (s.device === 'cpu' && !fast.usable.includes('cuda')) expect(fast.notes.join(' ')).toMatch(/cuda/);
     await s.session.release();
     if (!probed.usable.includes('cuda')) {
-      await expect(createTeacherSession(pairs.sam!.decoder, 'cuda')).rejects.toThrow(/CUDA provider was requested but failed/);
+      await expect(createSession(pairs.sam!.decoder, 'cuda')).rejects.toThrow(/CUDA provider was requested but failed/);
       // the real attempt (no static shortcut): ORT throws, we catch it and open on CPU, saying why
-      resetProviderMemory();
-      const fallback = await createTeacherSession(pairs.sam!.decoder, 'auto', { staticCheck: false });
-      expect(fallback.provider).toBe('cpu');
+      resetDeviceMemory();
+      const fallback = await createSession(pairs.sam!.decoder, 'auto', { staticCheck: false });
+      expect(fallback.device).toBe('cpu');
       expect(fallback.notes.join(' ')).toMatch(/^cuda: not used/);
       await fallback.session.release();
       // remembered: the next session does not try again
-      const next = await createTeacherSession(pairs.sam!.decoder, 'auto', { staticCheck: false });
+      const next = await createSession(pairs.sam!.decoder, 'auto', { staticCheck: false });
       expect(next.notes.join(' ')).toMatch(/cuda: not used/);
       await next.session.release();
-      expect(teacherProviders().notes.join(' ')).toMatch(/cuda/);
-      resetProviderMemory();
+      expect((await deviceReport()).notes.join(' ')).toMatch(/cuda/);
+      resetDeviceMemory();
     }
   });
 });

@@ -91,7 +91,7 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
       expect(r.decoderMs).toBeGreaterThan(0);
       expect(r.iouPrediction).toBeGreaterThan(0.5);
       expect(r.iouPrediction).toBeLessThan(1);
-      expect(r.provider).toBe('cpu');
+      expect(r.device).toBe('cpu');
     }
     expect(cache.stats.encoderRuns).toBe(images.length);
   });

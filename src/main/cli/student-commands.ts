@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BACKEND_ORDER, initStudentBackend, type StudentBackend } from '../student/backend';
+import { initStudentBackend } from '../student/backend';
 import { exportOnnx } from '../student/onnx-export';
 import { loadStudentFromRun } from '../student/predict';
 import {
@@ -23,14 +23,6 @@ import type { Workspace } from '../workspace/workspace';
 import { TEACHER_OPTIONS, teacherFromFlags } from './mining-commands';
 import { idList, interruptSignal, num, UsageError, withWs, type Command, type Flags } from './command';
 import { TRAIN_FLAG_OPTIONS, trainSettingsFromFlags } from './train-flags';
-
-function backendFlag(flags: Flags): StudentBackend | undefined {
-  const v = flags.backend;
-  if (v === undefined) return undefined;
-  if (!BACKEND_ORDER.includes(v as StudentBackend))
-    throw new UsageError(`--backend must be one of ${BACKEND_ORDER.join(', ')} (got ${String(v)})`);
-  return v as StudentBackend;
-}
 
 /** Refine mode without --teacher: the most recently installed SAM-family model. */
 function latestTeacher(ws: Workspace): TeacherSpec {
@@ -64,18 +56,17 @@ export function studentCommands(): Record<string, Command> {
     train: {
       summary:
         'train <ws> [--epochs 100 --size 224 --batch 8 --lr 5e-5 --seed 1 --lambda 0.5 --width 64 --blocks 3,4,6,3 --decoder 256,128,64,32,16\n' +
-        '           --split <id> --init-weights file --engine onnxruntime|tfjs --backend wasm|cpu --threads N] | train <ws> --resume <run>\n' +
+        '           --split <id> --init-weights file --engine onnxruntime|tfjs --device auto|cpu|cuda --threads N] | train <ws> --resume <run>\n' +
         '                                          train the U-Net++ student (paper protocol); Ctrl-C keeps the last checkpoint',
       options: {
         ...TRAIN_FLAG_OPTIONS,
-        backend: { type: 'string' },
         threads: { type: 'string' },
         resume: { type: 'string' },
       },
       async run(pos, flags, json) {
-        const backend = backendFlag(flags);
+        // tfjs's wasm backend starts its thread pool once per process: size it before training starts.
         const threads = flags.threads !== undefined ? num(flags, 'threads') : undefined;
-        if (backend || threads) await initStudentBackend({ prefer: backend, wasmThreads: threads });
+        if (threads) await initStudentBackend({ wasmThreads: threads });
         const resume = flags.resume !== undefined ? num(flags, 'resume') : null;
         const partial: Partial<TrainSettings> = resume === null ? trainSettingsFromFlags(flags) : {};
         return withWs(pos, async (ws) => {

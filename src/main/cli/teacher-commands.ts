@@ -4,10 +4,10 @@ import { encodeMaskPng } from '../imaging/mask';
 import type { Box } from '../imaging/geometry/frames';
 import { FAMILIES } from '../teacher/families';
 import type { PromptPoint } from '../teacher/prompts';
-import type { ProviderPreference } from '../teacher/providers';
 import { addTeacherModel, checkTeacherFiles, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { num, UsageError, withWs, type Command, type Flags } from './command';
+import { DEVICE_OPTION, DEVICE_USAGE, deviceFromFlags } from './device-flag';
 
 const FAMILY_LIST = Object.keys(FAMILIES).join('|');
 
@@ -38,13 +38,6 @@ export function parseBox(text: string): Box {
   const [x0, y0, x1, y1] = numbers(text, '--box', [4]) as [number, number, number, number];
   if (x1 <= x0 || y1 <= y0) throw new UsageError(`--box needs x0 < x1 and y0 < y1 (got "${text}")`);
   return { x0, y0, x1, y1 };
-}
-
-function provider(flags: Flags): ProviderPreference | undefined {
-  const v = flags.provider;
-  if (v === undefined) return undefined;
-  if (v === 'auto' || v === 'cuda' || v === 'cpu') return v;
-  throw new UsageError(`--provider must be auto, cuda or cpu (got ${String(v)})`);
 }
 
 const summaryOf = (m: TeacherModel) => ({
@@ -101,13 +94,13 @@ export function teacherCommands(): Record<string, Command> {
     },
     segment: {
       summary:
-        "segment <ws> --image <id> [--point x,y[,label]]... [--box x0,y0,x1,y1] [--model <id>] [--provider auto|cuda|cpu] [--out file.png]\n                                          the teacher's mask for prompts in source pixels; PNG under <ws>/exports/",
+        `segment <ws> --image <id> [--point x,y[,label]]... [--box x0,y0,x1,y1] [--model <id>] [${DEVICE_USAGE}] [--out file.png]\n                                          the teacher's mask for prompts in source pixels; PNG under <ws>/exports/`,
       options: {
         image: { type: 'string' },
         point: { type: 'string', multiple: true },
         box: { type: 'string' },
         model: { type: 'string' },
-        provider: { type: 'string' },
+        ...DEVICE_OPTION,
         out: { type: 'string' },
       },
       async run(pos, flags) {
@@ -118,7 +111,7 @@ export function teacherCommands(): Record<string, Command> {
         const modelId = flags.model !== undefined ? num(flags, 'model') : undefined;
         return withWs(pos, async (ws) => {
           try {
-            const r = await segmentImage(ws, imageId, { points, box }, { modelId, provider: provider(flags) });
+            const r = await segmentImage(ws, imageId, { points, box }, { modelId, device: deviceFromFlags(flags) });
             let file = flags.out as string | undefined;
             if (!file) {
               const dir = join(ws.root, 'exports');
@@ -137,7 +130,7 @@ export function teacherCommands(): Record<string, Command> {
               encoder_ms: Math.round(r.encoderMs * 10) / 10,
               decoder_ms: Math.round(r.decoderMs * 10) / 10,
               embedding: r.embedding,
-              provider: r.provider,
+              device: r.device,
               notes: r.notes,
               mask: file,
             };
@@ -153,11 +146,11 @@ export function teacherCommands(): Record<string, Command> {
           encoder_ms: number;
           decoder_ms: number;
           embedding: string;
-          provider: string;
+          device: string;
           mask: string;
         };
         console.log(
-          `mask ${r.mask}\narea ${r.area} px, iou_prediction ${r.iou_prediction.toFixed(3)}, encoder ${r.encoder_ms} ms (${r.embedding}), decoder ${r.decoder_ms} ms on ${r.provider}`,
+          `mask ${r.mask}\narea ${r.area} px, iou_prediction ${r.iou_prediction.toFixed(3)}, encoder ${r.encoder_ms} ms (${r.embedding}), decoder ${r.decoder_ms} ms on ${r.device}`,
         );
       },
     },

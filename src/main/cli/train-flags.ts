@@ -1,9 +1,14 @@
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { resolveSettings, type TrainSettings } from '../student/train';
+import { resolveSettings, type TrainConfig } from '../student/train';
 import { num, UsageError, type Flags } from './command';
+import { DEVICE_OPTION, deviceFromFlags } from './device-flag';
 
-/** Student training flags shared by `train`, `mine` and `experiment`; absent flags keep the defaults. */
+/**
+ * Student training flags shared by `train`, `mine` and `experiment`; absent flags keep the defaults.
+ * `--engine` (onnxruntime|tfjs) is how the training arithmetic is done, `--device` (auto|cpu|cuda)
+ * where it runs: two different choices, so two flags.
+ */
 export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   epochs: { type: 'string' },
   size: { type: 'string' },
@@ -20,6 +25,7 @@ export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   patience: { type: 'string' },
   'test-engine': { type: 'string' },
   engine: { type: 'string' },
+  ...DEVICE_OPTION,
 };
 
 function intList(flags: Flags, name: string): number[] | undefined {
@@ -32,8 +38,8 @@ function intList(flags: Flags, name: string): number[] | undefined {
 }
 
 /** Training settings from flags, checked now: a bad value is a usage error before any work starts. */
-export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
-  const out: Partial<TrainSettings> = {};
+export function trainSettingsFromFlags(flags: Flags): Partial<TrainConfig> {
+  const out: Partial<TrainConfig> = {};
   if (flags.epochs !== undefined) out.maxEpochs = num(flags, 'epochs');
   if (flags.size !== undefined) out.size = num(flags, 'size');
   if (flags.batch !== undefined) out.batch = num(flags, 'batch');
@@ -44,19 +50,21 @@ export function trainSettingsFromFlags(flags: Flags): Partial<TrainSettings> {
   if (typeof flags['init-weights'] === 'string') out.initWeights = resolve(flags['init-weights']);
   if (flags['early-stop'] !== undefined) out.earlyStopPatience = num(flags, 'early-stop');
   if (flags.patience !== undefined) out.plateauPatience = num(flags, 'patience');
-  const model: Partial<TrainSettings['model']> = {};
+  const model: Partial<TrainConfig['model']> = {};
   if (flags.width !== undefined) model.width = num(flags, 'width');
   const blocks = intList(flags, 'blocks');
   if (blocks) model.blocks = blocks;
   const decoder = intList(flags, 'decoder');
   if (decoder) model.decoder = decoder;
-  if (Object.keys(model).length) out.model = model as TrainSettings['model'];
+  if (Object.keys(model).length) out.model = model as TrainConfig['model'];
   const trainEngine = flags.engine;
   if (trainEngine !== undefined) {
     if (trainEngine !== 'auto' && trainEngine !== 'onnxruntime' && trainEngine !== 'tfjs')
       throw new UsageError(`--engine must be auto, onnxruntime or tfjs (got ${String(trainEngine)})`);
     out.engine = trainEngine;
   }
+  const device = deviceFromFlags(flags);
+  if (device) out.device = device;
   const engine = flags['test-engine'];
   if (engine !== undefined) {
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--test-engine must be onnx or tfjs (got ${String(engine)})`);

@@ -146,7 +146,7 @@ export class ApiService {
           iouPrediction: r.iouPrediction,
           encoderMs: r.encoderMs,
           decoderMs: r.decoderMs,
-          provider: r.provider,
+          device: r.device,
         };
       },
       doctor: () => doctor(),

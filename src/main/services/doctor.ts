@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Doctor } from '../../shared/contract';
-import { probeTeacherProviders } from '../teacher/providers';
+import { probeDevices } from '../onnx/device';
+import { ortStatus } from '../onnx/runtime';
 import { appVersion } from '../util/package-root';
 
 const require = createRequire(import.meta.url);
@@ -53,14 +54,15 @@ export async function doctor(): Promise<Doctor> {
   }
   if (packages['@tensorflow/tfjs-backend-wasm']) studentUsable.push('wasm');
   studentUsable.push('cpu');
-  // Training runs on onnxruntime's CPU kernels when it loads (src/main/student/trainer.ts): that is
-  // what runs record as their backend; the tfjs backends above remain the --engine tfjs path.
-  const ortErr = loads('onnxruntime-node');
-  if (ortErr) studentNotes.push(`onnxruntime-cpu: onnxruntime-node does not load (${ortErr}); training falls back to tfjs`);
-  // Same order as the trainer's "auto": a usable GPU TensorFlow first, then onnxruntime's CPU kernels.
-  else studentUsable.splice(studentUsable[0] === 'tensorflow-gpu' ? 1 : 0, 0, 'onnxruntime-cpu');
-
-  const teacher = await probeTeacherProviders();
+  // Training runs on onnxruntime when it loads (src/main/student/trainer.ts), on the device the
+  // teacher gets too: that is what runs record as their backend; the tfjs backends above remain
+  // the --engine tfjs path. The runtime is loaded through the app's one loader, so a broken
+  // install is reported here with its reason instead of stopping the process.
+  const ort = await ortStatus();
+  const devices = await probeDevices();
+  if (!ort.ok) studentNotes.push(`onnxruntime: onnxruntime-node does not load (${ort.reason}); training falls back to tfjs`);
+  // Same order as the trainer's "auto": a usable GPU TensorFlow first, then onnxruntime.
+  else studentUsable.splice(studentUsable[0] === 'tensorflow-gpu' ? 1 : 0, 0, ...devices.usable.map((d) => `onnxruntime-${d}`));
 
   return {
     app: appVersion(),
@@ -69,6 +71,6 @@ export async function doctor(): Promise<Doctor> {
     platform: `${process.platform}-${process.arch}`,
     packages,
     student: { usable: studentUsable, chosen: studentUsable[0] ?? null, notes: studentNotes },
-    teacher: { usable: teacher.usable, chosen: teacher.usable[0] ?? null, notes: teacher.notes },
+    teacher: { usable: devices.usable, chosen: devices.usable[0] ?? null, notes: devices.notes },
   };
 }

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import type { Device } from '../../shared/contract';
 import { conv2dFilterGrad } from './ops';
 import { nodeRequire, tf, type Tensor4D } from './tf';
 
@@ -6,6 +7,7 @@ import { nodeRequire, tf, type Tensor4D } from './tf';
  * Picks the student's tfjs backend once per process: tensorflow-gpu (tfjs-node-gpu) → tensorflow
  * (tfjs-node) → wasm → cpu. Every step is guarded: the native packages are optional and usually
  * absent, and a missing or broken one only adds a note. The chosen name is stored with each run.
+ * The device word narrows the order: "cuda" is tensorflow-gpu only, "cpu" everything else.
  */
 
 export type StudentBackend = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -28,6 +30,12 @@ export interface BackendOptions {
    * threads in Node; `wasm-threads.ts` enables them. Default: single-threaded SIMD.
    */
   wasmThreads?: number;
+  /** Where tfjs may run (default "auto": the whole order). */
+  device?: Device;
+}
+
+function onDevice(name: StudentBackend, device: Device = 'auto'): boolean {
+  return device === 'auto' || (device === 'cuda') === (name === 'tensorflow-gpu');
 }
 
 let current: BackendInfo | null = null;
@@ -43,9 +51,10 @@ export async function initStudentBackend(opts: BackendOptions = {}): Promise<Bac
     // The wasm module starts once per process, with or without its thread pool.
     current.notes.push(`wasm: already started with ${current.threads} thread(s); ${opts.wasmThreads} threads need a new process`);
   }
-  if (current && !opts.prefer) return current;
-  if (current && opts.prefer && current.name === opts.prefer) return current;
-  if (pending && !opts.prefer) return pending;
+  const fits = (b: BackendInfo | null): b is BackendInfo => !!b && onDevice(b.name, opts.device);
+  if (fits(current) && !opts.prefer) return current;
+  if (fits(current) && opts.prefer && current.name === opts.prefer) return current;
+  if (pending && !opts.prefer && !opts.device) return pending;
   pending = choose(opts);
   try {
     current = await pending;
@@ -59,7 +68,7 @@ async function choose(opts: BackendOptions): Promise<BackendInfo> {
   const notes: string[] = [];
   const start = opts.prefer ? BACKEND_ORDER.indexOf(opts.prefer) : 0;
   if (start < 0) throw new Error(`unknown student backend "${String(opts.prefer)}"; one of ${BACKEND_ORDER.join(', ')}`);
-  for (const name of BACKEND_ORDER.slice(start)) {
+  for (const name of BACKEND_ORDER.slice(start).filter((b) => onDevice(b, opts.device))) {
     try {
       const info = await tryBackend(name, opts, notes);
       if (info) return info;
@@ -67,7 +76,7 @@ async function choose(opts: BackendOptions): Promise<BackendInfo> {
       notes.push(`${name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
   }
-  throw new Error(`no tfjs backend could start: ${notes.join('; ')}`);
+  throw new Error(`no tfjs backend could start${opts.device === 'cuda' ? ' on CUDA' : ''}: ${notes.join('; ')}`);
 }
 
 async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: string[]): Promise<BackendInfo | null> {

@@ -1,4 +1,4 @@
-import { encodeOnnxModel, type OnnxInitializer, type OnnxNode } from './onnx-proto';
+import { encodeModel, ONNX_FLOAT, type Initializer, type NodeSpec } from '../onnx/proto-writer';
 import { bnOf, buildGraph, countParams, paramSpecs, type GraphOps, type UnetConfig, type WeightArrays } from './unetpp';
 
 /**
@@ -26,8 +26,8 @@ export interface ExportOptions {
 
 export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: ExportOptions = {}): Uint8Array {
   const size = opts.size ?? 224;
-  const nodes: OnnxNode[] = [];
-  const inits: OnnxInitializer[] = [];
+  const nodes: NodeSpec[] = [];
+  const inits: Initializer[] = [];
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   let counter = 0;
   const fresh = (hint: string) => `${hint}_${counter++}`;
@@ -62,8 +62,8 @@ export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: Expo
             oihw[((o * cin + i) * kh + y) * kw + x] = w[src]! * scale[o]!;
           }
     const base = convName.replace(/\.weight$/, '');
-    inits.push({ name: `${base}.weight`, dims: [cout, cin, kh, kw], type: 'float', data: oihw });
-    inits.push({ name: `${base}.bias`, dims: [cout], type: 'float', data: bias });
+    inits.push({ name: `${base}.weight`, dims: [cout, cin, kh, kw], elemType: ONNX_FLOAT, values: oihw });
+    inits.push({ name: `${base}.bias`, dims: [cout], elemType: ONNX_FLOAT, values: bias });
     return { w: `${base}.weight`, b: `${base}.bias`, cout, k: kh };
   };
 
@@ -75,19 +75,19 @@ export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: Expo
       name: `${out}_conv`,
       inputs: [x.name, c.w, c.b],
       outputs: [relu ? `${out}_pre` : out],
-      attrs: [
-        { name: 'kernel_shape', type: 'ints', value: [c.k, c.k] },
-        { name: 'strides', type: 'ints', value: [stride, stride] },
-        { name: 'pads', type: 'ints', value: [pad, pad, pad, pad] },
-        { name: 'dilations', type: 'ints', value: [1, 1] },
-        { name: 'group', type: 'int', value: 1 },
-      ],
+      attrs: {
+        kernel_shape: [c.k, c.k],
+        strides: [stride, stride],
+        pads: [pad, pad, pad, pad],
+        dilations: [1, 1],
+        group: 1,
+      },
     });
     if (relu) nodes.push({ op: 'Relu', name: `${out}_relu`, inputs: [`${out}_pre`], outputs: [out] });
     return { name: out, channels: c.cout };
   };
 
-  inits.push({ name: 'upsample_scales', dims: [4], type: 'float', data: Float32Array.from([1, 1, 2, 2]) });
+  inits.push({ name: 'upsample_scales', dims: [4], elemType: ONNX_FLOAT, values: [1, 1, 2, 2] });
 
   const ops: GraphOps<Sym> = {
     convBn: (x, convName, _bn, stride, pad, relu) => conv(x, convName, stride, pad, true, relu),
@@ -99,11 +99,11 @@ export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: Expo
         name: out,
         inputs: [x.name, '', 'upsample_scales'],
         outputs: [out],
-        attrs: [
-          { name: 'mode', type: 'string', value: 'nearest' },
-          { name: 'coordinate_transformation_mode', type: 'string', value: 'asymmetric' },
-          { name: 'nearest_mode', type: 'string', value: 'floor' },
-        ],
+        attrs: {
+          mode: 'nearest',
+          coordinate_transformation_mode: 'asymmetric',
+          nearest_mode: 'floor',
+        },
       });
       return { name: out, channels: x.channels };
     },
@@ -114,11 +114,11 @@ export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: Expo
         name: out,
         inputs: [x.name],
         outputs: [out],
-        attrs: [
-          { name: 'kernel_shape', type: 'ints', value: [3, 3] },
-          { name: 'strides', type: 'ints', value: [2, 2] },
-          { name: 'pads', type: 'ints', value: [1, 1, 1, 1] },
-        ],
+        attrs: {
+          kernel_shape: [3, 3],
+          strides: [2, 2],
+          pads: [1, 1, 1, 1],
+        },
       });
       return { name: out, channels: x.channels };
     },
@@ -130,7 +130,7 @@ export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: Expo
     },
     concat: (xs) => {
       const out = fresh('cat');
-      nodes.push({ op: 'Concat', name: out, inputs: xs.map((x) => x.name), outputs: [out], attrs: [{ name: 'axis', type: 'int', value: 1 }] });
+      nodes.push({ op: 'Concat', name: out, inputs: xs.map((x) => x.name), outputs: [out], attrs: { axis: 1 } });
       return { name: out, channels: xs.reduce((s, x) => s + x.channels, 0) };
     },
   };
@@ -139,15 +139,15 @@ export function exportOnnx(config: UnetConfig, weights: WeightArrays, opts: Expo
   nodes.push({ op: 'Sigmoid', name: 'sigmoid', inputs: [logits.name], outputs: ['probs'] });
 
   const batch: number | string = opts.dynamicBatch === false ? 1 : 'batch';
-  return encodeOnnxModel({
+  return encodeModel({
     producer: 'apprentice',
     producerVersion: opts.producerVersion ?? '0.1.0',
     opset: 17,
-    graphName: 'unetpp_resnet',
+    name: 'unetpp_resnet',
     docString: `U-Net++ / ResNet student (${countParams(config).trainable} parameters), BN folded; input NCHW ImageNet-normalised RGB, output sigmoid probabilities`,
     nodes,
     initializers: inits,
-    inputs: [{ name: 'input', elemType: 'float', shape: [batch, config.inChannels, size, size] }],
-    outputs: [{ name: 'probs', elemType: 'float', shape: [batch, config.classes, size, size] }],
+    inputs: [{ name: 'input', elemType: ONNX_FLOAT, shape: [batch, config.inChannels, size, size] }],
+    outputs: [{ name: 'probs', elemType: ONNX_FLOAT, shape: [batch, config.classes, size, size] }],
   });
 }

@@ -1,4 +1,6 @@
-import ort from 'onnxruntime-node';
+import type { ResolvedDevice } from '../../shared/contract';
+import { createSession } from '../onnx/device';
+import { loadOrt, type Ort, type OrtModule } from '../onnx/runtime';
 import type { AdamState } from './adam';
 import { buildEvalGraph, buildTrainGraph, oihwShape } from './ort-graph';
 import { paramSpecs, type ParamSpec, type UnetConfig, type WeightArrays } from './unetpp';
@@ -50,13 +52,15 @@ export interface OrtTrainerOptions {
   lr: number;
   adam?: AdamState; // canonical (HWIO) layout, as in checkpoints
   threads?: number;
+  /** Where the graphs run; resolved before the trainer is made (trainer.ts), so no session falls back silently. */
+  device?: ResolvedDevice;
   beta1?: number;
   beta2?: number;
   eps?: number;
 }
 
 interface TrainSession {
-  session: ort.InferenceSession;
+  session: Ort.InferenceSession;
   weightInputs: string[];
   bnLayers: string[];
 }
@@ -74,8 +78,9 @@ export class OrtTrainer {
   private readonly beta2: number;
   private readonly eps: number;
   private readonly trainSessions = new Map<string, Promise<TrainSession>>();
-  private readonly evalSessions = new Map<string, Promise<ort.InferenceSession>>();
-  private readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  private readonly evalSessions = new Map<string, Promise<Ort.InferenceSession>>();
+  readonly device: ResolvedDevice;
+  private readonly threads: number | undefined;
 
   constructor(
     readonly config: UnetConfig,
@@ -98,11 +103,8 @@ export class OrtTrainer {
       for (const [k, a] of opts.adam.m) this.m.set(k, hwioToOihw(Float32Array.from(a), this.byName.get(k)!.shape));
       for (const [k, a] of opts.adam.v) this.v.set(k, hwioToOihw(Float32Array.from(a), this.byName.get(k)!.shape));
     }
-    this.sessionOptions = {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-    };
+    this.device = opts.device ?? 'cpu';
+    this.threads = opts.threads;
   }
 
   private trainSession(batch: number, size: number, lambda: number): Promise<TrainSession> {
@@ -111,7 +113,7 @@ export class OrtTrainer {
     if (!s) {
       s = (async () => {
         const g = buildTrainGraph({ config: this.config, batch, size, lambda });
-        const session = await ort.InferenceSession.create(g.bytes, this.sessionOptions);
+        const { session } = await createSession(g.bytes, this.device, { threads: this.threads });
         return { session, weightInputs: g.weightInputs, bnLayers: g.bnLayers };
       })();
       this.trainSessions.set(key, s);
@@ -119,17 +121,17 @@ export class OrtTrainer {
     return s;
   }
 
-  private evalSession(batch: number, size: number): Promise<ort.InferenceSession> {
+  private evalSession(batch: number, size: number): Promise<Ort.InferenceSession> {
     const key = `${batch}/${size}`;
     let s = this.evalSessions.get(key);
     if (!s) {
-      s = ort.InferenceSession.create(buildEvalGraph(this.config, batch, size), this.sessionOptions);
+      s = createSession(buildEvalGraph(this.config, batch, size), this.device, { threads: this.threads }).then((d) => d.session);
       this.evalSessions.set(key, s);
     }
     return s;
   }
 
-  private tensor(name: string): ort.Tensor {
+  private tensor(ort: OrtModule, name: string): Ort.Tensor {
     return new ort.Tensor('float32', this.params.get(name)!, oihwShape(this.byName.get(name)!.shape));
   }
 
@@ -143,12 +145,13 @@ export class OrtTrainer {
     sampleWeights?: Float32Array,
   ): Promise<{ loss: number; grads: Map<string, Float32Array>; stats: Map<string, { mean: Float32Array; variance: Float32Array }> }> {
     const { session, weightInputs, bnLayers } = await this.trainSession(n, size, lambda);
-    const feeds: Record<string, ort.Tensor> = {
+    const ort = await loadOrt();
+    const feeds: Record<string, Ort.Tensor> = {
       x: new ort.Tensor('float32', nhwcToNchw(x, n, size), [n, 3, size, size]),
       y: new ort.Tensor('float32', y, [n, 1, size, size]),
       w: new ort.Tensor('float32', sampleWeights ?? new Float32Array(n).fill(1), [n]),
     };
-    for (const name of weightInputs) feeds[name] = this.tensor(name);
+    for (const name of weightInputs) feeds[name] = this.tensor(ort, name);
     const out = await session.run(feeds);
     const grads = new Map<string, Float32Array>();
     for (const name of weightInputs) grads.set(name, out[`grad/${name}`]!.data as Float32Array);
@@ -221,8 +224,9 @@ export class OrtTrainer {
   /** Eval-mode logits (running statistics) of an NHWC batch: NHW. */
   async evalLogits(x: Float32Array, n: number, size: number): Promise<Float32Array> {
     const session = await this.evalSession(n, size);
-    const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', nhwcToNchw(x, n, size), [n, 3, size, size]) };
-    for (const s of this.specs) feeds[s.name] = this.tensor(s.name);
+    const ort = await loadOrt();
+    const feeds: Record<string, Ort.Tensor> = { x: new ort.Tensor('float32', nhwcToNchw(x, n, size), [n, 3, size, size]) };
+    for (const s of this.specs) feeds[s.name] = this.tensor(ort, s.name);
     const out = await session.run(feeds);
     return out.logits!.data as Float32Array;
   }

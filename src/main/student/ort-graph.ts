@@ -1,4 +1,4 @@
-import { encodeOnnxModel, type Attr, type OnnxInitializer, type OnnxNode } from './onnx-proto';
+import { encodeModel, ONNX_FLOAT, ONNX_INT64, type Attrs, type Initializer, type NodeSpec, type ValueInfo } from '../onnx/proto-writer';
 import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp';
 
 /**
@@ -33,8 +33,8 @@ export interface Sym {
 type Backward = (g: string) => void;
 
 export class GraphWriter {
-  readonly nodes: OnnxNode[] = [];
-  readonly inits: OnnxInitializer[] = [];
+  readonly nodes: NodeSpec[] = [];
+  readonly inits: Initializer[] = [];
   private n = 0;
   private consts = new Map<string, string>();
 
@@ -42,20 +42,20 @@ export class GraphWriter {
     return `${hint.replace(/[^A-Za-z0-9_]/g, '_')}__${this.n++}`;
   }
 
-  op(type: string, inputs: string[], attrs: Attr[] = [], outputs = 1, hint = type): string[] {
+  op(type: string, inputs: string[], attrs: Attrs = {}, outputs = 1, hint = type): string[] {
     const outs = Array.from({ length: outputs }, () => this.fresh(hint));
     this.nodes.push({ op: type, name: this.fresh(`${hint}_node`), inputs, outputs: outs, attrs });
     return outs;
   }
 
-  op1(type: string, inputs: string[], attrs: Attr[] = [], hint = type): string {
+  op1(type: string, inputs: string[], attrs: Attrs = {}, hint = type): string {
     return this.op(type, inputs, attrs, 1, hint)[0]!;
   }
 
   /** a · bᵀ over the last two axes, batched, without materialising bᵀ (onnxruntime's FusedMatMul). */
   matMulBT(a: string, b: string, hint = 'mm_bt'): string {
     const out = this.fresh(hint);
-    this.nodes.push({ op: 'FusedMatMul', domain: 'com.microsoft', name: this.fresh(`${hint}_node`), inputs: [a, b], outputs: [out], attrs: [{ name: 'transB', type: 'int', value: 1 }] });
+    this.nodes.push({ op: 'FusedMatMul', domain: 'com.microsoft', name: this.fresh(`${hint}_node`), inputs: [a, b], outputs: [out], attrs: { transB: 1 } });
     return out;
   }
 
@@ -65,7 +65,7 @@ export class GraphWriter {
     let name = this.consts.get(key);
     if (!name) {
       name = this.fresh(`const_${type}`);
-      this.inits.push({ name, dims, type, data: type === 'float' ? Float32Array.from(values) : values });
+      this.inits.push({ name, dims, elemType: type === 'float' ? ONNX_FLOAT : ONNX_INT64, values });
       this.consts.set(key, name);
     }
     return name;
@@ -79,9 +79,6 @@ export class GraphWriter {
     return this.constant(vs, 'int64');
   }
 }
-
-const ints = (name: string, value: number[]): Attr => ({ name, type: 'ints', value });
-const int = (name: string, value: number): Attr => ({ name, type: 'int', value });
 
 export interface TrainGraphSpec {
   config: UnetConfig;
@@ -123,7 +120,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   const gradOf = (name: string): string | null => {
     const list = grads.get(name);
     if (!list || list.length === 0) return null;
-    return list.length === 1 ? list[0]! : G.op1('Sum', list, [], 'gsum');
+    return list.length === 1 ? list[0]! : G.op1('Sum', list, {}, 'gsum');
   };
   const record = (out: string, back: Backward) => tape.push({ out, back });
   const perChannel = (v: string, c: number) => G.op1('Reshape', [v, G.ints([1, c, 1, 1])]);
@@ -137,46 +134,46 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
     const taps: string[] = [];
     // Σ_b g_b · x_bᵀ → [Cout, Cin, 1]; the taps then concatenate on the last axis straight into OIHW
     const perTap = (xs: string, gs: string) =>
-      G.op1('Reshape', [G.op1('ReduceSum', [G.matMulBT(gs, xs, 'dw_mm'), G.ints([0])], [int('keepdims', 0)]), G.ints([cout, x.c, 1])], [], 'dw_tap');
+      G.op1('Reshape', [G.op1('ReduceSum', [G.matMulBT(gs, xs, 'dw_mm'), G.ints([0])], { keepdims: 0 }), G.ints([cout, x.c, 1])], {}, 'dw_tap');
     if (s === 1 && cout <= x.c && ho === x.h && wo === x.w) {
       // dW[:, :, ky, kx] = Σ_b x_b · (g_b shifted by (p − ky, p − kx))ᵀ
       const x3 = G.op1('Reshape', [x.name, G.ints([B, x.c, x.h * x.w])]);
-      const gp = p > 0 ? G.op1('Pad', [gy, G.ints([0, 0, p, p, 0, 0, p, p])], [], 'gpad') : gy; // [B, Cout, H+2p, W+2p]
+      const gp = p > 0 ? G.op1('Pad', [gy, G.ints([0, 0, p, p, 0, 0, p, p])], {}, 'gpad') : gy; // [B, Cout, H+2p, W+2p]
       for (let ky = 0; ky < k; ky++)
         for (let kx = 0; kx < k; kx++) {
           const sy = 2 * p - ky;
           const sx = 2 * p - kx;
-          const sh = k === 1 && p === 0 ? gy : G.op1('Slice', [gp, G.ints([sy, sx]), G.ints([sy + x.h, sx + x.w]), G.ints([2, 3])], [], 'gtap');
+          const sh = k === 1 && p === 0 ? gy : G.op1('Slice', [gp, G.ints([sy, sx]), G.ints([sy + x.h, sx + x.w]), G.ints([2, 3])], {}, 'gtap');
           taps.push(perTap(x3, G.op1('Reshape', [sh, G.ints([B, cout, x.h * x.w])]))); // [Cin, Cout]
         }
     } else {
-      const src = p > 0 ? G.op1('Pad', [x.name, G.ints([0, 0, p, p, 0, 0, p, p])], [], 'pad') : x.name;
+      const src = p > 0 ? G.op1('Pad', [x.name, G.ints([0, 0, p, p, 0, 0, p, p])], {}, 'pad') : x.name;
       const g3 = G.op1('Reshape', [gy, G.ints([B, cout, ho * wo])]);
       for (let ky = 0; ky < k; ky++)
         for (let kx = 0; kx < k; kx++) {
           const t =
             k === 1 && s === 1 && p === 0
               ? x.name
-              : G.op1('Slice', [src, G.ints([ky, kx]), G.ints([ky + s * (ho - 1) + 1, kx + s * (wo - 1) + 1]), G.ints([2, 3]), G.ints([s, s])], [], 'tap');
+              : G.op1('Slice', [src, G.ints([ky, kx]), G.ints([ky + s * (ho - 1) + 1, kx + s * (wo - 1) + 1]), G.ints([2, 3]), G.ints([s, s])], {}, 'tap');
           taps.push(perTap(G.op1('Reshape', [t, G.ints([B, x.c, ho * wo])]), g3)); // [Cin, Cout]
         }
     }
-    const all = taps.length === 1 ? taps[0]! : G.op1('Concat', taps, [int('axis', 2)], 'dw_taps'); // [Cout, Cin, K]
-    return G.op1('Reshape', [all, G.ints([cout, x.c, k, k])], [], 'dw'); // OIHW
+    const all = taps.length === 1 ? taps[0]! : G.op1('Concat', taps, { axis: 2 }, 'dw_taps'); // [Cout, Cin, K]
+    return G.op1('Reshape', [all, G.ints([cout, x.c, k, k])], {}, 'dw'); // OIHW
   };
 
   /** dX of a convolution: stride 1 as a convolution with the flipped, transposed filter; else ConvTranspose. */
   const convInputGrad = (x: Sym, g: string, wName: string, k: number, stride: number, pad: number, ho: number, wo: number): string => {
     if (stride === 1 && ho === x.h && wo === x.w && 2 * pad === k - 1) {
-      const wt = G.op1('Transpose', [wName], [ints('perm', [1, 0, 2, 3])]); // [Cin, Cout, k, k]
-      const flipped = k === 1 ? wt : G.op1('Slice', [wt, G.ints([-1, -1]), G.ints([-(k + 1), -(k + 1)]), G.ints([2, 3]), G.ints([-1, -1])], [], 'wflip');
-      return G.op1('Conv', [g, flipped], [ints('kernel_shape', [k, k]), ints('pads', [pad, pad, pad, pad])], 'dx');
+      const wt = G.op1('Transpose', [wName], { perm: [1, 0, 2, 3] }); // [Cin, Cout, k, k]
+      const flipped = k === 1 ? wt : G.op1('Slice', [wt, G.ints([-1, -1]), G.ints([-(k + 1), -(k + 1)]), G.ints([2, 3]), G.ints([-1, -1])], {}, 'wflip');
+      return G.op1('Conv', [g, flipped], { kernel_shape: [k, k], pads: [pad, pad, pad, pad] }, 'dx');
     }
     const op = [x.h - (stride * (ho - 1) + k - 2 * pad), x.w - (stride * (wo - 1) + k - 2 * pad)];
     return G.op1(
       'ConvTranspose',
       [g, wName],
-      [ints('kernel_shape', [k, k]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad]), ints('output_padding', op)],
+      { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], output_padding: op },
       'dx',
     );
   };
@@ -186,10 +183,10 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
     const ho = convOut(x.h, k!, stride, pad);
     const wo = convOut(x.w, k!, stride, pad);
     const inputs = bias ? [x.name, wName, bias] : [x.name, wName];
-    const y = G.op1('Conv', inputs, [ints('kernel_shape', [k!, k!]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad])], 'conv');
+    const y = G.op1('Conv', inputs, { kernel_shape: [k!, k!], strides: [stride, stride], pads: [pad, pad, pad, pad] }, 'conv');
     record(y, (g) => {
       acc(wName, convWeightGrad(x, g, cout!, k!, stride, pad, ho, wo));
-      if (bias) acc(bias, G.op1('ReduceSum', [g, axesNHW], [int('keepdims', 0)], 'db'));
+      if (bias) acc(bias, G.op1('ReduceSum', [g, axesNHW], { keepdims: 0 }, 'db'));
       if (inputGrad) acc(x.name, convInputGrad(x, g, wName, k!, stride, pad, ho, wo));
     });
     return { name: y, c: cout!, h: ho, w: wo };
@@ -199,13 +196,13 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
     const n = B * x.h * x.w;
     const gamma = `${bn}.weight`;
     const beta = `${bn}.bias`;
-    const mean = G.op1('ReduceMean', [x.name], [ints('axes', [0, 2, 3]), int('keepdims', 1)], 'mean');
+    const mean = G.op1('ReduceMean', [x.name], { axes: [0, 2, 3], keepdims: 1 }, 'mean');
     const xc = G.op1('Sub', [x.name, mean]);
-    const variance = G.op1('ReduceMean', [G.op1('Mul', [xc, xc])], [ints('axes', [0, 2, 3]), int('keepdims', 1)], 'var');
-    const inv = G.op1('Reciprocal', [G.op1('Sqrt', [G.op1('Add', [variance, G.scalar(eps)])])], [], 'inv');
-    const xhat = G.op1('Mul', [xc, inv], [], 'xhat');
+    const variance = G.op1('ReduceMean', [G.op1('Mul', [xc, xc])], { axes: [0, 2, 3], keepdims: 1 }, 'var');
+    const inv = G.op1('Reciprocal', [G.op1('Sqrt', [G.op1('Add', [variance, G.scalar(eps)])])], {}, 'inv');
+    const xhat = G.op1('Mul', [xc, inv], {}, 'xhat');
     const g4 = perChannel(gamma, x.c);
-    const y = G.op1('Add', [G.op1('Mul', [xhat, g4]), perChannel(beta, x.c)], [], 'bn');
+    const y = G.op1('Add', [G.op1('Mul', [xhat, g4]), perChannel(beta, x.c)], {}, 'bn');
     bnLayers.push(bn);
     const mOut = `stat/${bn}/mean`;
     const vOut = `stat/${bn}/var`;
@@ -213,20 +210,20 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
     G.nodes.push({ op: 'Reshape', name: G.fresh('stat'), inputs: [variance, G.ints([x.c])], outputs: [vOut] });
     statOutputs.push(mOut, vOut);
     record(y, (g) => {
-      const dbeta = G.op1('ReduceSum', [g, axesNHW], [int('keepdims', 0)], 'dbeta');
-      const dgamma = G.op1('ReduceSum', [G.op1('Mul', [g, xhat]), axesNHW], [int('keepdims', 0)], 'dgamma');
+      const dbeta = G.op1('ReduceSum', [g, axesNHW], { keepdims: 0 }, 'dbeta');
+      const dgamma = G.op1('ReduceSum', [G.op1('Mul', [g, xhat]), axesNHW], { keepdims: 0 }, 'dgamma');
       acc(beta, dbeta);
       acc(gamma, dgamma);
       const inner = G.op1('Sub', [G.op1('Sub', [G.op1('Mul', [g, G.scalar(n)]), perChannel(dbeta, x.c)]), G.op1('Mul', [xhat, perChannel(dgamma, x.c)])]);
       const k = G.op1('Mul', [G.op1('Mul', [g4, inv]), G.scalar(1 / n)]);
-      acc(x.name, G.op1('Mul', [inner, k], [], 'dbn'));
+      acc(x.name, G.op1('Mul', [inner, k], {}, 'dbn'));
     });
     return { ...x, name: y };
   };
 
   const relu = (x: Sym): Sym => {
     const y = G.op1('Relu', [x.name]);
-    record(y, (g) => acc(x.name, G.op1('Where', [G.op1('Greater', [y, zero]), g, zero], [], 'drelu')));
+    record(y, (g) => acc(x.name, G.op1('Where', [G.op1('Greater', [y, zero]), g, zero], {}, 'drelu')));
     return { ...x, name: y };
   };
 
@@ -239,27 +236,27 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
       return conv(x, 'head.weight', 1, 1, true, 'head.bias');
     },
     upsample(x) {
-      const y = G.op1('Resize', [x.name, '', G.constant([1, 1, 2, 2], 'float')], [
-        { name: 'mode', type: 'string', value: 'nearest' },
-        { name: 'coordinate_transformation_mode', type: 'string', value: 'asymmetric' },
-        { name: 'nearest_mode', type: 'string', value: 'floor' },
-      ]);
+      const y = G.op1('Resize', [x.name, '', G.constant([1, 1, 2, 2], 'float')], {
+        mode: 'nearest',
+        coordinate_transformation_mode: 'asymmetric',
+        nearest_mode: 'floor',
+      });
       record(y, (g) => {
         const six = G.op1('Reshape', [g, G.ints([B, x.c, x.h, 2, x.w, 2])]);
-        acc(x.name, G.op1('ReduceSum', [six, G.ints([3, 5])], [int('keepdims', 0)], 'dup'));
+        acc(x.name, G.op1('ReduceSum', [six, G.ints([3, 5])], { keepdims: 0 }, 'dup'));
       });
       return { name: y, c: x.c, h: 2 * x.h, w: 2 * x.w };
     },
     maxPool(x) {
-      const [y, idx] = G.op('MaxPool', [x.name], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])], 2, 'maxpool');
+      const [y, idx] = G.op('MaxPool', [x.name], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, 2, 'maxpool');
       const ho = convOut(x.h, 3, 2, 1);
       const wo = convOut(x.w, 3, 2, 1);
       record(y!, (g) => {
         const total = B * x.c * x.h * x.w;
-        const zeros = G.op1('ConstantOfShape', [G.ints([total])], [], 'zeros');
+        const zeros = G.op1('ConstantOfShape', [G.ints([total])], {}, 'zeros');
         const flatIdx = G.op1('Reshape', [idx!, G.ints([-1])]);
         const flatG = G.op1('Reshape', [g, G.ints([-1])]);
-        const scattered = G.op1('ScatterElements', [zeros, flatIdx, flatG], [int('axis', 0), { name: 'reduction', type: 'string', value: 'add' }], 'dpool');
+        const scattered = G.op1('ScatterElements', [zeros, flatIdx, flatG], { axis: 0, reduction: 'add' }, 'dpool');
         acc(x.name, G.op1('Reshape', [scattered, G.ints([B, x.c, x.h, x.w])]));
       });
       return { name: y!, c: x.c, h: ho, w: wo };
@@ -268,16 +265,16 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
       const s = G.op1('Add', [a.name, b.name]);
       const y = G.op1('Relu', [s]);
       record(y, (g) => {
-        const gs = G.op1('Where', [G.op1('Greater', [y, zero]), g, zero], [], 'dres');
+        const gs = G.op1('Where', [G.op1('Greater', [y, zero]), g, zero], {}, 'dres');
         acc(a.name, gs);
         acc(b.name, gs);
       });
       return { ...a, name: y };
     },
     concat(xs) {
-      const y = G.op1('Concat', xs.map((x) => x.name), [int('axis', 1)]);
+      const y = G.op1('Concat', xs.map((x) => x.name), { axis: 1 });
       record(y, (g) => {
-        const parts = G.op('Split', [g, G.ints(xs.map((x) => x.c))], [int('axis', 1)], xs.length, 'dcat');
+        const parts = G.op('Split', [g, G.ints(xs.map((x) => x.c))], { axis: 1 }, xs.length, 'dcat');
         xs.forEach((x, i) => acc(x.name, parts[i]!));
       });
       return { name: y, c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w };
@@ -290,20 +287,20 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   const z = logits.name;
   const hw = size * size;
   const axesCHW = G.ints([1, 2, 3]);
-  const p = G.op1('Sigmoid', [z], [], 'p');
-  const inter = G.op1('ReduceSum', [G.op1('Mul', [p, 'y']), axesCHW], [int('keepdims', 0)], 'inter');
-  const psum = G.op1('ReduceSum', [p, axesCHW], [int('keepdims', 0)]);
-  const tsum = G.op1('ReduceSum', ['y', axesCHW], [int('keepdims', 0)]);
-  const D = G.op1('Add', [G.op1('Add', [psum, tsum]), G.scalar(smooth)], [], 'D'); // [B]
-  const num = G.op1('Add', [G.op1('Mul', [inter, G.scalar(2)]), G.scalar(smooth)], [], 'num'); // [B]
-  const diceLoss = G.op1('Sub', [G.scalar(1), G.op1('Div', [num, D])], [], 'dice');
+  const p = G.op1('Sigmoid', [z], {}, 'p');
+  const inter = G.op1('ReduceSum', [G.op1('Mul', [p, 'y']), axesCHW], { keepdims: 0 }, 'inter');
+  const psum = G.op1('ReduceSum', [p, axesCHW], { keepdims: 0 });
+  const tsum = G.op1('ReduceSum', ['y', axesCHW], { keepdims: 0 });
+  const D = G.op1('Add', [G.op1('Add', [psum, tsum]), G.scalar(smooth)], {}, 'D'); // [B]
+  const num = G.op1('Add', [G.op1('Mul', [inter, G.scalar(2)]), G.scalar(smooth)], {}, 'num'); // [B]
+  const diceLoss = G.op1('Sub', [G.scalar(1), G.op1('Div', [num, D])], {}, 'dice');
   const bceElem = G.op1('Add', [G.op1('Sub', [G.op1('Relu', [z]), G.op1('Mul', [z, 'y'])]), G.op1('Softplus', [G.op1('Neg', [G.op1('Abs', [z])])])]);
-  const bce = G.op1('ReduceMean', [bceElem], [ints('axes', [1, 2, 3]), int('keepdims', 0)], 'bce');
+  const bce = G.op1('ReduceMean', [bceElem], { axes: [1, 2, 3], keepdims: 0 }, 'bce');
   const perImage = G.op1('Add', [G.op1('Mul', [bce, G.scalar(lambda)]), G.op1('Mul', [diceLoss, G.scalar(1 - lambda)])]);
   G.nodes.push({
     op: 'Div',
     name: G.fresh('loss'),
-    inputs: [G.op1('ReduceSum', [G.op1('Mul', [perImage, 'w']), G.ints([0])], [int('keepdims', 0)]), G.scalar(B)],
+    inputs: [G.op1('ReduceSum', [G.op1('Mul', [perImage, 'w']), G.ints([0])], { keepdims: 0 }), G.scalar(B)],
     outputs: ['loss'],
   });
   const col = (v: string) => G.op1('Reshape', [v, G.ints([B, 1, 1, 1])]);
@@ -313,7 +310,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   const dz = G.op1('Mul', [
     G.op1('Add', [G.op1('Mul', [G.op1('Sub', [p, 'y']), G.scalar(lambda / hw)]), G.op1('Mul', [G.op1('Mul', [dDice, sig]), G.scalar(1 - lambda)])]),
     col(G.op1('Div', ['w', G.scalar(B)])),
-  ], [], 'dz');
+  ], {}, 'dz');
   acc(z, dz);
 
   for (let i = tape.length - 1; i >= 0; i--) {
@@ -336,20 +333,20 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   outputs.push(...statOutputs);
 
   const shapeOf = (name: string): number[] => oihwShape(specs.get(name)!.shape);
-  const bytes = encodeOnnxModel({
+  const bytes = encodeModel({
     producer: 'apprentice',
     producerVersion: '0.1.0',
     opset: 17,
-    graphName: 'unetpp_train_step',
+    name: 'unetpp_train_step',
     nodes: G.nodes,
     initializers: G.inits,
     inputs: [
-      { name: 'x', elemType: 'float', shape: [B, config.inChannels, size, size] },
-      { name: 'y', elemType: 'float', shape: [B, 1, size, size] },
-      { name: 'w', elemType: 'float', shape: [B] },
-      ...weightInputs.map((n) => ({ name: n, elemType: 'float' as const, shape: shapeOf(n) })),
+      { name: 'x', elemType: ONNX_FLOAT, shape: [B, config.inChannels, size, size] },
+      { name: 'y', elemType: ONNX_FLOAT, shape: [B, 1, size, size] },
+      { name: 'w', elemType: ONNX_FLOAT, shape: [B] },
+      ...weightInputs.map((n): ValueInfo => ({ name: n, elemType: ONNX_FLOAT, shape: shapeOf(n) })),
     ],
-    outputs: outputs.map((n) => ({ name: n, elemType: 'float' as const, shape: outputShape(n, shapeOf, config, B) })),
+    outputs: outputs.map((n): ValueInfo => ({ name: n, elemType: ONNX_FLOAT, shape: outputShape(n, shapeOf, config, B) })),
   });
   return { bytes, weightInputs, bnLayers };
 }
@@ -374,55 +371,55 @@ export function buildEvalGraph(config: UnetConfig, batch: number, size: number):
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const conv = (x: Sym, wName: string, stride: number, pad: number, bias: string | null): Sym => {
     const [cout, , k] = oihwShape(specs.get(wName)!.shape);
-    const y = G.op1('Conv', bias ? [x.name, wName, bias] : [x.name, wName], [
-      ints('kernel_shape', [k!, k!]),
-      ints('strides', [stride, stride]),
-      ints('pads', [pad, pad, pad, pad]),
-    ]);
+    const y = G.op1('Conv', bias ? [x.name, wName, bias] : [x.name, wName], {
+      kernel_shape: [k!, k!],
+      strides: [stride, stride],
+      pads: [pad, pad, pad, pad],
+    });
     return { name: y, c: cout!, h: convOut(x.h, k!, stride, pad), w: convOut(x.w, k!, stride, pad) };
   };
   const ops: GraphOps<Sym> = {
     convBn(x, convName, bn, stride, pad, doRelu) {
       const c = conv(x, convName, stride, pad, null);
-      const y = G.op1('BatchNormalization', [c.name, `${bn}.weight`, `${bn}.bias`, `${bn}.running_mean`, `${bn}.running_var`], [
-        { name: 'epsilon', type: 'float', value: config.bnEps },
-      ]);
+      const y = G.op1('BatchNormalization', [c.name, `${bn}.weight`, `${bn}.bias`, `${bn}.running_mean`, `${bn}.running_var`], {
+        epsilon: { float: config.bnEps },
+      });
       return { ...c, name: doRelu ? G.op1('Relu', [y]) : y };
     },
     head: (x) => conv(x, 'head.weight', 1, 1, 'head.bias'),
     upsample: (x) => ({
-      name: G.op1('Resize', [x.name, '', G.constant([1, 1, 2, 2], 'float')], [
-        { name: 'mode', type: 'string', value: 'nearest' },
-        { name: 'coordinate_transformation_mode', type: 'string', value: 'asymmetric' },
-        { name: 'nearest_mode', type: 'string', value: 'floor' },
-      ]),
+      name: G.op1('Resize', [x.name, '', G.constant([1, 1, 2, 2], 'float')], {
+        mode: 'nearest',
+        coordinate_transformation_mode: 'asymmetric',
+        nearest_mode: 'floor',
+      }),
       c: x.c,
       h: 2 * x.h,
       w: 2 * x.w,
     }),
     maxPool: (x) => ({
-      name: G.op1('MaxPool', [x.name], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])]),
+      name: G.op1('MaxPool', [x.name], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
       c: x.c,
       h: convOut(x.h, 3, 2, 1),
       w: convOut(x.w, 3, 2, 1),
     }),
     addRelu: (a, b) => ({ ...a, name: G.op1('Relu', [G.op1('Add', [a.name, b.name])]) }),
-    concat: (xs) => ({ name: G.op1('Concat', xs.map((x) => x.name), [int('axis', 1)]), c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w }),
+    concat: (xs) => ({ name: G.op1('Concat', xs.map((x) => x.name), { axis: 1 }), c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w }),
   };
   const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
   G.nodes.push({ op: 'Identity', name: G.fresh('out'), inputs: [logits.name], outputs: ['logits'] });
   const all = paramSpecs(config);
-  return encodeOnnxModel({
+  return encodeModel({
     producer: 'apprentice',
     producerVersion: '0.1.0',
     opset: 17,
-    graphName: 'unetpp_eval',
+    name: 'unetpp_eval',
     nodes: G.nodes,
     initializers: G.inits,
     inputs: [
-      { name: 'x', elemType: 'float', shape: [batch, config.inChannels, size, size] },
-      ...all.map((s) => ({ name: s.name, elemType: 'float' as const, shape: oihwShape(s.shape) })),
+      { name: 'x', elemType: ONNX_FLOAT, shape: [batch, config.inChannels, size, size] },
+      ...all.map((s): ValueInfo => ({ name: s.name, elemType: ONNX_FLOAT, shape: oihwShape(s.shape) })),
     ],
-    outputs: [{ name: 'logits', elemType: 'float', shape: [batch, config.classes, size, size] }],
+    outputs: [{ name: 'logits', elemType: ONNX_FLOAT, shape: [batch, config.classes, size, size] }],
   });
 }

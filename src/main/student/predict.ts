@@ -1,4 +1,6 @@
-import ort from 'onnxruntime-node';
+import type { Device, ResolvedDevice } from '../../shared/contract';
+import { createSession } from '../onnx/device';
+import { loadOrt } from '../onnx/runtime';
 import { binarize } from '../metrics/metrics';
 import type { Rgb } from '../imaging/raster';
 import { loadModelRgb } from '../workspace/images';
@@ -18,8 +20,9 @@ import { FoldedUnet, forwardFolded, type UnetConfig, type WeightArrays } from '.
  * (area average) to size×size without cropping, the model gives a size×size probability map, and
  * that map is resized back (bilinear) to the source width×height. mask = probability > 0.5.
  *
- * Engines: "onnx" (fast mode: the model exported to ONNX and run by onnxruntime-node, CPU) and
- * "tfjs" (the training backend, conv+BN folded). Both give the same numbers within 1e-4.
+ * Engines: "onnx" (fast mode: the model exported to ONNX and run by onnxruntime-node on the chosen
+ * device, see onnx/device.ts) and "tfjs" (the training backend, conv+BN folded). Both give the same
+ * numbers within 1e-4.
  */
 
 export type Engine = 'onnx' | 'tfjs';
@@ -58,19 +61,26 @@ export function loadStudentFromRun(ws: Workspace, runId?: number): StudentModel 
 /** A loaded inference engine; `close()` frees its tensors or session. */
 export interface Predictor {
   engine: Engine;
+  /** Where it runs: the onnx engine's session device, or tfjs's (CUDA only with tensorflow-gpu). */
+  device: ResolvedDevice;
   size: number;
   /** Probabilities at size×size for a batch of ImageNet-normalised NHWC inputs. */
   run(batch: Float32Array, n: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
-export async function createPredictor(model: StudentModel, engine: Engine, opts: { intraOpThreads?: number } = {}): Promise<Predictor> {
+export async function createPredictor(
+  model: StudentModel,
+  engine: Engine,
+  opts: { intraOpThreads?: number; device?: Device } = {},
+): Promise<Predictor> {
   const size = model.size;
   if (engine === 'tfjs') {
-    await initStudentBackend();
+    const backend = await initStudentBackend();
     const folded = new FoldedUnet(model.config, model.weights);
     return {
       engine,
+      device: backend.name === 'tensorflow-gpu' ? 'cuda' : 'cpu',
       size,
       async run(batch, n) {
         const probs = tf.tidy(() => tf.sigmoid(forwardFolded(folded, tf.tensor4d(batch, [n, size, size, 3]) as Tensor4D)));
@@ -84,13 +94,11 @@ export async function createPredictor(model: StudentModel, engine: Engine, opts:
     };
   }
   const bytes = exportOnnx(model.config, model.weights, { size });
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
-  });
+  const ort = await loadOrt();
+  const { session, device } = await createSession(bytes, opts.device, { threads: opts.intraOpThreads });
   return {
     engine,
+    device,
     size,
     async run(batch, n) {
       const plane = size * size;

@@ -1,3 +1,6 @@
+import type { Device, ResolvedDevice } from '../../shared/contract';
+import { resolveDevice } from '../onnx/device';
+import { ortStatus } from '../onnx/runtime';
 import { Adam, type AdamState } from './adam';
 import { initStudentBackend } from './backend';
 import { OrtTrainer } from './ort-engine';
@@ -8,9 +11,11 @@ import { forward, UnetWeights, type UnetConfig, type WeightArrays } from './unet
 /**
  * The training engine behind the loop in train.ts. Two implementations, same arithmetic (the
  * gradient tests hold both to a tfjs autodiff reference):
- *   - "onnxruntime": the training-step graph on onnxruntime-node's CPU kernels (ort-engine.ts) —
- *     about 5× faster than tfjs-wasm here, the default;
+ *   - "onnxruntime": the training-step graph on onnxruntime-node (ort-engine.ts), on CUDA when a
+ *     session proved it works here, else on its CPU kernels — about 5× faster than tfjs-wasm;
  *   - "tfjs": tfjs with the backend picked at start (tensorflow-gpu → tensorflow → wasm → cpu).
+ * The engine is how the arithmetic is done; the device (auto|cpu|cuda, onnx/device.ts) is where —
+ * two choices, so two settings (`--engine`, `--device`).
  * Checkpoints hold the same canonical arrays whichever engine wrote them, so a run can be resumed
  * by the other engine.
  */
@@ -20,7 +25,7 @@ export type TrainEngineSetting = TrainEngine | 'auto';
 
 export interface StudentTrainer {
   readonly engine: TrainEngine;
-  /** What runs.backend records: "onnxruntime-cpu" or the tfjs backend's name. */
+  /** What runs.backend records: "onnxruntime-cpu", "onnxruntime-cuda" or the tfjs backend's name. */
   readonly backend: string;
   lr: number;
   /** One optimisation step; x NHWC ImageNet-normalised, y NHW 0/1. Returns the batch loss. */
@@ -32,8 +37,6 @@ export interface StudentTrainer {
   dispose(): Promise<void>;
 }
 
-let ortUsable: boolean | null = null;
-
 function gpuTensorflowInstalled(): boolean {
   try {
     nodeRequire.resolve('@tensorflow/tfjs-node-gpu');
@@ -44,34 +47,42 @@ function gpuTensorflowInstalled(): boolean {
 }
 
 /**
- * "auto" → tfjs when a GPU build of TensorFlow is installed (tfjs-node-gpu: the GPU beats any CPU
- * path), else onnxruntime when onnxruntime-node loads here, else tfjs on its best CPU backend.
+ * "auto" → tfjs when a GPU build of TensorFlow is installed and the device may be a GPU
+ * (tfjs-node-gpu: the GPU beats any CPU path), else onnxruntime when onnxruntime-node loads here,
+ * else tfjs on its best CPU backend.
  */
-export async function resolveEngine(setting: TrainEngineSetting): Promise<TrainEngine> {
+export async function resolveEngine(setting: TrainEngineSetting, device: Device = 'auto'): Promise<TrainEngine> {
   if (setting !== 'auto') return setting;
-  if (gpuTensorflowInstalled()) return 'tfjs';
-  if (ortUsable === null) {
-    try {
-      await import('onnxruntime-node');
-      ortUsable = true;
-    } catch {
-      ortUsable = false;
-    }
-  }
-  return ortUsable ? 'onnxruntime' : 'tfjs';
+  if (device !== 'cpu' && gpuTensorflowInstalled()) return 'tfjs';
+  return (await ortStatus()).ok ? 'onnxruntime' : 'tfjs';
+}
+
+/**
+ * The device a run trains on with this engine: onnxruntime's CUDA once proven here (else CPU, or an
+ * error for "cuda"); for tfjs, CUDA means the tensorflow-gpu backend.
+ */
+export async function resolveTrainDevice(engine: TrainEngine, device: Device): Promise<ResolvedDevice> {
+  if (engine === 'onnxruntime') return resolveDevice(device);
+  return (await initStudentBackend({ device })).name === 'tensorflow-gpu' ? 'cuda' : 'cpu';
+}
+
+/** What runs.backend records for an engine on a device. */
+export async function trainBackendName(engine: TrainEngine, device: ResolvedDevice): Promise<string> {
+  return engine === 'onnxruntime' ? `onnxruntime-${device}` : (await initStudentBackend({ device })).name;
 }
 
 export async function createTrainer(
   engine: TrainEngine,
   config: UnetConfig,
   weights: WeightArrays,
-  opts: { lr: number; adam?: AdamState | null; threads?: number },
+  opts: { lr: number; adam?: AdamState | null; threads?: number; device?: ResolvedDevice },
 ): Promise<StudentTrainer> {
+  const device = opts.device ?? 'cpu';
   if (engine === 'onnxruntime') {
-    const t = new OrtTrainer(config, weights, { lr: opts.lr, adam: opts.adam ?? undefined, threads: opts.threads });
+    const t = new OrtTrainer(config, weights, { lr: opts.lr, adam: opts.adam ?? undefined, threads: opts.threads, device });
     return {
       engine,
-      backend: 'onnxruntime-cpu',
+      backend: await trainBackendName(engine, device),
       get lr() {
         return t.lr;
       },
@@ -85,7 +96,7 @@ export async function createTrainer(
       dispose: () => t.dispose(),
     };
   }
-  const info = await initStudentBackend();
+  const info = await initStudentBackend({ device });
   const w = new UnetWeights(config, weights);
   const adam = new Adam(opts.lr);
   if (opts.adam) adam.load(opts.adam, new Map(w.specs.map((s) => [s.name, s.shape])));

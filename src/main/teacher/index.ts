@@ -4,17 +4,15 @@
  *
  *   families.ts    what each family (sam, mobilesam, medsam) expects
  *   registry.ts    checks encoder/decoder files against the family's interface, stores them
- *   providers.ts   onnxruntime sessions: CUDA when it loads, else CPU (and `doctor`'s report)
  *   preprocess.ts  source RGB → the encoder's input, per family
  *   (frames: source pixels ↔ student frames ↔ the teacher's 1024 frame live in imaging/geometry/frames.ts)
  *   embeddings.ts  image embeddings, computed once per (image, encoder), cached in the blob store
  *   prompts.ts     prompts from a probability map (points, box, components), with recorded settings
  *   segment.ts     decoder runs, best-of-multimask, masks at source resolution
- *   onnx-proto.ts  a tiny ONNX writer (provider probe; test fixtures)
+ * Sessions open through src/main/onnx/ (runtime, device choice, shared options), as the student's do.
  */
 export { FAMILIES, familySpec, isTeacherFamily, type TeacherFamily } from './families';
 export { addTeacherModel, checkTeacherFiles, getTeacherModel, listTeacherModels, TeacherModelError, type TeacherModel, type TeacherInterface } from './registry';
-export { createTeacherSession, probeTeacherProviders, teacherProviders, type ProviderPreference } from './providers';
 export { preprocessForTeacher } from './preprocess';
 export { embeddingCache, EmbeddingCache } from './embeddings';
 export { DEFAULT_PROMPT_SETTINGS, promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap, type TeacherPrompt, type PromptPoint } from './prompts';

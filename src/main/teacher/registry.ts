@@ -4,7 +4,8 @@ import { describe } from '../util/errors';
 import { dropModelFile, insertTeacherModel, modelFilePath, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
 import { nowIso, type Workspace } from '../workspace/workspace';
 import { DECODER_INPUTS, EMBEDDING_SHAPE, familySpec, type EncoderLayout, type TeacherFamily } from './families';
-import { createTeacherSession, loadOrt, type Ort } from './providers';
+import { createSession } from '../onnx/device';
+import { loadOrt, ortStatus, type Ort } from '../onnx/runtime';
 
 export type Part = 'encoder' | 'decoder';
 export type Shape = (number | string)[];
@@ -60,7 +61,10 @@ export class TeacherModelError extends Error {}
 // (field 1, length 8) marks weights stored outside the .onnx file.
 const EXTERNAL_DATA_MARK = Uint8Array.from([0x0a, 0x08, ...new TextEncoder().encode('location')]);
 
-const ortVersion = () => `onnxruntime-node ${loadOrt().env.versions?.node ?? '?'}`;
+const ortVersion = async () => {
+  const s = await ortStatus();
+  return `onnxruntime-node ${s.ok ? s.version : '?'}`;
+};
 
 const fmtShape = (s: readonly (number | string)[]) => `[${s.map((d) => (typeof d === 'string' ? d || '?' : d)).join(',')}]`;
 
@@ -205,7 +209,7 @@ export function checkDecoderMetadata(file: string, family: TeacherFamily, inputs
 /** One decoder run with the expected inputs: proves it runs, and learns its mask count and output size. */
 async function testRunDecoder(file: string, family: TeacherFamily, session: Ort.InferenceSession): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
   const [h, w] = [300, 400];
-  const ort = loadOrt();
+  const ort = await loadOrt();
   const feeds = {
     image_embeddings: new ort.Tensor('float32', new Float32Array(256 * 64 * 64), [1, 256, 64, 64]),
     point_coords: new ort.Tensor('float32', new Float32Array([100, 100, 600, 500]), [1, 2, 2]),
@@ -235,7 +239,7 @@ async function testRunDecoder(file: string, family: TeacherFamily, session: Ort.
 
 async function openChecked(file: string, part: Part, bytes: number): Promise<Ort.InferenceSession> {
   try {
-    return (await createTeacherSession(file, 'cpu')).session;
+    return (await createSession(file, 'cpu')).session;
   } catch (e) {
     throw loadFailure(file, part, bytes, e);
   }
@@ -263,7 +267,7 @@ export async function checkTeacherFiles(req: { encoder: string; decoder: string;
   try {
     const meta = checkDecoderMetadata(decoderFile, family, metadata(dec.inputMetadata), metadata(dec.outputMetadata));
     const run = await testRunDecoder(decoderFile, family, dec);
-    return { family, encoder, decoder: { ...meta, ...run }, checkedWith: ortVersion() };
+    return { family, encoder, decoder: { ...meta, ...run }, checkedWith: await ortVersion() };
   } finally {
     await dec.release();
   }

@@ -8,7 +8,8 @@ import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCac
 import { familySpec, type TeacherFamily } from './families';
 import { preprocessForTeacher, preprocessRecipe, withInputBuffer } from './preprocess';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
-import { createTeacherSession, defaultProviderPreference, loadOrt, type ProviderPreference, type TeacherProvider, type TeacherSession } from './providers';
+import { createSession, defaultDevice, type Device, type DeviceSession, type ResolvedDevice } from '../onnx/device';
+import { loadOrt } from '../onnx/runtime';
 import { getTeacherModel, teacherPartPath, teacherPartSha, TeacherModelError, type TeacherModel } from './registry';
 
 /** SAM's mask threshold on logits (segment_anything: `mask_threshold = 0.0`). */
@@ -17,7 +18,7 @@ export const MASK_LOGIT_THRESHOLD = 0;
 export interface SegmentOptions {
   /** Teacher model id; the most recently added when absent. */
   modelId?: number;
-  provider?: ProviderPreference;
+  device?: Device;
   cache?: EmbeddingCache;
   /**
    * The image as the models see it (`loadModelRgb`), when the caller has it already (one-time
@@ -47,29 +48,29 @@ export interface SegmentResult {
   encoderMs: number;
   decoderMs: number;
   embedding: EmbeddingLookup['source'];
-  provider: TeacherProvider;
+  device: ResolvedDevice;
   notes: string[];
 }
 
 /** Loaded sessions for one teacher model. The encoder opens lazily: a cached embedding never needs it. */
 class TeacherRuntime {
-  private encoder: Promise<TeacherSession> | null = null;
-  private decoder: Promise<TeacherSession> | null = null;
+  private encoder: Promise<DeviceSession> | null = null;
+  private decoder: Promise<DeviceSession> | null = null;
 
   constructor(
     readonly encoderPath: string,
     readonly decoderPath: string,
-    readonly preference: ProviderPreference,
+    readonly device: Device,
   ) {}
 
-  encoderSession(): Promise<TeacherSession> {
-    this.encoder ??= createTeacherSession(this.encoderPath, this.preference);
+  encoderSession(): Promise<DeviceSession> {
+    this.encoder ??= createSession(this.encoderPath, this.device);
     this.encoder.catch(() => (this.encoder = null));
     return this.encoder;
   }
 
-  decoderSession(): Promise<TeacherSession> {
-    this.decoder ??= createTeacherSession(this.decoderPath, this.preference);
+  decoderSession(): Promise<DeviceSession> {
+    this.decoder ??= createSession(this.decoderPath, this.device);
     this.decoder.catch(() => (this.decoder = null));
     return this.decoder;
   }
@@ -89,13 +90,13 @@ class TeacherRuntime {
 
 const runtimes = new Map<string, TeacherRuntime>();
 
-function runtimeFor(ws: Workspace, model: TeacherModel, preference: ProviderPreference): TeacherRuntime {
+function runtimeFor(ws: Workspace, model: TeacherModel, device: Device): TeacherRuntime {
   const enc = teacherPartPath(ws, model, 'encoder');
   const dec = teacherPartPath(ws, model, 'decoder');
-  const key = `${enc}\n${dec}\n${preference}`;
+  const key = `${enc}\n${dec}\n${device}`;
   let r = runtimes.get(key);
   if (!r) {
-    r = new TeacherRuntime(enc, dec, preference);
+    r = new TeacherRuntime(enc, dec, device);
     runtimes.set(key, r);
   }
   return r;
@@ -130,7 +131,7 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
   if (opts.rgb && (opts.rgb.width !== rec.width || opts.rgb.height !== rec.height)) {
     throw new TeacherModelError(`the pixels given for image ${imageId} are ${opts.rgb.width}×${opts.rgb.height}, the image is ${rec.width}×${rec.height}`);
   }
-  const runtime = runtimeFor(ws, model, opts.provider ?? defaultProviderPreference());
+  const runtime = runtimeFor(ws, model, opts.device ?? defaultDevice());
   const cache = opts.cache ?? defaultCache;
   const notes: string[] = [];
   let frame: Frame | null = null;
@@ -147,7 +148,7 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
         const rgb = opts.rgb ?? loadModelRgb(ws, imageId);
         const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType, buffer);
         frame = input.frame;
-        const ort = loadOrt();
+        const ort = await loadOrt();
         const tensor =
           input.type === 'uint8'
             ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
@@ -260,7 +261,7 @@ interface Decoded {
   area: number;
   iou: number;
   ms: number;
-  provider: TeacherProvider;
+  device: ResolvedDevice;
   notes: string[];
 }
 
@@ -297,7 +298,7 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<Decoded> {
   }
   const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : NO_MASK_INPUT;
   const dec = await p.runtime.decoderSession();
-  const ort = loadOrt();
+  const ort = await loadOrt();
   const feeds = {
     image_embeddings: new ort.Tensor('float32', p.embedding.data, p.embedding.dims),
     point_coords: new ort.Tensor('float32', coords, [1, n, 2]),
@@ -322,7 +323,7 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<Decoded> {
   } else {
     ({ data, area } = upscaleLowRes(out.low_res_masks!.data as Float32Array, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height));
   }
-  return { mask: { width: p.width, height: p.height, data }, area, iou: iou[best]!, ms, provider: dec.provider, notes: dec.notes };
+  return { mask: { width: p.width, height: p.height, data }, area, iou: iou[best]!, ms, device: dec.device, notes: dec.notes };
 }
 
 /**
@@ -360,12 +361,12 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
   let decoderMs = 0;
   let iouSum = 0;
   let weightSum = 0;
-  let provider: TeacherProvider = 'cpu';
+  let device: ResolvedDevice = 'cpu';
   const notes = [...p.notes];
   for (const prompt of list) {
     const r = await decodeOnce(p, prompt);
     decoderMs += r.ms;
-    provider = r.provider;
+    device = r.device;
     for (const n of r.notes) if (!notes.includes(n)) notes.push(n);
     const weight = 'mapArea' in prompt ? Math.max(1, (prompt as TeacherPrompt).mapArea) : 1;
     iouSum += r.iou * weight;
@@ -388,7 +389,7 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
     encoderMs: p.embedding.encoderMs,
     decoderMs,
     embedding: p.embedding.source,
-    provider,
+    device,
     notes,
   };
 }
