@@ -19,7 +19,12 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        // The app, the command line (bin/apprentice.mjs runs it) and the job worker the app forks.
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          cli: resolve(__dirname, 'src/main/cli.ts'),
+          worker: resolve(__dirname, 'src/main/jobs/worker.ts'),
+        },
         external,
       },
     },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 // side validates every input against these schemas before any service sees it.
 
 export const Subset = z.enum(['labeled', 'unlabeled', 'val', 'test']);
+export type Subset = z.infer<typeof Subset>;
 export const ImageFormat = z.enum(['png', 'jpeg', 'dicom']);
 
 export const ImageRow = z.object({
@@ -86,6 +87,7 @@ export const WorkspaceStatus = z.object({
 export type WorkspaceStatus = z.infer<typeof WorkspaceStatus>;
 
 export const ImportFailure = z.object({ file: z.string(), error: z.string() });
+export type ImportFailure = z.infer<typeof ImportFailure>;
 export const ImportResult = z.object({
   imported: z.number().int(),
   duplicates: z.number().int(),
@@ -116,14 +118,94 @@ export const Doctor = z.object({
 export type Doctor = z.infer<typeof Doctor>;
 
 export const RunStatus = z.enum(['running', 'interrupted', 'done', 'failed', 'cancelled']);
+
+/** One epoch's numbers, as the metrics table stores them and progress reports them. */
+export const EpochMetrics = z.object({
+  epoch: z.number().int(),
+  train_loss: z.number(),
+  val_loss: z.number(),
+  val_iou: z.number(),
+  val_dice: z.number(),
+  lr: z.number(),
+});
+export type EpochMetrics = z.infer<typeof EpochMetrics>;
+
+/**
+ * What a run records as its configuration: the resolved training settings (every default filled
+ * in), the split it used and, for mining runs, the schedule and teacher. Descriptive fields
+ * (architecture, loss, optimizer…) are kept as written, hence a loose object.
+ */
+export const RunConfig = z.looseObject({
+  size: z.number().int(),
+  batch: z.number().int(),
+  lr: z.number(),
+  lambda: z.number(),
+  maxEpochs: z.number().int(),
+  seed: z.number().int(),
+  plateauFactor: z.number(),
+  plateauPatience: z.number().int(),
+  minLr: z.number(),
+  earlyStopPatience: z.number().int(),
+  augment: z.object({ hflip: z.number(), vflip: z.number(), rotate90: z.number(), transpose: z.number() }),
+  model: z.object({ width: z.number().int(), blocks: z.array(z.number().int()), decoder: z.array(z.number().int()) }),
+  splitId: z.number().int().nullable(),
+  initWeights: z.string().nullable(),
+  counts: z.object({ labeled: z.number().int(), val: z.number().int(), test: z.number().int() }),
+  params: z.number().int(),
+  initWeightsSha256: z.string().nullable(),
+  /** Mining runs: the supervised run they started from and the teacher's label. */
+  baseRunId: z.number().int().optional(),
+  teacher: z.string().optional(),
+  mining: z
+    .looseObject({
+      schedule: z.enum(['one-time', 'continuous']),
+      teacher: z.looseObject({ kind: z.enum(['sam', 'oracle', 'noisy-oracle']) }),
+      pseudoWeight: z.number(),
+      baseRunId: z.number().int().nullable(),
+    })
+    .optional(),
+});
+export type RunConfig = z.infer<typeof RunConfig>;
+
+export const ScoreSummary = z.object({ n: z.number().int(), mean: z.number(), std: z.number(), min: z.number(), max: z.number() });
+export const BestEpoch = z.object({
+  epoch: z.number().int(),
+  valLoss: z.number(),
+  valDice: z.number(),
+  valIou: z.number(),
+  blob: z.string().nullable(),
+});
+export type BestEpoch = z.infer<typeof BestEpoch>;
+
+/** A finished run's result: best epoch (model selection on val loss) and test scores at source resolution. */
+export const FinishedRunResult = z.object({
+  runId: z.number().int(),
+  backend: z.string(),
+  epochs: z.number().int(),
+  stopped: z.enum(['early-stop', 'max-epochs']),
+  best: BestEpoch,
+  test: z
+    .object({ n: z.number().int(), iou: ScoreSummary, dice: ScoreSummary, resolution: z.literal('source'), engine: z.string() })
+    .nullable(),
+  seconds: z.number(),
+});
+export type FinishedRunResult = z.infer<typeof FinishedRunResult>;
+
+/** A run's result column: written after every epoch while it trains, replaced by the final result when done. */
+export const RunResult = z.union([
+  z.object({ inProgress: z.literal(true), epochs: z.number().int(), best: BestEpoch }),
+  FinishedRunResult,
+]);
+export type RunResult = z.infer<typeof RunResult>;
+
 export const RunSummary = z.object({
   id: z.number().int(),
   kind: z.string(),
   status: RunStatus,
   backend: z.string().nullable(),
   splitId: z.number().int().nullable(),
-  config: z.record(z.string(), z.unknown()),
-  result: z.record(z.string(), z.unknown()).nullable(),
+  config: RunConfig,
+  result: RunResult.nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
 });
@@ -147,6 +229,9 @@ export const TrainSettings = z.object({
 export type TrainSettings = z.infer<typeof TrainSettings>;
 
 
+
+export const TeacherFamily = z.enum(['sam', 'mobilesam', 'medsam']);
+export type TeacherFamily = z.infer<typeof TeacherFamily>;
 
 export const TeacherModelSummary = z.object({
   id: z.number().int(),
@@ -202,6 +287,7 @@ export const ModePrediction = z.object({
 export type ModePrediction = z.infer<typeof ModePrediction>;
 
 export const MaskProvenance = z.enum(['imported', 'drawn', 'promoted']);
+export type MaskProvenance = z.infer<typeof MaskProvenance>;
 /** A version's review state; "corrected" = accepted after the radiologist edited its mask. */
 export const ReviewDecision = z.enum(['new', 'accepted', 'corrected', 'rejected']);
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
@@ -314,7 +400,7 @@ export const commands = {
   },
   'models.list': { input: z.object({}), output: z.object({ models: z.array(TeacherModelSummary) }) },
   'models.add': {
-    input: z.object({ encoder: path, decoder: path, family: z.enum(['sam', 'mobilesam', 'medsam']), name: z.string().max(200).optional() }),
+    input: z.object({ encoder: path, decoder: path, family: TeacherFamily, name: z.string().max(200).optional() }),
     output: TeacherModelSummary,
   },
   segment: {
@@ -340,18 +426,80 @@ export const commands = {
   },
 } as const;
 
+/** Long work the app runs as a job; training, mining and experiments take the workspace's one job slot. */
+export const JobKind = z.enum(['import', 'train', 'mine', 'experiment']);
+export type JobKind = z.infer<typeof JobKind>;
+
+/**
+ * Where a job is: `prepare`/`train`/`validate`/`test`/`epoch-end` are a training run's phases,
+ * `supervised`/`pseudo-labelling`/`mining` a mining run's.
+ */
+export const JobPhase = z.enum(['import', 'prepare', 'train', 'validate', 'test', 'epoch-end', 'supervised', 'pseudo-labelling', 'mining']);
+export type JobPhase = z.infer<typeof JobPhase>;
+
+export const JobProgress = z.object({
+  phase: JobPhase,
+  done: z.number(),
+  total: z.number(),
+  message: z.string(),
+  /** The run being trained, once it exists. */
+  runId: z.number().int().nullable(),
+  epoch: z.number().int().nullable(),
+  /** Set once per finished epoch: the numbers the charts add. */
+  metrics: EpochMetrics.nullable(),
+  /** Seconds left in this phase, when known. */
+  eta: z.number().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+/** What `train --json` prints and a training job ends with. */
+export const TrainOutcome = z.object({
+  runId: z.number().int(),
+  backend: z.string(),
+  epochs: z.number().int(),
+  stopped: z.enum(['early-stop', 'max-epochs']),
+  best_epoch: z.number().int(),
+  best_val_loss: z.number(),
+  best_val_dice: z.number(),
+  best_val_iou: z.number(),
+  test_n: z.number().int(),
+  test_iou_mean: z.number().nullable(),
+  test_iou_std: z.number().nullable(),
+  test_dice_mean: z.number().nullable(),
+  test_dice_std: z.number().nullable(),
+  test_std_kind: z.literal('sample (n-1)'),
+  seconds: z.number(),
+});
+export type TrainOutcome = z.infer<typeof TrainOutcome>;
+
+/** What `mine --json` prints and a mining job ends with. */
+export const MineOutcome = z.object({
+  runId: z.number().int(),
+  base_run_id: z.number().int(),
+  backend: z.string(),
+  epochs: z.number().int(),
+  best_val_dice: z.number(),
+  test_iou_mean: z.number().nullable(),
+  test_iou_std: z.number().nullable(),
+  test_dice_mean: z.number().nullable(),
+  test_dice_std: z.number().nullable(),
+  pseudo_labels: z.object({ stored: z.number().int(), images: z.number().int() }),
+  teacher_seconds: z.array(z.number()),
+  encoder_calls: z.array(z.number().int()),
+});
+export type MineOutcome = z.infer<typeof MineOutcome>;
+
+/** What a job worker is handed: a request already validated by the API, checked again on arrival. */
+export const JobRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('train'), workspace: path, settings: TrainSettings, resume: id.optional() }),
+  z.object({ kind: z.literal('mine'), workspace: path, request: MineRequest.optional(), resume: id.optional() }),
+]);
+export type JobRequest = z.infer<typeof JobRequest>;
+
 export const JobEvent = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('progress'),
-    jobId: z.string(),
-    kind: z.string(),
-    done: z.number(),
-    total: z.number(),
-    message: z.string(),
-    detail: z.record(z.string(), z.union([z.number(), z.string(), z.null()])).nullable(),
-  }),
-  z.object({ type: z.literal('done'), jobId: z.string(), kind: z.string(), result: z.unknown() }),
-  z.object({ type: z.literal('failed'), jobId: z.string(), kind: z.string(), error: z.string() }),
+  JobProgress.extend({ type: z.literal('progress'), jobId: z.string(), kind: JobKind }),
+  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome]) }),
+  z.object({ type: z.literal('failed'), jobId: z.string(), kind: JobKind, error: z.string() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
 

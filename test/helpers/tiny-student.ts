@@ -1,7 +1,7 @@
-import type { TrainSettings } from '../../src/main/student/train';
+import type { TrainConfig } from '../../src/main/student/train';
 
 /** A tiny student at 64×64: tests and benches of the machinery, not of accuracy. */
-export const TINY_STUDENT: Partial<TrainSettings> = {
+export const TINY_STUDENT: Partial<TrainConfig> = {
   size: 64,
   batch: 4,
   lr: 1e-3,

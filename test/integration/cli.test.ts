@@ -133,7 +133,7 @@ describe('apprentice CLI', () => {
         '--teacher',
         'oracle',
         '--base',
-        String(base.json.run),
+        String(base.json.runId),
         '--threshold',
         '0.3',
         ...tiny,
@@ -169,6 +169,6 @@ describe('apprentice CLI', () => {
     expect(epochsBefore).toBeLessThan(4);
     const resumed = cli('mine', ws, '--resume', String(runId));
     expect(resumed.code).toBe(0);
-    expect(resumed.json).toMatchObject({ run_id: runId, epochs: 4 });
+    expect(resumed.json).toMatchObject({ runId, epochs: 4 });
   }, 300_000);
 });

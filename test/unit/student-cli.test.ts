@@ -40,7 +40,7 @@ describe('student CLI', () => {
   it('train --json prints one object: run, backend, epochs, best val Dice, test IoU/Dice mean and std', async () => {
     const flags = { epochs: '2', size: '64', batch: '4', lr: '1e-3', width: '8', blocks: '1,1,1,1', decoder: '32,16,8,8,4', seed: '3' };
     const r = (await cmds.train!.run([wsPath], flags, true)) as Record<string, unknown>;
-    run = r.run as number;
+    run = r.runId as number;
     expect(r).toMatchObject({ backend: 'onnxruntime-cpu', epochs: 2, stopped: 'max-epochs', test_std_kind: 'sample (n-1)' });
     for (const k of ['best_val_dice', 'test_iou_mean', 'test_iou_std', 'test_dice_mean', 'test_dice_std']) expect(typeof r[k]).toBe('number');
     expect(r.test_n).toBe(4);

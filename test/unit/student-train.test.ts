@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initStudentBackend } from '../../src/main/student/backend';
 import { decodeBundle, CHECKPOINT_FORMAT } from '../../src/main/student/checkpoint';
 import { loadSamples } from '../../src/main/student/data';
-import { resumeStudent, trainStudent, TrainingInterrupted, type TrainSettings } from '../../src/main/student/train';
+import { resumeStudent, trainStudent, TrainingInterrupted, type TrainConfig } from '../../src/main/student/train';
 import { importImages } from '../../src/main/workspace/import';
 import { createSplit, splitMembers } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 
 // Real data: 40 Kvasir-SEG images with masks, a tiny U-Net++ at 64×64 (≈ 15 s per 6-epoch run here).
 const DATA = join(__dirname, '../../../shared/data/kvasir-seg');
-const SETTINGS: Partial<TrainSettings> = {
+const SETTINGS: Partial<TrainConfig> = {
   size: 64,
   batch: 2,
   lr: 1e-3,

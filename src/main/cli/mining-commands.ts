@@ -1,6 +1,9 @@
-import type { MineProgress } from '../mining/mine';
+import type { JobProgress } from '../../shared/contract';
+import { runMining } from '../jobs/training-jobs';
+import { mineProgressReporter } from '../jobs/progress';
+import { withJobSlot } from '../jobs/workspace-lock';
 import { DEFAULT_EXPERIMENT, runExperiment, type Method } from '../mining/experiment';
-import { mineSettings, mineStudent, resumeMining, type Schedule } from '../mining/mine';
+import { mineSettings, type Schedule } from '../mining/mine';
 import { pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { TeacherSpec } from '../mining/teachers';
 import type { PromptSettings } from '../teacher/prompts';
@@ -59,11 +62,7 @@ function list<T extends string | number>(flags: Flags, name: string, parse: (s: 
 
 function progressBar(json: boolean) {
   const bar = json ? null : new ProgressBar('mine');
-  return {
-    bar,
-    onProgress: (p: MineProgress & { cell?: string }) =>
-      bar?.update(p.done, p.total, `${p.cell ? p.cell + ' · ' : ''}${p.phase}: ${p.message}`, { phase: p.phase, ...(p.detail ?? {}) }),
-  };
+  return { bar, onProgress: (p: JobProgress) => bar?.update(p.done, p.total, p.message) };
 }
 
 export const TEACHER_OPTIONS = {
@@ -110,24 +109,9 @@ export function miningCommands(): Record<string, Command> {
         const { signal, release: dispose } = interruptSignal();
         try {
           return await withWs(pos, async (ws) => {
-            const r = settings
-              ? await mineStudent(ws, settings, { signal, onProgress })
-              : await resumeMining(ws, resume!, { signal, onProgress });
+            const r = await runMining(ws, settings ? { settings } : { resume: resume! }, { signal, onProgress });
             bar?.done();
-            return {
-              run_id: r.run.runId,
-              base_run_id: r.baseRunId,
-              backend: r.run.backend,
-              epochs: r.run.epochs,
-              best_val_dice: r.run.best.valDice,
-              test_iou_mean: r.run.test?.iou.mean ?? null,
-              test_iou_std: r.run.test?.iou.std ?? null,
-              test_dice_mean: r.run.test?.dice.mean ?? null,
-              test_dice_std: r.run.test?.dice.std ?? null,
-              pseudo_labels: r.pseudoLabels,
-              teacher_seconds: r.teacherSeconds,
-              encoder_calls: r.encoderCalls,
-            };
+            return r;
           });
         } finally {
           dispose();
@@ -179,7 +163,9 @@ export function miningCommands(): Record<string, Command> {
         const { signal, release: dispose } = interruptSignal();
         try {
           return await withWs(pos, async (ws) => {
-            const r = await runExperiment(ws, spec, { signal, onProgress });
+            const r = await withJobSlot(ws.root, 'experiment', () =>
+              runExperiment(ws, spec, { signal, onProgress: mineProgressReporter(onProgress) }),
+            );
             bar?.done();
             return {
               name: r.name,

@@ -3,16 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import { initStudentBackend } from '../student/backend';
 import { exportOnnx } from '../student/onnx-export';
 import { loadStudentFromRun } from '../student/predict';
-import {
-  resumeStudent,
-  trainStudent,
-  TrainingInterrupted,
-  type TrainProgress,
-  type TrainResult,
-  type TrainSettings,
-} from '../student/train';
+import { TrainingInterrupted, type TrainConfig } from '../student/train';
 import { countParams } from '../student/unetpp';
 import { writeFileAtomic } from '../util/atomic-write';
+import type { JobProgress, TrainOutcome } from '../../shared/contract';
+import { runTraining } from '../jobs/training-jobs';
 import { ProgressBar } from '../util/progress-bar';
 import { sha256 } from '../workspace/blobs';
 import { allImageIds, imageRecord } from '../workspace/images';
@@ -29,26 +24,6 @@ function latestTeacher(ws: Workspace): TeacherSpec {
   const models = listTeacherModels(ws);
   if (models.length === 0) throw new UsageError('refine mode needs a teacher: install one with "apprentice models add" or pass --teacher');
   return { kind: 'sam', modelId: models.at(-1)!.id };
-}
-
-function trainSummary(r: TrainResult) {
-  return {
-    run: r.runId,
-    backend: r.backend,
-    epochs: r.epochs,
-    stopped: r.stopped,
-    best_epoch: r.best.epoch,
-    best_val_loss: r.best.valLoss,
-    best_val_dice: r.best.valDice,
-    best_val_iou: r.best.valIou,
-    test_n: r.test?.n ?? 0,
-    test_iou_mean: r.test?.iou.mean ?? null,
-    test_iou_std: r.test?.iou.std ?? null,
-    test_dice_mean: r.test?.dice.mean ?? null,
-    test_dice_std: r.test?.dice.std ?? null,
-    test_std_kind: 'sample (n-1)',
-    seconds: Math.round(r.seconds),
-  };
 }
 
 export function studentCommands(): Record<string, Command> {
@@ -68,67 +43,31 @@ export function studentCommands(): Record<string, Command> {
         const threads = flags.threads !== undefined ? num(flags, 'threads') : undefined;
         if (threads) await initStudentBackend({ wasmThreads: threads });
         const resume = flags.resume !== undefined ? num(flags, 'resume') : null;
-        const partial: Partial<TrainSettings> = resume === null ? trainSettingsFromFlags(flags) : {};
+        const partial: Partial<TrainConfig> = resume === null ? trainSettingsFromFlags(flags) : {};
         return withWs(pos, async (ws) => {
           // one bar per phase, so each ETA counts only its own work
           let phase = 'prepare';
           let bar = new ProgressBar('prepare');
-          const enter = (name: string) => {
-            if (phase === name) return;
-            bar.done();
-            phase = name;
-            bar = new ProgressBar(name);
-          };
-          let sessionDone = 0;
-          let sessionTotal = 1;
-          let firstEpoch: number | null = null;
-          let lastVal = '';
-          const onProgress = (p: TrainProgress) => {
-            if (p.phase === 'prepare') {
-              enter('prepare');
-              bar.update(p.batch, Math.max(1, p.batches), 'preparing images (resize + crop, once per run)');
-              return;
+          const onProgress = (p: JobProgress) => {
+            if (p.phase === 'validate') return;
+            const shown = p.phase === 'epoch-end' ? 'train' : p.phase;
+            if (shown !== phase) {
+              bar.done();
+              phase = shown;
+              bar = new ProgressBar(shown);
             }
-            if (p.phase === 'train' && p.batches > 0) {
-              enter('train');
-              if (firstEpoch === null) firstEpoch = p.epoch;
-              sessionDone = (p.epoch - firstEpoch) * p.batches + p.batch;
-              sessionTotal = (p.maxEpochs - firstEpoch + 1) * p.batches;
-              bar.update(
-                sessionDone,
-                sessionTotal,
-                `epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batches} loss ${p.loss?.toFixed(4)}${lastVal}`,
-                {
-                  run: p.runId,
-                  epoch: p.epoch,
-                  batch: p.batch,
-                  batches: p.batches,
-                  loss: p.loss,
-                  eta_epoch: p.etaEpoch,
-                  eta_run_max: p.etaRun,
-                },
+            const m = p.metrics;
+            if (m && !json && !process.stderr.isTTY)
+              process.stderr.write(
+                `epoch ${m.epoch}: train_loss ${m.train_loss.toFixed(4)} val_loss ${m.val_loss.toFixed(4)} val_iou ${m.val_iou.toFixed(3)} val_dice ${m.val_dice.toFixed(3)} lr ${m.lr.toExponential(2)}\n`,
               );
-            } else if (p.phase === 'epoch-end' && p.metrics) {
-              const m = p.metrics;
-              lastVal = ` | val loss ${m.val_loss.toFixed(4)} dice ${m.val_dice.toFixed(3)}`;
-              if (!json && !process.stderr.isTTY)
-                process.stderr.write(
-                  `epoch ${m.epoch}: train_loss ${m.train_loss.toFixed(4)} val_loss ${m.val_loss.toFixed(4)} val_iou ${m.val_iou.toFixed(3)} val_dice ${m.val_dice.toFixed(3)} lr ${m.lr.toExponential(2)}\n`,
-                );
-              bar.update(sessionDone, Math.max(sessionDone, sessionTotal), `epoch ${m.epoch} done${lastVal}`, { run: p.runId, ...m });
-            } else if (p.phase === 'test') {
-              enter('test');
-              bar.update(p.batch, Math.max(1, p.batches), 'test images at source resolution');
-            }
+            bar.update(p.done, p.total, p.message);
           };
           const { signal, release } = interruptSignal();
           try {
-            const r =
-              resume !== null
-                ? await resumeStudent(ws, resume, { signal, onProgress })
-                : await trainStudent(ws, partial, { signal, onProgress });
+            const r = await runTraining(ws, resume !== null ? { resume } : { settings: partial }, { signal, onProgress });
             bar.done();
-            return trainSummary(r);
+            return r;
           } catch (e) {
             bar.done();
             if (e instanceof TrainingInterrupted) throw new Error(e.message);
@@ -139,9 +78,9 @@ export function studentCommands(): Record<string, Command> {
         });
       },
       print(result) {
-        const r = result as ReturnType<typeof trainSummary>;
+        const r = result as TrainOutcome;
         console.log(
-          `run ${r.run} on ${r.backend}: ${r.epochs} epochs (${r.stopped}), best epoch ${r.best_epoch} val Dice ${r.best_val_dice.toFixed(3)}`,
+          `run ${r.runId} on ${r.backend}: ${r.epochs} epochs (${r.stopped}), best epoch ${r.best_epoch} val Dice ${r.best_val_dice.toFixed(3)}`,
         );
         if (r.test_n > 0)
           console.log(
@@ -232,7 +171,7 @@ export function studentCommands(): Record<string, Command> {
           mkdirSync(dirname(file), { recursive: true });
           writeFileAtomic(file, bytes);
           return {
-            run: model.runId,
+            runId: model.runId,
             file,
             bytes: bytes.length,
             sha256: sha256(bytes),

@@ -4,6 +4,7 @@
  * Every failure, including codec exceptions and WASM aborts, leaves as a DicomError with a reason
  * a user can act on.
  */
+import { checkFrames, checkImageSize, decodeLimits } from './decode-limits';
 import { DicomError, describeThrown } from './dicom-error';
 import { decodeEncodedFrame, looksEncoded, unsupportedReason } from './dicom-codecs';
 import { encapsulatedFrames, nativeFrames, type NativeFrame } from './dicom-frames';
@@ -15,8 +16,6 @@ import type { DicomFrame, DicomInfo } from './dicom-types';
 export { DicomError } from './dicom-error';
 export type { DicomFrame, DicomInfo, PixelDType } from './dicom-types';
 
-/** Refuse before allocating: beyond this the process would run out of memory rather than fail politely. */
-const MAX_DECODED_BYTES = 2 ** 31;
 
 const NATIVE_SYNTAXES = new Set<string>([
   TRANSFER_SYNTAX.implicitLittle,
@@ -117,9 +116,15 @@ async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Prom
 
   const limit = maxFrames !== undefined && Number.isFinite(maxFrames) ? Math.max(0, Math.floor(maxFrames)) : info.frames;
   const frameCount = Math.min(info.frames, limit);
-  const bytesPerFrame = info.rows * info.columns * info.samplesPerPixel * Math.max(1, Math.ceil(info.bitsAllocated / 8));
-  if (bytesPerFrame * frameCount > MAX_DECODED_BYTES) {
-    throw new DicomError(`image too large to decode: ${Math.round((bytesPerFrame * frameCount) / 2 ** 20)} MiB of pixels`);
+  const bytesPerSample = Math.max(1, Math.ceil(info.bitsAllocated / 8));
+  // Refuse before allocating: a small file may claim gigabytes of pixels or an image row per frame
+  // by the hundred thousand; the frames actually in the file are what its header says.
+  const limits = decodeLimits();
+  try {
+    checkImageSize('frame', info.columns, info.rows, info.samplesPerPixel * bytesPerSample, limits);
+    checkFrames(info.frames, info.rows * info.columns * info.samplesPerPixel * bytesPerSample, limits);
+  } catch (e) {
+    throw new DicomError(`image too large to decode: ${(e as Error).message}`);
   }
 
   const dataSet = parsed.dataSet;

@@ -1,5 +1,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { checkImageSize, decodeLimits, type DecodeLimits } from './decode-limits';
+import { readPngHeader } from './png-header';
 
 /** An 8-bit RGB image, interleaved, row-major. */
 export interface Rgb {
@@ -16,17 +18,24 @@ export function sniffRaster(bytes: Uint8Array): RasterFormat | null {
   return null;
 }
 
-// Kvasir images reach 1920×1080; anything above this is more likely a corrupt header than a photo.
-const MAX_PIXELS = 80e6;
+// pngjs hands out RGBA; the RGB copy follows. What a decode of one pixel costs at its peak.
+const PNG_BYTES_PER_PIXEL = 7;
 
-export function decodeRaster(bytes: Uint8Array): Rgb {
+export function decodeRaster(bytes: Uint8Array, limits: DecodeLimits = decodeLimits()): Rgb {
   const format = sniffRaster(bytes);
   if (format === 'png') {
+    const header = readPngHeader(bytes);
+    checkImageSize('PNG', header.width, header.height, PNG_BYTES_PER_PIXEL, limits);
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return rgbaToRgb(png.width, png.height, png.data);
   }
   if (format === 'jpeg') {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_PIXELS / 1e6 });
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: false,
+      maxResolutionInMP: limits.maxPixels / 1e6,
+      maxMemoryUsageInMB: limits.maxDecodedBytes / 2 ** 20,
+    });
     const expected = img.width * img.height * 3;
     if (img.data.length !== expected) throw new Error(`JPEG decoded to ${img.data.length} bytes, expected ${expected}`);
     return { width: img.width, height: img.height, data: img.data };

@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { JobEvent } from '../../shared/contract';
+import type { ImportResult, JobEvent, JobKind, JobProgress, MineOutcome, TrainOutcome } from '../../shared/contract';
 import { describe } from '../util/errors';
 
 export type JobListener = (e: JobEvent) => void;
 
 export interface JobContext {
   signal: AbortSignal;
-  progress(done: number, total: number, message: string, detail?: Record<string, number | string | null>): void;
+  progress(p: JobProgress): void;
 }
+
+export type JobResult = ImportResult | TrainOutcome | MineOutcome;
 
 /**
  * Long work runs as a job: it reports progress, can be cancelled, and ends with one `done` or
  * `failed` event. Progress events are throttled so a fast loop cannot flood a renderer.
  */
 export class JobRunner {
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { kind: JobKind; controller: AbortController }>();
   private readonly listeners = new Set<JobListener>();
 
   onEvent(listener: JobListener): () => void {
@@ -22,19 +24,26 @@ export class JobRunner {
     return () => this.listeners.delete(listener);
   }
 
-  start<T>(kind: string, work: (ctx: JobContext) => Promise<T>): { jobId: string; finished: Promise<T | undefined> } {
+  /** The kinds of the jobs running now (a workspace's queue asks before starting another). */
+  runningKinds(): JobKind[] {
+    return [...this.running.values()].map((r) => r.kind);
+  }
+
+  start<T extends JobResult>(kind: JobKind, work: (ctx: JobContext) => Promise<T>): { jobId: string; finished: Promise<T | undefined> } {
     const jobId = randomUUID();
     const controller = new AbortController();
-    this.running.set(jobId, controller);
+    this.running.set(jobId, { kind, controller });
     let last = 0;
+    let lastPhase = '';
     const ctx: JobContext = {
       signal: controller.signal,
-      progress: (done, total, message, detail) => {
+      progress: (p) => {
         const now = Date.now();
-        // Events with numbers (an epoch's metrics) always pass; bare progress ticks are throttled.
-        if (!detail && done < total && now - last < 100) return;
+        // An epoch's metrics and a new phase always pass; bare progress ticks are throttled.
+        if (!p.metrics && p.phase === lastPhase && p.done < p.total && now - last < 100) return;
         last = now;
-        this.emit({ type: 'progress', jobId, kind, done, total, message, detail: detail ?? null });
+        lastPhase = p.phase;
+        this.emit({ type: 'progress', jobId, kind, ...p });
       },
     };
     const finished = work(ctx).then(
@@ -55,7 +64,7 @@ export class JobRunner {
   cancel(jobId: string): boolean {
     const c = this.running.get(jobId);
     if (!c) return false;
-    c.abort();
+    c.controller.abort();
     return true;
   }
 

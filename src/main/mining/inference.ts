@@ -11,7 +11,8 @@ import { makeTeacher, type PseudoTeacher, type TeacherSpec } from './teachers';
 
 export type InferenceMode = 'fast' | 'refine';
 
-export interface ModePrediction {
+/** One image's prediction in memory (the contract's ModePrediction is what goes over the wire). */
+export interface MaskPrediction {
   imageId: number;
   mode: InferenceMode;
   mask: Mask; // at the source image's full resolution
@@ -50,7 +51,7 @@ export class ModeInference {
     return new ModeInference(ws, predictor, opts.teacher ? makeTeacher(ws, opts.teacher) : null, promptSettings(opts.prompts));
   }
 
-  async predict(imageId: number, mode: InferenceMode): Promise<ModePrediction> {
+  async predict(imageId: number, mode: InferenceMode): Promise<MaskPrediction> {
     const t0 = performance.now();
     const rgb = loadModelRgb(this.ws, imageId);
     const pred = await predictRgb(this.predictor, rgb, this.prompts.threshold);
@@ -88,7 +89,7 @@ export class ModeInference {
     t0: number,
     studentMs: number,
     teacherMs: number,
-  ): ModePrediction {
+  ): MaskPrediction {
     let area = 0;
     for (let i = 0; i < mask.data.length; i++) area += mask.data[i]!;
     return { imageId, mode, mask, prob, area, latencyMs: performance.now() - t0, studentMs, teacherMs };
@@ -100,7 +101,7 @@ export class ModeInference {
 }
 
 /** `<id>-<source name>.<mode>.png` under `outDir`, written atomically; returns the path. */
-export function writePredictionPng(ws: Workspace, outDir: string, p: ModePrediction): string {
+export function writePredictionPng(ws: Workspace, outDir: string, p: MaskPrediction): string {
   const rec = imageRecord(ws, p.imageId);
   mkdirSync(outDir, { recursive: true });
   const file = join(

@@ -6,9 +6,8 @@ import {
   type CommandParsedInput,
   type JobEvent,
 } from '../../shared/contract';
-import type { TeacherChoice, TeacherModelSummary } from '../../shared/contract';
+import type { JobRequest, TeacherChoice, TeacherModelSummary } from '../../shared/contract';
 import { ModeInference } from '../mining/inference';
-import type { TeacherSpec } from '../mining/teachers';
 import { exportOnnx } from '../student/onnx-export';
 import { loadStudentFromRun } from '../student/predict';
 import { writeFileAtomic } from '../util/atomic-write';
@@ -16,7 +15,9 @@ import { exportMasks } from '../export/export-masks';
 import { encodeGreyPng, encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
-import { runCliJob } from '../jobs/cli-job';
+import { teacherSpecOf } from '../jobs/training-jobs';
+import { runWorkerJob } from '../jobs/worker-job';
+import { runningJob, WorkspaceBusyError } from '../jobs/workspace-lock';
 import { acceptPseudoLabel, correctPseudoLabel, rejectPseudoLabel, reviewImage, reviewQueue } from '../mining/review';
 import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
@@ -27,20 +28,8 @@ import { Workspace } from '../workspace/workspace';
 import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
 
-/** { epochs: 5, lr: 1e-4 } → ['--epochs', '5', '--lr', '0.0001']: the CLI is the engine's one front door. */
-export function settingsToFlags(settings: Record<string, number | string | boolean | number[] | undefined>): string[] {
-  return Object.entries(settings).flatMap(([k, v]) =>
-    v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, Array.isArray(v) ? v.join(',') : String(v)],
-  );
-}
-
 function teacherSummary(m: TeacherModel): TeacherModelSummary {
   return { id: m.id, family: m.family, name: m.name, files: m.files, createdAt: m.createdAt };
-}
-
-function toTeacherSpec(t: TeacherChoice): TeacherSpec {
-  if (t.kind === 'noisy-oracle') return { kind: 'noisy-oracle', maxRadius: 8, dropProbability: 0.2, seed: 1 };
-  return t;
 }
 
 function pngDataUrl(png: Uint8Array): string {
@@ -79,7 +68,11 @@ export class ApiService {
       'import.start': ({ paths, masks }) => {
         const ws = this.workspace();
         const { jobId } = this.jobs.start('import', (ctx) =>
-          importImages(ws, { paths, masks }, { signal: ctx.signal, onProgress: (p) => ctx.progress(p.done, p.total, p.file) }),
+          importImages(ws, { paths, masks }, {
+            signal: ctx.signal,
+            onProgress: (p) =>
+              ctx.progress({ phase: 'import', done: p.done, total: p.total, message: p.file, runId: null, epoch: null, metrics: null, eta: null }),
+          }),
         );
         return { jobId };
       },
@@ -87,29 +80,10 @@ export class ApiService {
       'split.create': (req) => createSplit(this.workspace(), req),
       'runs.list': () => ({ runs: listRuns(this.workspace()) }),
       'runs.metrics': ({ runId }) => ({ points: runMetrics(this.workspace(), runId) }),
-      'train.start': ({ settings, resume }) => {
-        const ws = this.workspace();
-        const args = ['train', ws.root, ...settingsToFlags(settings), ...(resume ? ['--resume', String(resume)] : [])];
-        return { jobId: this.jobs.start('train', (ctx) => runCliJob(args, ctx)).jobId };
-      },
+      'train.start': ({ settings, resume }) => this.startWorkerJob({ kind: 'train', workspace: this.workspace().root, settings, resume }),
       'mine.start': ({ request, resume }) => {
-        const ws = this.workspace();
-        let args: string[];
-        if (resume) args = ['mine', ws.root, '--resume', String(resume)];
-        else if (request) {
-          args = [
-            'mine',
-            ws.root,
-            '--schedule',
-            request.schedule,
-            '--teacher',
-            request.teacher.kind === 'sam' ? String(request.teacher.modelId) : request.teacher.kind,
-            ...(request.baseRunId ? ['--base', String(request.baseRunId)] : []),
-            ...(request.weight !== undefined ? ['--weight', String(request.weight)] : []),
-            ...settingsToFlags(request.settings),
-          ];
-        } else throw new ApiError('give mining settings or a run to resume');
-        return { jobId: this.jobs.start('mine', (ctx) => runCliJob(args, ctx)).jobId };
+        if (!request && !resume) throw new ApiError('give mining settings or a run to resume');
+        return this.startWorkerJob({ kind: 'mine', workspace: this.workspace().root, request, resume });
       },
       predict: async ({ imageId, mode, runId, teacher }) => {
         const inference = await this.inference(runId, mode === 'refine' ? (teacher ?? this.defaultTeacher()) : null);
@@ -158,6 +132,18 @@ export class ApiService {
     };
   }
 
+  /**
+   * The workspace's job queue: a second training or mining is refused, naming the one that runs —
+   * whether this app started it or another process (a CLI) holds the workspace's job slot.
+   */
+  private startWorkerJob(request: JobRequest): { jobId: string } {
+    const ours = this.jobs.runningKinds().find((k) => k === 'train' || k === 'mine');
+    if (ours) throw new ApiError(`a ${ours === 'train' ? 'training' : 'mining run'} started from this window is still running; wait for it or cancel it first`);
+    const other = runningJob(request.workspace);
+    if (other) throw new ApiError(new WorkspaceBusyError(other).message);
+    return { jobId: this.jobs.start(request.kind, (ctx) => runWorkerJob(request, ctx)).jobId };
+  }
+
   private inferenceCache: { key: string; inference: Promise<ModeInference> } | null = null;
 
   /** One loaded student (and teacher) for the mode toggle: reopened only when the choice changes. */
@@ -167,7 +153,7 @@ export class ApiService {
       const previous = this.inferenceCache;
       this.inferenceCache = {
         key,
-        inference: ModeInference.open(this.workspace(), { runId, teacher: teacher ? toTeacherSpec(teacher) : null }),
+        inference: ModeInference.open(this.workspace(), { runId, teacher: teacher ? teacherSpecOf(teacher) : null }),
       };
       this.inferenceCache.inference.catch(() => (this.inferenceCache = null));
       if (previous) void previous.inference.then((i) => i.close()).catch(() => undefined);

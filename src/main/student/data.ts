@@ -1,7 +1,8 @@
 import type { Rgb } from '../imaging/raster';
 import type { Mask } from '../imaging/mask';
 import { loadMask, loadModelRgb } from '../workspace/images';
-import { trainingMasksVisible, type Subset } from '../workspace/splits';
+import type { Subset } from '../../shared/contract';
+import { trainingMasksVisible } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
 import { centreSquare, wholeImage, type Region } from '../imaging/geometry/frames';
 import { resample, resampleRgb } from '../imaging/geometry/resample';

@@ -1,6 +1,6 @@
-import type { TeacherFamily } from '../imaging/geometry/frames';
+import type { TeacherFamily } from '../../shared/contract';
 
-export type { TeacherFamily } from '../imaging/geometry/frames';
+export type { TeacherFamily } from '../../shared/contract';
 
 export type EncoderLayout = 'nchw' | 'hwc';
 

@@ -1,13 +1,3 @@
-import { writeSync } from 'node:fs';
-
-/**
- * When the app runs a CLI command as a job (src/main/jobs/cli-job.ts) it passes a pipe's fd in
- * APPRENTICE_PROGRESS_FD; progress then goes there as one JSON object per line.
- */
-const PROGRESS_FD = process.env.APPRENTICE_PROGRESS_FD ? Number(process.env.APPRENTICE_PROGRESS_FD) : null;
-
-export type ProgressDetail = Record<string, number | string | null>;
-
 /** A one-line progress bar with ETA on stderr (stdout stays clean for --json and pipes). */
 export class ProgressBar {
   private readonly start = Date.now();
@@ -15,19 +5,10 @@ export class ProgressBar {
 
   constructor(private readonly label: string) {}
 
-  update(done: number, total: number, extra = '', detail?: ProgressDetail): void {
+  update(done: number, total: number, extra = ''): void {
     const now = Date.now();
     const elapsed = (now - this.start) / 1000;
     const eta = done > 0 ? (elapsed / done) * (total - done) : null;
-    if (PROGRESS_FD !== null) {
-      // Every event is forwarded (the job runner throttles): charts need every epoch's numbers.
-      const line = JSON.stringify({ label: this.label, done, total, message: extra, eta, detail: detail ?? null }) + '\n';
-      try {
-        writeSync(PROGRESS_FD, line);
-      } catch {
-        // The parent went away; the work goes on and checkpoints as usual.
-      }
-    }
     if (done < total && now - this.last < 200) return;
     this.last = now;
     if (!process.stderr.isTTY) return;

@@ -10,6 +10,7 @@ import { describe } from '../util/errors';
 import { sha256 } from './blobs';
 import { saveMask } from './masks';
 import { nowIso, type Workspace } from './workspace';
+import type { ImportFailure, ImportResult } from '../../shared/contract';
 
 export interface ImportRequest {
   /** Files and folders, as the user gave them; folders are walked recursively in name order. */
@@ -18,17 +19,6 @@ export interface ImportRequest {
   masks?: string;
 }
 
-export interface ImportFailure {
-  file: string;
-  error: string;
-}
-
-export interface ImportResult {
-  imported: number;
-  duplicates: number;
-  masks: number;
-  failed: ImportFailure[];
-}
 
 export interface ImportProgress {
   done: number;

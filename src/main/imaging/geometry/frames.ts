@@ -17,6 +17,8 @@
  * The resamplers (resample.ts) take a frame's `frameRegion`, so pixels and prompts agree.
  */
 
+import type { TeacherFamily } from '../../../shared/contract';
+
 export interface Point {
   x: number;
   y: number;
@@ -49,7 +51,6 @@ export interface Region {
   height: number;
 }
 
-export type TeacherFamily = 'sam' | 'mobilesam' | 'medsam';
 
 export const TEACHER_SIDE = 1024;
 /** SAM's low-resolution mask grid (mask_input / low_res_masks) covers the 1024 frame at 1/4. */
