@@ -10,7 +10,9 @@ export class WorkspaceError extends Error {}
 
 /** One project folder: `project.sqlite` (WAL, migrated at open) and a content-addressed blob store. */
 export class Workspace {
+  /** For the stores in this folder only: everything else goes through them (persistence-boundary test). */
   readonly db: Database.Database;
+  /** Likewise: blobs are written, located and released by the stores. */
   readonly blobs: BlobStore;
 
   private constructor(readonly root: string) {
