@@ -153,6 +153,8 @@ export const RunConfig = z.looseObject({
   counts: z.object({ labeled: z.number().int(), val: z.number().int(), test: z.number().int() }),
   params: z.number().int(),
   initWeightsSha256: z.string().nullable(),
+  /** The device the run resolved "auto" to (runs from before the device word have none). */
+  device: ResolvedDevice.optional(),
   /** Mining runs: the supervised run they started from and the teacher's label. */
   baseRunId: z.number().int().optional(),
   teacher: z.string().optional(),
@@ -225,6 +227,7 @@ export const TrainSettings = z.object({
   width: z.number().int().min(1).max(64).optional(),
   blocks: z.array(z.number().int().min(1).max(8)).length(4).optional(),
   decoder: z.array(z.number().int().min(1).max(512)).length(5).optional(),
+  device: Device.optional(),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 

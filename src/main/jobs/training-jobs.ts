@@ -97,6 +97,7 @@ export function trainSettingsFromRequest(s: TrainSettings): Partial<TrainConfig>
   if (s.lr !== undefined) out.lr = s.lr;
   if (s.seed !== undefined) out.seed = s.seed;
   if (s.lambda !== undefined) out.lambda = s.lambda;
+  if (s.device !== undefined) out.device = s.device;
   if (s.width !== undefined || s.blocks || s.decoder) {
     const model: Partial<TrainConfig['model']> = {};
     if (s.width !== undefined) model.width = s.width;
