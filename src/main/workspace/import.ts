@@ -1,12 +1,13 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { decodeDicom, isDicom } from '../imaging/dicom';
 import { decodeMaskFile, type Mask } from '../imaging/mask';
 import { bytesOf, frameToModelRgb, type StoredFrame } from '../imaging/pixels';
 import { downscaleRgb } from '../imaging/geometry/resample';
 import { decodeRaster, encodePngRgb, sniffRaster, type Rgb } from '../imaging/raster';
+import { decodeLimits } from '../imaging/decode-limits';
 import { describe } from '../util/errors';
+import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
 import { sha256 } from './blobs';
 import { saveMask } from './masks';
 import { nowIso, type Workspace } from './workspace';
@@ -18,7 +19,6 @@ export interface ImportRequest {
   /** Optional folder of masks matched to images by file name (the Kvasir-SEG layout). */
   masks?: string;
 }
-
 
 export interface ImportProgress {
   done: number;
@@ -40,20 +40,15 @@ export async function importImages(
   opts: { onProgress?: (p: ImportProgress) => void; signal?: AbortSignal } = {},
 ): Promise<ImportResult> {
   const result: ImportResult = { imported: 0, duplicates: 0, masks: 0, failed: [] };
-  const files: string[] = [];
-  for (const p of req.paths) {
-    try {
-      files.push(...listFiles(p));
-    } catch (e) {
-      result.failed.push({ file: p, error: describe(e) });
-    }
-  }
+  // Per entry, never per folder: what cannot be walked is reported and the rest is imported.
+  const { files, problems } = walkFiles(req.paths);
+  result.failed.push(...problems);
   const maskIndex = req.masks ? indexMasks(req.masks, result) : null;
 
   for (let i = 0; i < files.length; i++) {
     opts.signal?.throwIfAborted();
     const file = files[i]!;
-    opts.onProgress?.({ done: i, total: files.length, file });
+    opts.onProgress?.({ done: i, total: files.length, file: file.display });
     try {
       const outcome = await importFile(ws, file, maskIndex);
       if (outcome.added > 0) result.imported += outcome.added;
@@ -61,7 +56,7 @@ export async function importImages(
       result.masks += outcome.masks;
       if (outcome.maskError) result.failed.push(outcome.maskError);
     } catch (e) {
-      result.failed.push({ file, error: describe(e) });
+      result.failed.push({ file: file.display, error: describe(e) });
     }
     await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
   }
@@ -69,29 +64,23 @@ export async function importImages(
   return result;
 }
 
-function listFiles(path: string): string[] {
-  const st = statSync(path);
-  if (st.isFile()) return [path];
-  if (!st.isDirectory()) throw new Error('neither a file nor a folder');
-  const out: string[] = [];
-  for (const name of readdirSync(path).sort()) {
-    if (name.startsWith('.')) continue;
-    const child = join(path, name);
-    if (statSync(child).isDirectory()) out.push(...listFiles(child));
-    else out.push(child);
-  }
-  return out;
+/** Masks by file stem, so `a.jpg` finds `masks/a.jpg` or `masks/a.png`. */
+function indexMasks(dir: string, result: ImportResult): Map<string, FoundFile> {
+  const index = new Map<string, FoundFile>();
+  const { files, problems } = walkFiles([dir]);
+  for (const p of problems) result.failed.push({ file: p.file, error: `mask skipped: ${p.error}` });
+  for (const f of files) index.set(stem(f.display), f);
+  return index;
 }
 
-/** Masks by file stem, so `a.jpg` finds `masks/a.jpg` or `masks/a.png`. */
-function indexMasks(dir: string, result: ImportResult): Map<string, string> {
-  const index = new Map<string, string>();
-  try {
-    for (const name of readdirSync(dir).sort()) index.set(stem(name), join(dir, name));
-  } catch (e) {
-    result.failed.push({ file: dir, error: `masks folder unreadable: ${describe(e)}` });
-  }
-  return index;
+/** A file larger than this is refused before it is read (a multi-frame DICOM of a few GB is not a training image). */
+function maxFileBytes(): number {
+  return Math.min(2 ** 31 - 1, decodeLimits().maxDecodedBytes * 2);
+}
+
+/** Another process importing the same file committed it first: that is a duplicate, not a failure. */
+function isDuplicateRow(e: unknown): boolean {
+  return e instanceof Error && /UNIQUE constraint failed: images\.sha256, images\.frame_index/.test(e.message);
 }
 
 function stem(name: string): string {
@@ -104,8 +93,9 @@ interface FileOutcome {
   maskError?: ImportFailure;
 }
 
-async function importFile(ws: Workspace, file: string, maskIndex: Map<string, string> | null): Promise<FileOutcome> {
-  const bytes = readFileSync(file);
+async function importFile(ws: Workspace, found: FoundFile, maskIndex: Map<string, FoundFile> | null): Promise<FileOutcome> {
+  const bytes = readRegularFile(found.path, maxFileBytes());
+  const file = found.display;
   if (bytes.length === 0) throw new Error('empty file');
   const hash = sha256(bytes);
   const raster = sniffRaster(bytes);
@@ -120,7 +110,7 @@ function importRaster(
   bytes: Buffer,
   hash: string,
   format: 'png' | 'jpeg',
-  maskIndex: Map<string, string> | null,
+  maskIndex: Map<string, FoundFile> | null,
 ): FileOutcome {
   const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
     { id: number; width: number; height: number } | undefined;
@@ -131,7 +121,7 @@ function importRaster(
     if (hasMask || !maskFile) return { added: 0, masks: 0 };
     const m = readMask(maskFile, existing.width, existing.height);
     if ('error' in m) return { added: 0, masks: 0, maskError: m.error };
-    saveMask(ws, existing.id, m.mask, 'imported', { sourcePath: maskFile });
+    saveMask(ws, existing.id, m.mask, 'imported', { sourcePath: maskFile.display });
     return { added: 0, masks: 1 };
   }
 
@@ -145,26 +135,32 @@ function importRaster(
   const thumb = ws.blobs.put(encodePngRgb(downscaleRgb(rgb, THUMBNAIL_SIDE)));
   ws.blobs.put(bytes);
   const maskBlob = m && 'mask' in m ? m.mask : null;
-  ws.transaction(() => {
-    const id = insertImage(ws, {
-      sha256: hash,
-      frame_index: 0,
-      source_path: resolve(file),
-      source_blob: hash,
-      format,
-      width: rgb.width,
-      height: rgb.height,
-      samples: 3,
-      thumbnail_blob: thumb,
+  try {
+    ws.transaction(() => {
+      const id = insertImage(ws, {
+        sha256: hash,
+        frame_index: 0,
+        source_path: resolve(file),
+        source_blob: hash,
+        format,
+        width: rgb.width,
+        height: rgb.height,
+        samples: 3,
+        thumbnail_blob: thumb,
+      });
+      if (maskBlob && maskFile) saveMask(ws, id, maskBlob, 'imported', { sourcePath: maskFile.display });
     });
-    if (maskBlob && maskFile) saveMask(ws, id, maskBlob, 'imported', { sourcePath: maskFile });
-  });
+  } catch (e) {
+    if (isDuplicateRow(e)) return { added: 0, masks: 0 };
+    throw e;
+  }
   return { added: 1, masks: maskBlob ? 1 : 0, maskError: m && 'error' in m ? m.error : undefined };
 }
 
-function readMask(file: string, width: number, height: number): { mask: Mask } | { error: ImportFailure } {
+function readMask(found: FoundFile, width: number, height: number): { mask: Mask } | { error: ImportFailure } {
+  const file = found.display;
   try {
-    const mask = decodeMaskFile(readFileSync(file));
+    const mask = decodeMaskFile(readRegularFile(found.path, maxFileBytes()));
     if (mask.width !== width || mask.height !== height) {
       return { error: { file, error: `mask is ${mask.width}×${mask.height} but its image is ${width}×${height}; mask skipped` } };
     }
@@ -201,37 +197,42 @@ async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: str
       thumb: ws.blobs.put(encodePngRgb(downscaleRgb(frameToModelRgb(stored), THUMBNAIL_SIDE))),
     };
   });
-  ws.transaction(() => {
-    for (const { fr, pixelBlob, thumb } of rows) {
-      insertImage(ws, {
-        sha256: hash,
-        frame_index: fr.index,
-        source_path: resolve(file),
-        source_blob: hash,
-        format: 'dicom',
-        width: fr.width,
-        height: fr.height,
-        samples: fr.samples,
-        pixel_blob: pixelBlob,
-        pixel_dtype: fr.dtype,
-        pixel_min: fr.min,
-        pixel_max: fr.max,
-        thumbnail_blob: thumb,
-        modality: info.modality,
-        photometric: info.photometric,
-        transfer_syntax: info.transferSyntax,
-        window_center: info.windowCenter,
-        window_width: info.windowWidth,
-        rescale_slope: info.rescaleSlope,
-        rescale_intercept: info.rescaleIntercept,
-        pixel_spacing: info.pixelSpacing ? JSON.stringify(info.pixelSpacing) : null,
-        study_uid: info.studyUid,
-        series_uid: info.seriesUid,
-        sop_uid: info.sopUid,
-        frames: info.frames,
-      });
-    }
-  });
+  try {
+    ws.transaction(() => {
+      for (const { fr, pixelBlob, thumb } of rows) {
+        insertImage(ws, {
+          sha256: hash,
+          frame_index: fr.index,
+          source_path: resolve(file),
+          source_blob: hash,
+          format: 'dicom',
+          width: fr.width,
+          height: fr.height,
+          samples: fr.samples,
+          pixel_blob: pixelBlob,
+          pixel_dtype: fr.dtype,
+          pixel_min: fr.min,
+          pixel_max: fr.max,
+          thumbnail_blob: thumb,
+          modality: info.modality,
+          photometric: info.photometric,
+          transfer_syntax: info.transferSyntax,
+          window_center: info.windowCenter,
+          window_width: info.windowWidth,
+          rescale_slope: info.rescaleSlope,
+          rescale_intercept: info.rescaleIntercept,
+          pixel_spacing: info.pixelSpacing ? JSON.stringify(info.pixelSpacing) : null,
+          study_uid: info.studyUid,
+          series_uid: info.seriesUid,
+          sop_uid: info.sopUid,
+          frames: info.frames,
+        });
+      }
+    });
+  } catch (e) {
+    if (isDuplicateRow(e)) return { added: 0, masks: 0 };
+    throw e;
+  }
   return { added: rows.length, masks: 0 };
 }
 
