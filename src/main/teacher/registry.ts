@@ -341,8 +341,8 @@ export function getTeacherModel(ws: Workspace, id?: number): TeacherModel {
 export function teacherPartPath(ws: Workspace, model: TeacherModel, part: Part): string {
   const f = model.files.find((x) => x.part === part);
   if (!f) throw new TeacherModelError(`teacher model ${model.id} has no ${part} file`);
-  const p = modelFilePath(ws, f.sha256);
-  if (!p) throw new TeacherModelError(`teacher model ${model.id}: the ${part} blob ${f.sha256} is missing from ${ws.root}; add the model again`);
+  const { path: p, missingFrom } = modelFilePath(ws, f.sha256);
+  if (missingFrom) throw new TeacherModelError(`teacher model ${model.id}: the ${part} blob ${f.sha256} is missing from ${missingFrom}; add the model again`);
   return p;
 }
 

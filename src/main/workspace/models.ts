@@ -38,10 +38,10 @@ export function dropModelFile(ws: Workspace, sha256: string): void {
   releaseBlob(ws, sha256);
 }
 
-/** The stored copy of a model file, or null when its blob is gone. */
-export function modelFilePath(ws: Workspace, sha256: string): string | null {
-  const p = ws.blobs.path(sha256);
-  return existsSync(p) ? p : null;
+/** The stored copy of a model file; `missingFrom` names the store when its blob is gone. */
+export function modelFilePath(ws: Workspace, sha256: string): { path: string; missingFrom: string | null } {
+  const path = ws.blobs.path(sha256);
+  return { path, missingFrom: existsSync(path) ? null : ws.blobs.root };
 }
 
 export function insertTeacherModel(
