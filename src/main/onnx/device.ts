@@ -42,7 +42,8 @@ export function parseDevice(value: unknown, what = '--device'): Device {
   return v.data;
 }
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite's ESM shim declares its own in every bundled chunk that calls require().
+const nodeRequire = createRequire(import.meta.url);
 
 /** The reason CUDA failed in this process, once known. */
 let cudaFailure: string | null = null;
@@ -57,7 +58,7 @@ export function resetDeviceMemory(): void {
 
 function ortBinDir(): string | null {
   try {
-    const pkg = require.resolve('onnxruntime-node/package.json');
+    const pkg = nodeRequire.resolve('onnxruntime-node/package.json');
     return join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
   } catch {
     return null;

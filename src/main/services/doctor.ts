@@ -4,11 +4,12 @@ import { probeDevices } from '../onnx/device';
 import { ortStatus } from '../onnx/runtime';
 import { appVersion } from '../util/package-root';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite's ESM shim declares its own in every bundled chunk that calls require().
+const nodeRequire = createRequire(import.meta.url);
 
 function packageVersion(name: string): string | null {
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    return (nodeRequire(`${name}/package.json`) as { version: string }).version;
   } catch {
     return null;
   }
@@ -16,7 +17,7 @@ function packageVersion(name: string): string | null {
 
 function loads(name: string): string | null {
   try {
-    require(name);
+    nodeRequire(name);
     return null;
   } catch (e) {
     return e instanceof Error ? e.message.split('\n')[0]! : String(e);

@@ -6,9 +6,10 @@ import type * as TF from '@tensorflow/tfjs';
  * tfjs, the wasm backend and the optional tfjs-node packages all share one tfjs-core engine,
  * whatever module loader (tsx, vitest, electron-vite) imported this file.
  */
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite's ESM shim declares its own in every bundled chunk that calls require().
+const nodeRequire = createRequire(import.meta.url);
 
-export const tf = require('@tensorflow/tfjs') as typeof TF;
+export const tf = nodeRequire('@tensorflow/tfjs') as typeof TF;
 export type Tensor = TF.Tensor;
 export type Tensor1D = TF.Tensor1D;
 export type Tensor4D = TF.Tensor4D;
@@ -17,4 +18,4 @@ export type Scalar = TF.Scalar;
 export type Variable = TF.Variable;
 export type Rank = TF.Rank;
 
-export { require as nodeRequire };
+export { nodeRequire };
