@@ -123,4 +123,26 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (experiment_id, seed, ratio, schedule)
   );
   `,
+  // 3: ground truth says how it was made: labels drawn with SAM's help join imported, drawn and
+  // promoted, and `details` (JSON) keeps what made each one (teacher model and prompts, whether the
+  // proposal was edited). SQLite cannot change a CHECK in place, so the table is rebuilt, rows kept.
+  `
+  CREATE TABLE masks_v3 (
+    id           INTEGER PRIMARY KEY,
+    image_id     INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    blob         TEXT NOT NULL,
+    area         INTEGER NOT NULL,
+    provenance   TEXT NOT NULL CHECK (provenance IN ('imported', 'drawn', 'sam-assisted', 'promoted')),
+    source_path  TEXT,
+    pseudo_label_id INTEGER REFERENCES pseudo_labels(id),
+    details      TEXT,
+    created_at   TEXT NOT NULL,
+    current      INTEGER NOT NULL DEFAULT 1
+  );
+  INSERT INTO masks_v3 (id, image_id, blob, area, provenance, source_path, pseudo_label_id, created_at, current)
+    SELECT id, image_id, blob, area, provenance, source_path, pseudo_label_id, created_at, current FROM masks;
+  DROP TABLE masks;
+  ALTER TABLE masks_v3 RENAME TO masks;
+  CREATE UNIQUE INDEX masks_one_current ON masks(image_id) WHERE current = 1;
+  `,
 ];
