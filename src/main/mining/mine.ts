@@ -8,8 +8,8 @@ import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type T
 import { centreSquare, sourceFrame, studentInferFrame, wholeImage } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
 import { loadModelRgb } from '../workspace/images';
-import { bestWeightsBlob, getRun, runBlobPath } from '../workspace/runs';
-import { miningUnlabeledIds } from '../workspace/splits';
+import { bestWeightsBlob, getRun, markRunInterrupted, runBlobPath } from '../workspace/runs';
+import { latestSplitId, miningIdsWithHiddenTruth, miningUnlabeledIds } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
 import { storePseudoLabel, latestPseudoLabel, pseudoLabelMask } from '../workspace/pseudo-labels';
 import { makeTeacher, type TeacherSpec } from './teachers';
@@ -47,7 +47,8 @@ export interface MineProgress {
 export interface MineResult {
   baseRunId: number;
   run: TrainResult;
-  pseudoLabels: { stored: number; images: number };
+  /** `skipped`: unlabeled images an evaluation teacher cannot label (they have no hidden ground truth). */
+  pseudoLabels: { stored: number; images: number; skipped: number };
   /** Per continuous epoch, or [the labelling pass] for one-time: teacher time and encoder runs. */
   teacherSeconds: number[];
   encoderCalls: number[];
@@ -72,6 +73,34 @@ export function mineSettings(
 }
 
 /**
+ * The images mining asks the teacher about. An evaluation teacher answers with the hidden ground
+ * truth, so unlabeled images without one are left out and counted instead of failing mid-run; when
+ * none has any, mining is refused before it starts.
+ */
+export function miningTargets(ws: Workspace, splitId: number, teacher: TeacherSpec): { imageIds: number[]; skipped: number } {
+  const unlabeled = miningUnlabeledIds(ws, splitId);
+  if (unlabeled.length === 0) throw new Error(`split ${splitId} has no unlabeled images to mine`);
+  if (teacher.kind === 'sam') return { imageIds: unlabeled, skipped: 0 };
+  const imageIds = miningIdsWithHiddenTruth(ws, splitId);
+  if (imageIds.length === 0)
+    throw new Error(
+      `the ${teacher.kind} teacher is an evaluation tool that answers with hidden ground truth, and none of the ${unlabeled.length} unlabeled image(s) of split ${splitId} has any: choose a SAM-family teacher`,
+    );
+  return { imageIds, skipped: unlabeled.length - imageIds.length };
+}
+
+/** A mining run that fails stays resumable: it is marked interrupted, never left "running". */
+async function keepResumable<T>(ws: Workspace, runIdOf: () => number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const runId = runIdOf();
+    if (runId > 0 && getRun(ws, runId)?.status === 'running') markRunInterrupted(ws, runId);
+    throw e;
+  }
+}
+
+/**
  * Runs one schedule: (supervised phase if no base run is given) → pseudo-labels from the teacher,
  * guided by the student → training on labeled + pseudo-labeled images. A killed run resumes with
  * `resumeMining`: one-time labels already stored for the run are reused; continuous mining restarts
@@ -83,6 +112,8 @@ export async function mineStudent(
   opts: { signal?: AbortSignal; onProgress?: (p: MineProgress) => void } = {},
 ): Promise<MineResult> {
   let baseRunId = settings.baseRunId;
+  const splitId = baseRunId !== null ? getRun(ws, baseRunId)?.splitId ?? null : settings.train.splitId ?? latestSplitId(ws);
+  if (splitId !== null) miningTargets(ws, splitId, settings.teacher); // refuses before a supervised phase is spent
   if (baseRunId === null) {
     const base = await trainStudent(ws, settings.train, {
       signal: opts.signal,
@@ -97,8 +128,9 @@ export async function mineStudent(
     });
     baseRunId = base.runId;
   }
-  const { options, stats } = miningOptions(ws, { ...settings, baseRunId }, opts);
-  const run = await trainStudent(ws, { ...settings.train, initWeights: runBlobPath(ws, finishedRunWeights(ws, baseRunId)) }, options);
+  const { options, stats, runId } = miningOptions(ws, { ...settings, baseRunId }, opts);
+  const initWeights = runBlobPath(ws, finishedRunWeights(ws, baseRunId));
+  const run = await keepResumable(ws, runId, () => trainStudent(ws, { ...settings.train, initWeights }, options));
   return { baseRunId, run, ...stats() };
 }
 
@@ -111,7 +143,7 @@ export async function resumeMining(
   if (!row || !row.kind.startsWith('mining-')) throw new Error(`run ${runId} is not a mining run`);
   const stored = row.config as { mining: MineSettings };
   const { options, stats } = miningOptions(ws, stored.mining, opts);
-  const run = await resumeStudent(ws, runId, options);
+  const run = await keepResumable(ws, () => runId, () => resumeStudent(ws, runId, options));
   return { baseRunId: stored.mining.baseRunId!, run, ...stats() };
 }
 
@@ -147,12 +179,11 @@ function miningOptions(
   ws: Workspace,
   settings: MineSettings,
   opts: { signal?: AbortSignal; onProgress?: (p: MineProgress) => void },
-): { options: TrainOptions; stats: () => Omit<MineResult, 'baseRunId' | 'run'> } {
+): { options: TrainOptions; stats: () => Omit<MineResult, 'baseRunId' | 'run'>; runId: () => number } {
   const baseRunId = settings.baseRunId!;
   const base = loadStudentFromRun(ws, baseRunId);
   const splitId = getRun(ws, baseRunId)!.splitId!;
-  const unlabeled = miningUnlabeledIds(ws, splitId);
-  if (unlabeled.length === 0) throw new Error(`split ${splitId} has no unlabeled images to mine`);
+  const { imageIds: unlabeled, skipped } = miningTargets(ws, splitId, settings.teacher);
   const teacher = makeTeacher(ws, settings.teacher);
   const size = resolveSettings(settings.train).size;
   const baseBlob = finishedRunWeights(ws, baseRunId);
@@ -195,6 +226,7 @@ function miningOptions(
     };
   }
 
+  const skippedNote = skipped > 0 ? ` (${skipped} unlabeled image(s) without hidden ground truth skipped: the ${settings.teacher.kind} teacher cannot label them)` : '';
   const oneTimeTargets = new Map<number, Uint8Array>();
   const continuousPending = new Map<number, NonNullable<Awaited<ReturnType<typeof ask>>>>();
   let epochTeacherSeconds = 0;
@@ -208,7 +240,7 @@ function miningOptions(
         phase: 'mining',
         done: p.epoch,
         total: p.maxEpochs,
-        message: `${settings.schedule} epoch ${p.epoch}`,
+        message: `${settings.schedule} epoch ${p.epoch}${skippedNote}`,
         detail: progressDetail(p),
       }),
     pseudo: {
@@ -229,7 +261,7 @@ function miningOptions(
               phase: 'pseudo-labelling',
               done: i,
               total: unlabeled.length,
-              message: `pseudo-labelling image ${imageId}`,
+              message: `pseudo-labelling image ${imageId}${skippedNote}`,
             });
             const rgb = loadModelRgb(ws, imageId);
             const have = latestPseudoLabel(ws, imageId, runId);
@@ -321,5 +353,9 @@ function miningOptions(
     return entry;
   }
 
-  return { options, stats: () => ({ pseudoLabels: { stored, images: images.size }, teacherSeconds, encoderCalls }) };
+  return {
+    options,
+    runId: () => runId,
+    stats: () => ({ pseudoLabels: { stored, images: images.size, skipped }, teacherSeconds, encoderCalls }),
+  };
 }

@@ -133,6 +133,22 @@ export function trainingLabeledIds(ws: Workspace, splitId: number): number[] {
   return [...splitMembers(ws, splitId, 'labeled'), ...reviewed].sort((a, b) => a - b);
 }
 
+/**
+ * The unlabeled images still waiting for labels whose imported ground truth is hidden from training:
+ * the only ones an evaluation teacher (the oracle, which answers with that ground truth) can label.
+ */
+export function miningIdsWithHiddenTruth(ws: Workspace, splitId: number): number[] {
+  const withTruth = new Set(
+    (
+      ws.db
+        .prepare(`SELECT sm.image_id FROM split_members sm JOIN masks m ON m.image_id = sm.image_id AND m.current = 1
+                  WHERE sm.split_id = ? AND sm.subset = 'unlabeled'`)
+        .all(splitId) as { image_id: number }[]
+    ).map((r) => r.image_id),
+  );
+  return miningUnlabeledIds(ws, splitId).filter((id) => withTruth.has(id));
+}
+
 /** Unlabeled images still waiting for labels: what mining asks the teacher about. */
 export function miningUnlabeledIds(ws: Workspace, splitId: number): number[] {
   const reviewed = new Set((ws.db.prepare(REVIEWED).all(splitId) as { image_id: number }[]).map((r) => r.image_id));
