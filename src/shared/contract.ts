@@ -249,6 +249,10 @@ const coordinate = z.number().finite().min(-1e6).max(1e6);
 export const PromptPointInput = z.object({ x: coordinate, y: coordinate, label: z.union([z.literal(0), z.literal(1)]) });
 export const BoxInput = z.object({ x0: coordinate, y0: coordinate, x1: coordinate, y1: coordinate });
 
+/** The teacher model a SAM-assisted label came from, as it was named when the label was saved. */
+export const TeacherRef = z.object({ id: z.number().int(), name: z.string(), family: z.string() });
+export type TeacherRef = z.infer<typeof TeacherRef>;
+
 export const SegmentOutput = z.object({
   maskDataUrl: z.string(),
   area: z.number().int(),
@@ -256,6 +260,8 @@ export const SegmentOutput = z.object({
   encoderMs: z.number(),
   decoderMs: z.number(),
   device: ResolvedDevice,
+  /** The teacher that answered: a label accepted from this proposal records it. */
+  teacher: TeacherRef,
 });
 export type SegmentOutput = z.infer<typeof SegmentOutput>;
 
@@ -289,7 +295,8 @@ export const ModePrediction = z.object({
 });
 export type ModePrediction = z.infer<typeof ModePrediction>;
 
-export const MaskProvenance = z.enum(['imported', 'drawn', 'promoted']);
+/** How a ground-truth mask was made: imported, drawn by hand, drawn with SAM's help, or a promoted (accepted) pseudo-label. */
+export const MaskProvenance = z.enum(['imported', 'drawn', 'sam-assisted', 'promoted']);
 export type MaskProvenance = z.infer<typeof MaskProvenance>;
 /** A version's review state; "corrected" = accepted after the radiologist edited its mask. */
 export const ReviewDecision = z.enum(['new', 'accepted', 'corrected', 'rejected']);
@@ -341,6 +348,52 @@ export const ReviewQueueItem = z.object({
   split: Subset.nullable(),
   versions: z.number().int(),
   latestVersionId: z.number().int(),
+
+/** One prompt sent to the teacher, in source pixels. */
+export const UserPromptInput = z.object({ points: z.array(PromptPointInput).max(64), box: BoxInput.nullable() });
+
+/** What made a ground-truth mask beyond its provenance word. */
+export const MaskDetails = z.object({
+  teacher: TeacherRef.optional(),
+  prompts: z.array(UserPromptInput).optional(),
+  /** A SAM proposal or pseudo-label the radiologist changed with the brush, eraser or lasso before saving. */
+  edited: z.boolean().optional(),
+  /** The pseudo-label version a promoted or corrected mask came from. */
+  pseudoLabelVersion: z.number().int().optional(),
+});
+export type MaskDetails = z.infer<typeof MaskDetails>;
+
+/** One ground-truth mask of an image; every earlier one is kept as a version. */
+export const GroundTruthVersion = z.object({
+  maskId: z.number().int(),
+  version: z.number().int(), // 1 = the image's first ground truth
+  current: z.boolean(),
+  provenance: MaskProvenance,
+  details: MaskDetails.nullable(),
+  pseudoLabelId: z.number().int().nullable(),
+  area: z.number().int(),
+  createdAt: z.string(),
+  /** An imported mask of an unlabeled-split image: training never reads it (evaluation tools may). */
+  hidden: z.boolean(),
+});
+export type GroundTruthVersion = z.infer<typeof GroundTruthVersion>;
+
+/** A new ground truth and the one it replaced (kept as a version), so no replacement goes unsaid. */
+export const SavedGroundTruth = z.object({
+  maskId: z.number().int(),
+  version: z.number().int(),
+  area: z.number().int(),
+  provenance: MaskProvenance,
+  replaced: GroundTruthVersion.nullable(),
+});
+export type SavedGroundTruth = z.infer<typeof SavedGroundTruth>;
+
+/** How a label drawn in the Viewer was made: by hand, or from a SAM proposal (then edited or not). */
+export const LabelSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('drawn') }),
+  z.object({ kind: z.literal('sam-assisted'), modelId: z.number().int().positive(), prompts: z.array(UserPromptInput).min(1).max(64), edited: z.boolean() }),
+]);
+export type LabelSource = z.infer<typeof LabelSource>;
   latestVersion: z.number().int(),
   agreementDice: z.number().nullable(),
   disagreement: z.number().nullable(), // 1 − agreementDice of the latest version
@@ -403,6 +456,8 @@ export const commands = {
   },
   'models.list': { input: z.object({}), output: z.object({ models: z.array(TeacherModelSummary) }) },
   'models.add': {
+  /** The ground truth the accepted or corrected mask replaced (kept as a version); null when there was none. */
+  replaced: GroundTruthVersion.nullable().default(null),
     input: z.object({ encoder: path, decoder: path, family: TeacherFamily, name: z.string().max(200).optional() }),
     output: TeacherModelSummary,
   },
@@ -528,3 +583,14 @@ export type Response = { id: number; ok: true; output: unknown } | { id: number;
 export function isCommandName(name: string): name is CommandName {
   return Object.prototype.hasOwnProperty.call(commands, name);
 }
+  'masks.save': {
+    input: z.object({
+      imageId: id,
+      maskDataUrl: z.string().min(1).max(16_000_000),
+      source: LabelSource,
+      /** The ground truth the label was drawn over (null: none); a different current one refuses the save. */
+      replaces: id.nullable(),
+    }),
+    output: SavedGroundTruth,
+  },
+  'masks.versions': { input: z.object({ imageId: id }), output: z.object({ versions: z.array(GroundTruthVersion) }) },

@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import type { ReviewDecision, ReviewImage, ReviewQueueItem, ReviewResult, ReviewVersion } from '../../shared/contract';
-import { encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
+import { encodeMaskPng, type Mask } from '../imaging/mask';
 import { imageRecord } from '../workspace/images';
 import { correctedPseudoLabelIds, currentMaskRecord, saveMask } from '../workspace/masks';
 import {
@@ -20,7 +20,8 @@ import type { Workspace } from '../workspace/workspace';
 // The radiologist's review of pseudo-labels. A version is accepted (promoted to ground truth,
 // provenance 'promoted'), corrected (an edited mask becomes ground truth, provenance 'drawn', still
 // naming the version it started from; the version is marked accepted) or rejected. Ground truth is
-// only ever written through saveMask, so earlier masks stay in the table as non-current rows.
+// only ever written through saveMask, so earlier masks stay in the table as non-current rows, and
+// the result names the ground truth it replaced (an imported mask hidden from training included).
 //
 // An image waits for review while it is unlabeled, no version of it was accepted, and its latest
 // version is still 'new'. Rejecting the latest version decides the image; a newer version made
@@ -137,9 +138,9 @@ export function acceptPseudoLabel(ws: Workspace, pseudoLabelId: number): ReviewR
   return ws.transaction(() => {
     if (pseudoLabelStatus(ws, v.id) === 'accepted')
       throw new ReviewError(`version ${v.version} of image ${v.imageId} is already accepted: its mask is the ground truth`);
-    const maskId = saveMask(ws, v.imageId, mask, 'promoted', { pseudoLabelId: v.id });
+    const saved = saveMask(ws, v.imageId, mask, 'promoted', { pseudoLabelId: v.id, details: { pseudoLabelVersion: v.version } });
     setPseudoLabelStatus(ws, v.id, 'accepted');
-    return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'accepted' as const, maskId, area: maskArea(mask) };
+    return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'accepted' as const, maskId: saved.maskId, area: saved.area, replaced: saved.replaced };
   });
 }
 
@@ -153,7 +154,7 @@ export function rejectPseudoLabel(ws: Workspace, pseudoLabelId: number): ReviewR
         `version ${v.version} of image ${v.imageId} was accepted and is the ground truth; correct it with the brush instead of rejecting it`,
       );
     setPseudoLabelStatus(ws, v.id, 'rejected');
-    return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'rejected' as const, maskId: null, area: null };
+    return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'rejected' as const, maskId: null, area: null, replaced: null };
   });
 }
 
@@ -169,9 +170,9 @@ export function correctPseudoLabel(ws: Workspace, pseudoLabelId: number, maskDat
   const rec = imageRecord(ws, v.imageId);
   const mask = maskFromPngDataUrl(maskDataUrl, rec.width, rec.height, v.imageId);
   return ws.transaction(() => {
-    const maskId = saveMask(ws, v.imageId, mask, 'drawn', { pseudoLabelId: v.id });
+    const saved = saveMask(ws, v.imageId, mask, 'drawn', { pseudoLabelId: v.id, details: { pseudoLabelVersion: v.version, edited: true } });
     setPseudoLabelStatus(ws, v.id, 'accepted');
-    return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'corrected' as const, maskId, area: maskArea(mask) };
+    return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'corrected' as const, maskId: saved.maskId, area: saved.area, replaced: saved.replaced };
   });
 }
 

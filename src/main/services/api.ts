@@ -19,6 +19,8 @@ import { teacherSpecOf } from '../jobs/training-jobs';
 import { runWorkerJob } from '../jobs/worker-job';
 import { runningJob, WorkspaceBusyError } from '../jobs/workspace-lock';
 import { acceptPseudoLabel, correctPseudoLabel, rejectPseudoLabel, reviewImage, reviewQueue } from '../mining/review';
+import { saveLabel, teacherRef } from '../labeling/save-label';
+import { groundTruthVersions } from '../workspace/masks';
 import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
@@ -122,6 +124,7 @@ export class ApiService {
           decoderMs: r.decoderMs,
           device: r.device,
         };
+          teacher: teacherRef(this.workspace(), r.modelId),
       },
       doctor: () => doctor(),
       'review.queue': ({ offset, limit }) => reviewQueue(this.workspace(), offset, limit),
@@ -130,6 +133,8 @@ export class ApiService {
       'review.reject': ({ pseudoLabelId }) => rejectPseudoLabel(this.workspace(), pseudoLabelId),
       'review.correct': ({ pseudoLabelId, maskDataUrl }) => correctPseudoLabel(this.workspace(), pseudoLabelId, maskDataUrl),
     };
+      'masks.save': (req) => saveLabel(this.workspace(), req),
+      'masks.versions': ({ imageId }) => ({ versions: groundTruthVersions(this.workspace(), imageId) }),
   }
 
   /**

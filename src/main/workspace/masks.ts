@@ -1,35 +1,99 @@
 import { resolve } from 'node:path';
 import { encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
 import { imageRecord } from './images';
-import type { MaskProvenance } from '../../shared/contract';
+import { latestSubsetOf } from './splits';
+import type { GroundTruthVersion, MaskDetails, MaskProvenance, SavedGroundTruth } from '../../shared/contract';
 import { nowIso, type Workspace } from './workspace';
 
+interface MaskRow {
+  id: number;
+  blob: string;
+  area: number;
+  provenance: MaskProvenance;
+  pseudo_label_id: number | null;
+  details: string | null;
+  created_at: string;
+  current: number;
+}
+
+const COLUMNS = 'id, blob, area, provenance, pseudo_label_id, details, created_at, current';
+
+/** The image's ground-truth rows, oldest first: position + 1 is the version a user sees. */
+function maskRows(ws: Workspace, imageId: number): MaskRow[] {
+  return ws.db.prepare(`SELECT ${COLUMNS} FROM masks WHERE image_id = ? ORDER BY id`).all(imageId) as MaskRow[];
+}
+
+function toVersion(row: MaskRow, version: number, subset: string | null): GroundTruthVersion {
+  return {
+    maskId: row.id,
+    version,
+    current: row.current === 1,
+    provenance: row.provenance,
+    details: row.details === null ? null : (JSON.parse(row.details) as MaskDetails),
+    pseudoLabelId: row.pseudo_label_id,
+    area: row.area,
+    createdAt: row.created_at,
+    // Only an imported mask can be hidden: whatever a radiologist made on an unlabeled image is what training reads.
+    hidden: row.provenance === 'imported' && subset === 'unlabeled',
+  };
+}
+
+/** Every ground truth the image has had, oldest first, the current one marked. */
+export function groundTruthVersions(ws: Workspace, imageId: number): GroundTruthVersion[] {
+  imageRecord(ws, imageId);
+  const subset = latestSubsetOf(ws, imageId);
+  return maskRows(ws, imageId).map((r, i) => toVersion(r, i + 1, subset));
+}
+
+/** The current ground truth as a version, or null. */
+export function currentGroundTruth(ws: Workspace, imageId: number): GroundTruthVersion | null {
+  return groundTruthVersions(ws, imageId).find((v) => v.current) ?? null;
+}
 
 /**
  * Makes `mask` the image's current ground truth; earlier versions stay in the table (current = 0)
- * so nothing a radiologist drew is ever lost. Call inside a transaction when it belongs with other rows.
+ * so nothing a radiologist drew is ever lost, and the result names the one it replaced so callers
+ * can say so. Call inside a transaction when it belongs with other rows.
  */
 export function saveMask(
   ws: Workspace,
   imageId: number,
   mask: Mask,
   provenance: MaskProvenance,
-  opts: { sourcePath?: string | null; pseudoLabelId?: number | null } = {},
-): number {
+  opts: { sourcePath?: string | null; pseudoLabelId?: number | null; details?: MaskDetails | null } = {},
+): SavedGroundTruth {
   const rec = imageRecord(ws, imageId);
   if (mask.width !== rec.width || mask.height !== rec.height) {
     throw new Error(`mask is ${mask.width}×${mask.height} but image ${imageId} is ${rec.width}×${rec.height}`);
   }
   const blob = ws.blobs.put(encodeMaskPng(mask));
+  const area = maskArea(mask);
   return ws.transaction(() => {
+    const replaced = currentGroundTruth(ws, imageId);
     ws.db.prepare('UPDATE masks SET current = 0 WHERE image_id = ? AND current = 1').run(imageId);
     const info = ws.db
       .prepare(
-        `INSERT INTO masks (image_id, blob, area, provenance, source_path, pseudo_label_id, created_at, current)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
+        `INSERT INTO masks (image_id, blob, area, provenance, source_path, pseudo_label_id, details, created_at, current)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
       )
-      .run(imageId, blob, maskArea(mask), provenance, opts.sourcePath ? resolve(opts.sourcePath) : null, opts.pseudoLabelId ?? null, nowIso());
-    return Number(info.lastInsertRowid);
+      .run(
+        imageId,
+        blob,
+        area,
+        provenance,
+        opts.sourcePath ? resolve(opts.sourcePath) : null,
+        opts.pseudoLabelId ?? null,
+        opts.details ? JSON.stringify(opts.details) : null,
+        nowIso(),
+      );
+    const count = ws.db.prepare('SELECT COUNT(*) AS n FROM masks WHERE image_id = ?').get(imageId) as { n: number };
+    return {
+      maskId: Number(info.lastInsertRowid),
+      version: count.n,
+      area,
+      provenance,
+      replaced: replaced && { ...replaced, current: false },
+    };
   });
 }
 

@@ -120,12 +120,12 @@ export function trainingMasksVisible(subset: Subset): boolean {
 }
 
 const REVIEWED = `SELECT sm.image_id FROM split_members sm
-  JOIN masks m ON m.image_id = sm.image_id AND m.current = 1 AND m.provenance IN ('promoted', 'drawn')
+  JOIN masks m ON m.image_id = sm.image_id AND m.current = 1 AND m.provenance IN ('promoted', 'drawn', 'sam-assisted')
   WHERE sm.split_id = ? AND sm.subset = 'unlabeled'`;
 
 /**
  * Images whose ground truth training may read: the labeled subset, plus unlabeled images whose
- * current mask a radiologist made (accepted pseudo-label or drawing) — their hidden imported label
+ * current mask a radiologist made (accepted pseudo-label, drawing or SAM-assisted label) — their hidden imported label
  * stays hidden, the reviewed one is the current mask.
  */
 export function trainingLabeledIds(ws: Workspace, splitId: number): number[] {
