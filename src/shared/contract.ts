@@ -273,14 +273,64 @@ export const TeacherChoice = z.union([
 ]);
 export type TeacherChoice = z.infer<typeof TeacherChoice>;
 
+/** How the student's map prompts the teacher; absent fields keep the defaults (3 points, threshold 0.5, box, no mask prompt, whole map). */
+export const PromptSettingsInput = z.object({
+  points: z.number().int().min(0).max(64).optional(),
+  threshold: z.number().min(0).max(1).optional(),
+  box: z.boolean().optional(),
+  maskPrompt: z.boolean().optional(),
+  perComponent: z.boolean().optional(),
+});
+export type PromptSettingsInput = z.infer<typeof PromptSettingsInput>;
+
 export const MineRequest = z.object({
   schedule: z.enum(['one-time', 'continuous']),
   teacher: TeacherChoice,
   baseRunId: z.number().int().positive().optional(),
   weight: z.number().min(0).max(1).optional(),
+  prompts: PromptSettingsInput.optional(),
   settings: TrainSettings,
 });
 export type MineRequest = z.infer<typeof MineRequest>;
+
+export const ExperimentMethod = z.enum(['supervised', 'one-time', 'continuous']);
+/** The experiment grid: ratios × schedules × seeds with one teacher; seeds 1…n each make their own split. */
+export const ExperimentRequest = z.object({
+  name: z.string().trim().min(1).max(100),
+  ratios: z.array(z.number().gt(0).max(1)).min(1).max(20),
+  schedules: z.array(ExperimentMethod).min(1).max(3),
+  seeds: z.number().int().min(1).max(20),
+  val: z.number().min(0).max(1),
+  test: z.number().min(0).max(1),
+  teacher: TeacherChoice,
+  weight: z.number().min(0).max(1).optional(),
+  prompts: PromptSettingsInput.optional(),
+  settings: TrainSettings,
+});
+export type ExperimentRequest = z.infer<typeof ExperimentRequest>;
+
+const MeanStd = z.object({ n: z.number().int(), mean: z.number(), std: z.number(), min: z.number(), max: z.number() });
+/** What an experiment job ends with: the table (test split, mean ± sample std over seeds), every cell, the files and the plot. */
+export const ExperimentOutcome = z.object({
+  name: z.string(),
+  table: z.array(z.object({ ratio: z.number(), schedule: ExperimentMethod, runs: z.number().int(), iou: MeanStd, dice: MeanStd })),
+  cells: z.array(
+    z.object({
+      seed: z.number().int(),
+      ratio: z.number(),
+      schedule: ExperimentMethod,
+      runId: z.number().int().nullable(),
+      status: z.enum(['done', 'skipped']),
+      reason: z.string().optional(),
+      testIou: z.number().nullable(),
+      testDice: z.number().nullable(),
+    }),
+  ),
+  files: z.object({ markdown: z.string(), csv: z.string(), plot: z.string() }),
+  /** The validation-Dice plot as written to `files.plot` (SVG text). */
+  plotSvg: z.string(),
+});
+export type ExperimentOutcome = z.infer<typeof ExperimentOutcome>;
 
 export const ModePrediction = z.object({
   imageId: z.number().int(),
@@ -441,10 +491,13 @@ export const commands = {
     }),
     output: SplitSummary,
   },
+  /** A per-image or multi-select override of the latest split (a split a run used is copied first). */
+  'split.assign': { input: z.object({ imageIds: z.array(id).min(1).max(100000), subset: Subset }), output: SplitSummary },
   'runs.list': { input: z.object({}), output: z.object({ runs: z.array(RunSummary) }) },
   'runs.metrics': { input: z.object({ runId: id }), output: z.object({ points: z.array(MetricPoint) }) },
   'train.start': { input: z.object({ settings: TrainSettings, resume: id.optional() }), output: z.object({ jobId: z.string() }) },
   'mine.start': { input: z.object({ request: MineRequest.optional(), resume: id.optional() }), output: z.object({ jobId: z.string() }) },
+  'experiment.start': { input: z.object({ request: ExperimentRequest }), output: z.object({ jobId: z.string() }) },
   predict: {
     input: z.object({ imageId: id, mode: z.enum(['fast', 'refine']), runId: id.optional(), teacher: TeacherChoice.optional() }),
     output: ModePrediction,
@@ -541,7 +594,8 @@ export const MineOutcome = z.object({
   test_iou_std: z.number().nullable(),
   test_dice_mean: z.number().nullable(),
   test_dice_std: z.number().nullable(),
-  pseudo_labels: z.object({ stored: z.number().int(), images: z.number().int() }),
+  /** `skipped`: unlabeled images an evaluation teacher could not label (no hidden ground truth). */
+  pseudo_labels: z.object({ stored: z.number().int(), images: z.number().int(), skipped: z.number().int() }),
   teacher_seconds: z.array(z.number()),
   encoder_calls: z.array(z.number().int()),
 });
@@ -551,12 +605,13 @@ export type MineOutcome = z.infer<typeof MineOutcome>;
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('train'), workspace: path, settings: TrainSettings, resume: id.optional() }),
   z.object({ kind: z.literal('mine'), workspace: path, request: MineRequest.optional(), resume: id.optional() }),
+  z.object({ kind: z.literal('experiment'), workspace: path, request: ExperimentRequest }),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 
 export const JobEvent = z.discriminatedUnion('type', [
   JobProgress.extend({ type: z.literal('progress'), jobId: z.string(), kind: JobKind }),
-  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome]) }),
+  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExperimentOutcome]) }),
   z.object({ type: z.literal('failed'), jobId: z.string(), kind: JobKind, error: z.string() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;

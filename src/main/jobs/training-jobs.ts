@@ -5,6 +5,8 @@ import { resumeStudent, trainStudent, type TrainConfig, type TrainResult } from 
 import { Workspace } from '../workspace/workspace';
 import { mineProgressReporter, trainProgressReporter } from './progress';
 import { withJobSlot } from './workspace-lock';
+import { runExperimentJob } from './experiment-job';
+import type { WorkerOutcome } from './worker-protocol';
 
 /**
  * Training and mining as jobs, shared by the CLI (in its own process) and the job worker (for the
@@ -120,14 +122,16 @@ function mineSettingsFromRequest(r: MineRequest): MineSettings {
     teacher: teacherSpecOf(r.teacher),
     baseRunId: r.baseRunId ?? null,
     ...(r.weight !== undefined ? { pseudoWeight: r.weight } : {}),
+    ...(r.prompts ? { prompts: r.prompts } : {}),
     train: trainSettingsFromRequest(r.settings),
   });
 }
 
 /** What a job worker does with its request: open the workspace, run the job, close it. */
-export async function runJobRequest(request: JobRequest, opts: JobOptions): Promise<TrainOutcome | MineOutcome> {
+export async function runJobRequest(request: JobRequest, opts: JobOptions): Promise<WorkerOutcome> {
   const ws = Workspace.open(request.workspace);
   try {
+    if (request.kind === 'experiment') return await runExperimentJob(ws, request.request, opts);
     if (request.kind === 'train')
       return await runTraining(ws, request.resume ? { resume: request.resume } : { settings: trainSettingsFromRequest(request.settings) }, opts);
     if (request.resume) return await runMining(ws, { resume: request.resume }, opts);

@@ -1,10 +1,10 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobRequest, MineOutcome, TrainOutcome } from '../../shared/contract';
+import type { JobRequest } from '../../shared/contract';
 import { packageRoot } from '../util/package-root';
 import type { JobContext } from './jobs';
-import type { FromWorker, ToWorker } from './worker-protocol';
+import type { FromWorker, ToWorker, WorkerOutcome } from './worker-protocol';
 
 /** The built job worker (electron-vite's `worker` entry of the main build). */
 export function workerEntry(): string {
@@ -53,7 +53,7 @@ async function startWorker(): Promise<WorkerProcess> {
  * JSON, progress comes back as the contract's JobProgress, and cancelling asks the worker to stop
  * (it checkpoints, as Ctrl-C does in the CLI).
  */
-export async function runWorkerJob(request: JobRequest, ctx: JobContext): Promise<TrainOutcome | MineOutcome> {
+export async function runWorkerJob(request: JobRequest, ctx: JobContext): Promise<WorkerOutcome> {
   const worker = await startWorker();
   let stderr = '';
   worker.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));

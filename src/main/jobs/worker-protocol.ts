@@ -1,9 +1,12 @@
-import type { JobProgress, JobRequest, MineOutcome, TrainOutcome } from '../../shared/contract';
+import type { ExperimentOutcome, JobProgress, JobRequest, MineOutcome, TrainOutcome } from '../../shared/contract';
+
+/** What a job worker ends with. */
+export type WorkerOutcome = TrainOutcome | MineOutcome | ExperimentOutcome;
 
 /** Messages between the app and a job worker (src/main/jobs/worker.ts), as JSON. */
 export type ToWorker = { type: 'start'; request: JobRequest } | { type: 'cancel' };
 
 export type FromWorker =
   | { type: 'progress'; progress: JobProgress }
-  | { type: 'done'; result: TrainOutcome | MineOutcome }
+  | { type: 'done'; result: WorkerOutcome }
   | { type: 'failed'; error: string };

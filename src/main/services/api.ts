@@ -25,7 +25,7 @@ import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
-import { createSplit } from '../workspace/splits';
+import { assignSubset, createSplit } from '../workspace/splits';
 import { Workspace } from '../workspace/workspace';
 import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
@@ -80,6 +80,7 @@ export class ApiService {
       },
       'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
       'split.create': (req) => createSplit(this.workspace(), req),
+      'split.assign': ({ imageIds, subset }) => assignSubset(this.workspace(), imageIds, subset),
       'runs.list': () => ({ runs: listRuns(this.workspace()) }),
       'runs.metrics': ({ runId }) => ({ points: runMetrics(this.workspace(), runId) }),
       'train.start': ({ settings, resume }) => this.startWorkerJob({ kind: 'train', workspace: this.workspace().root, settings, resume }),
@@ -87,6 +88,7 @@ export class ApiService {
         if (!request && !resume) throw new ApiError('give mining settings or a run to resume');
         return this.startWorkerJob({ kind: 'mine', workspace: this.workspace().root, request, resume });
       },
+      'experiment.start': ({ request }) => this.startWorkerJob({ kind: 'experiment', workspace: this.workspace().root, request }),
       predict: async ({ imageId, mode, runId, teacher }) => {
         const inference = await this.inference(runId, mode === 'refine' ? (teacher ?? this.defaultTeacher()) : null);
         const p = await inference.predict(imageId, mode);
@@ -142,8 +144,11 @@ export class ApiService {
    * whether this app started it or another process (a CLI) holds the workspace's job slot.
    */
   private startWorkerJob(request: JobRequest): { jobId: string } {
-    const ours = this.jobs.runningKinds().find((k) => k === 'train' || k === 'mine');
-    if (ours) throw new ApiError(`a ${ours === 'train' ? 'training' : 'mining run'} started from this window is still running; wait for it or cancel it first`);
+    const ours = this.jobs.runningKinds().find((k) => k === 'train' || k === 'mine' || k === 'experiment');
+    if (ours)
+      throw new ApiError(
+        `a ${ours === 'train' ? 'training' : ours === 'mine' ? 'mining run' : 'experiment'} started from this window is still running; wait for it or cancel it first`,
+      );
     const other = runningJob(request.workspace);
     if (other) throw new ApiError(new WorkspaceBusyError(other).message);
     return { jobId: this.jobs.start(request.kind, (ctx) => runWorkerJob(request, ctx)).jobId };

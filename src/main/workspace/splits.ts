@@ -60,10 +60,10 @@ export function createSplit(ws: Workspace, req: SplitRequest): SplitSummary {
 
 function validate(req: SplitRequest): void {
   for (const [k, v] of Object.entries({ labeled: req.labeled, val: req.val, test: req.test })) {
-    if (!(v >= 0 && v <= 1)) throw new SplitError(`--${k} must be a fraction between 0 and 1 (got ${v})`);
+    if (!(v >= 0 && v <= 1)) throw new SplitError(`the ${k} ratio must be a fraction between 0 and 1 (got ${v})`);
   }
-  if (req.val + req.test >= 1) throw new SplitError(`--val + --test must leave images for training (got ${req.val + req.test})`);
-  if (!Number.isInteger(req.seed)) throw new SplitError(`--seed must be an integer (got ${req.seed})`);
+  if (req.val + req.test >= 1) throw new SplitError(`validation + test must leave images for training (got ${req.val + req.test})`);
+  if (!Number.isInteger(req.seed)) throw new SplitError(`the seed must be an integer (got ${req.seed})`);
 }
 
 export function listSplits(ws: Workspace): SplitSummary[] {
@@ -153,4 +153,54 @@ export function miningIdsWithHiddenTruth(ws: Workspace, splitId: number): number
 export function miningUnlabeledIds(ws: Workspace, splitId: number): number[] {
   const reviewed = new Set((ws.db.prepare(REVIEWED).all(splitId) as { image_id: number }[]).map((r) => r.image_id));
   return splitMembers(ws, splitId, 'unlabeled').filter((id) => !reviewed.has(id));
+}
+
+/**
+ * Puts the given images in one subset of the latest split (a per-image or multi-select override).
+ * Validation, test and labeled images need ground truth, so images without any are refused by
+ * count. A split a run or an experiment already used is never edited under it: the override goes
+ * into a copy, which becomes the latest split, and the earlier runs keep the split they trained on.
+ */
+export function assignSubset(ws: Workspace, imageIds: number[], subset: Subset): SplitSummary {
+  const latest = latestSplitId(ws);
+  if (latest === null) throw new SplitError('there is no split yet: make one first (Dataset tab, "Make split")');
+  const ids = [...new Set(imageIds)];
+  const known = new Set(
+    (ws.db.prepare(`SELECT id FROM images WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as { id: number }[]).map((r) => r.id),
+  );
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new SplitError(`no image with id ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? '…' : ''}`);
+  if (subset !== 'unlabeled') {
+    const withTruth = new Set(
+      (
+        ws.db
+          .prepare(`SELECT DISTINCT image_id FROM masks WHERE current = 1 AND image_id IN (${ids.map(() => '?').join(',')})`)
+          .all(...ids) as { image_id: number }[]
+      ).map((r) => r.image_id),
+    );
+    const without = ids.filter((id) => !withTruth.has(id)).length;
+    if (without > 0)
+      throw new SplitError(`${without} of the ${ids.length} selected image(s) have no ground truth, so they can only be unlabeled: label them first`);
+  }
+  const id = ws.transaction(() => {
+    const used =
+      ws.db.prepare('SELECT 1 FROM runs WHERE split_id = ? UNION SELECT 1 FROM experiment_cells WHERE split_id = ?').get(latest, latest) !==
+      undefined;
+    const target = used ? copySplit(ws, latest) : latest;
+    const upsert = ws.db.prepare('INSERT OR REPLACE INTO split_members (split_id, image_id, subset) VALUES (?, ?, ?)');
+    for (const imageId of ids) upsert.run(target, imageId, subset);
+    return target;
+  });
+  return getSplit(ws, id)!;
+}
+
+function copySplit(ws: Workspace, splitId: number): number {
+  const info = ws.db
+    .prepare(
+      'INSERT INTO splits (seed, labeled_ratio, val_ratio, test_ratio, created_at) SELECT seed, labeled_ratio, val_ratio, test_ratio, ? FROM splits WHERE id = ?',
+    )
+    .run(nowIso(), splitId);
+  const copy = Number(info.lastInsertRowid);
+  ws.db.prepare('INSERT INTO split_members (split_id, image_id, subset) SELECT ?, image_id, subset FROM split_members WHERE split_id = ?').run(copy, splitId);
+  return copy;
 }
