@@ -3,12 +3,27 @@ import { basename, resolve } from 'node:path';
 import { describe } from '../util/errors';
 import { dropModelFile, insertTeacherModel, modelFilePath, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
 import { nowIso, type Workspace } from '../workspace/workspace';
-import { DECODER_INPUTS, EMBEDDING_SHAPE, familySpec, type EncoderLayout, type TeacherFamily } from './families';
+import { familySpec, type TeacherFamily } from './families';
 import { createSession } from '../onnx/device';
 import { loadOrt, ortStatus, type Ort } from '../onnx/runtime';
+import { decoderFeeds, readDecoder } from './decoder-io';
+import {
+  describeMeta,
+  EMBEDDING,
+  fmtShape,
+  isMiss,
+  LAYOUTS,
+  storedLayout,
+  type DecoderInterface,
+  type EncoderInterface,
+  type Graph,
+  type LayoutId,
+  type LayoutSpec,
+  type TensorMeta,
+} from './layouts';
 
 export type Part = 'encoder' | 'decoder';
-export type Shape = (number | string)[];
+export type { DecoderInterface, EncoderInterface, LayoutId, Shape } from './layouts';
 
 export interface TeacherFile {
   part: Part;
@@ -18,28 +33,11 @@ export interface TeacherFile {
   bytes: number;
 }
 
-export interface EncoderInterface {
-  input: string;
-  /** 'nchw': [1,3,1024,1024] already normalised and padded; 'hwc': [H,W,3] resized 0..255 image. */
-  layout: EncoderLayout;
-  inputType: 'float32' | 'uint8';
-  inputShape: Shape;
-  output: string;
-  outputShape: Shape;
-}
-
-export interface DecoderInterface {
-  inputs: Record<string, Shape>;
-  outputs: { masks: Shape; iou_predictions: Shape; low_res_masks: Shape };
-  /** Masks per prompt (1 for a single-mask export, 3 or 4 for multimask): the best iou is used. */
-  maskCount: number;
-  /** Whether `masks` came back at orig_im_size in the test run (else low_res_masks are upscaled). */
-  masksAtOriginalSize: boolean;
-}
-
 /** What the checks found, stored in models.interface. */
 export interface TeacherInterface {
   family: TeacherFamily;
+  /** The export layout recognised from the graphs (layouts.ts); absent in models stored before layouts were. */
+  layout?: LayoutId;
   encoder: EncoderInterface;
   decoder: DecoderInterface;
   checkedWith: string;
@@ -66,30 +64,9 @@ const ortVersion = async () => {
   return `onnxruntime-node ${s.ok ? s.version : '?'}`;
 };
 
-const fmtShape = (s: readonly (number | string)[]) => `[${s.map((d) => (typeof d === 'string' ? d || '?' : d)).join(',')}]`;
-
-/** Dims match when equal, or when either side is dynamic (a named/unnamed symbol or -1). */
-function dimOk(expected: number | string, found: number | string | undefined): boolean {
-  if (found === undefined) return false;
-  if (typeof expected === 'string' || typeof found === 'string' || found < 0) return true;
-  return expected === found;
-}
-
-function shapeOk(expected: readonly (number | string)[], found: Shape): boolean {
-  return expected.length === found.length && expected.every((d, i) => dimOk(d, found[i]));
-}
-
-interface Meta {
-  name: string;
-  type: string;
-  shape: Shape;
-}
-
-function metadata(list: readonly Ort.InferenceSession.ValueMetadata[]): Meta[] {
+function metadata(list: readonly Ort.InferenceSession.ValueMetadata[]): TensorMeta[] {
   return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
-
-const describeMeta = (m: Meta) => `${m.name} ${m.type} ${fmtShape(m.shape)}`;
 
 /** Cheap checks before onnxruntime parses anything: exists, is a file, is not empty, is not obviously something else. */
 function sniff(file: string, part: Part): void {
@@ -141,102 +118,6 @@ function loadFailure(file: string, part: Part, bytes: number, e: unknown): Teach
   return new TeacherModelError(`${part} file ${file} is not an ONNX model (it starts with ${start}); expected the ${part} .onnx file of a SAM-family export (onnxruntime said: ${reason})`);
 }
 
-export function checkEncoder(file: string, family: TeacherFamily, inputs: Meta[], outputs: Meta[]): EncoderInterface {
-  const spec = familySpec(family);
-  const expected =
-    `one input: input_image float32 [1,3,1024,1024] (normalised, padded)` +
-    (spec.layouts.includes('hwc') ? ` or float32/uint8 [H,W,3] (resized image, normalised inside)` : '') +
-    `, and an output image_embeddings float32 ${fmtShape(EMBEDDING_SHAPE)}`;
-  const found = `inputs ${inputs.map(describeMeta).join(', ') || 'none'}; outputs ${outputs.map(describeMeta).join(', ') || 'none'}`;
-  const fail = (why: string) => new TeacherModelError(`encoder file ${file} does not fit the ${family} encoder interface: ${why}. Expected ${expected}; found ${found}`);
-
-  if (inputs.length !== 1) throw fail(`it has ${inputs.length} inputs`);
-  const input = inputs[0]!;
-  let layout: EncoderLayout;
-  if (input.shape.length === 4 && dimOk(1, input.shape[0]) && dimOk(3, input.shape[1]) && dimOk(1024, input.shape[2]) && dimOk(1024, input.shape[3])) {
-    layout = 'nchw';
-    if (input.type !== 'float32') throw fail(`input ${input.name} is ${input.type}, not float32`);
-  } else if (input.shape.length === 3 && dimOk(3, input.shape[2]) && input.shape[2] === 3) {
-    layout = 'hwc';
-    if (input.type !== 'float32' && input.type !== 'uint8') throw fail(`input ${input.name} is ${input.type}, not float32 or uint8`);
-    const fixed = (d: number | string | undefined) => typeof d === 'number' && d >= 0;
-    if (fixed(input.shape[0]) || fixed(input.shape[1])) {
-      throw fail(`input ${input.name} ${fmtShape(input.shape)} has a fixed height/width, but it receives the image resized to longest side 1024 (e.g. 1024×576); export it with dynamic height and width`);
-    }
-  } else {
-    throw fail(`input ${input.name} has shape ${fmtShape(input.shape)}`);
-  }
-  if (!spec.layouts.includes(layout)) {
-    throw fail(
-      `${spec.label} takes a [1,3,1024,1024] image scaled to [0,1]; an [H,W,3] encoder normalises with SAM's mean/std inside, which is a SAM/MobileSAM export`,
-    );
-  }
-  const output = outputs.find((o) => o.name === 'image_embeddings') ?? (outputs.length === 1 ? outputs[0] : undefined);
-  if (!output) throw fail('no output named image_embeddings');
-  if (output.type !== 'float32' || !shapeOk(EMBEDDING_SHAPE, output.shape)) throw fail(`output ${describeMeta(output)}`);
-  return { input: input.name, layout, inputType: input.type as 'float32' | 'uint8', inputShape: input.shape, output: output.name, outputShape: output.shape };
-}
-
-export function checkDecoderMetadata(file: string, family: TeacherFamily, inputs: Meta[], outputs: Meta[]): Omit<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'> {
-  const problems: string[] = [];
-  const found: Record<string, Shape> = {};
-  for (const want of DECODER_INPUTS) {
-    const got = inputs.find((m) => m.name === want.name);
-    if (!got) {
-      problems.push(`input ${want.name} float32 ${fmtShape(want.shape)} is missing`);
-      continue;
-    }
-    found[got.name] = got.shape;
-    if (got.type !== 'float32' || !shapeOk(want.shape, got.shape)) problems.push(`input ${want.name} should be float32 ${fmtShape(want.shape)}, found ${got.type} ${fmtShape(got.shape)}`);
-    else if (want.name === 'point_coords' && typeof got.shape[1] === 'number' && got.shape[1] >= 0)
-      problems.push(`input point_coords must take any number of points, found a fixed ${fmtShape(got.shape)}`);
-  }
-  const extra = inputs.filter((m) => !DECODER_INPUTS.some((d) => d.name === m.name));
-  if (extra.length) problems.push(`unexpected inputs ${extra.map(describeMeta).join(', ')}`);
-  const out = (name: string) => outputs.find((o) => o.name === name);
-  for (const name of ['masks', 'iou_predictions', 'low_res_masks']) if (!out(name)) problems.push(`output ${name} is missing`);
-  if (problems.length) {
-    throw new TeacherModelError(
-      `decoder file ${file} does not fit the ${family} decoder interface (segment-anything's export_onnx_model.py): ${problems.join('; ')}. Found inputs ${inputs.map(describeMeta).join(', ')}; outputs ${outputs.map(describeMeta).join(', ')}`,
-    );
-  }
-  return {
-    inputs: found,
-    outputs: { masks: out('masks')!.shape, iou_predictions: out('iou_predictions')!.shape, low_res_masks: out('low_res_masks')!.shape },
-  };
-}
-
-/** One decoder run with the expected inputs: proves it runs, and learns its mask count and output size. */
-async function testRunDecoder(file: string, family: TeacherFamily, session: Ort.InferenceSession): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
-  const [h, w] = [300, 400];
-  const ort = await loadOrt();
-  const feeds = {
-    image_embeddings: new ort.Tensor('float32', new Float32Array(256 * 64 * 64), [1, 256, 64, 64]),
-    point_coords: new ort.Tensor('float32', new Float32Array([100, 100, 600, 500]), [1, 2, 2]),
-    point_labels: new ort.Tensor('float32', new Float32Array([2, 3]), [1, 2]),
-    mask_input: new ort.Tensor('float32', new Float32Array(256 * 256), [1, 1, 256, 256]),
-    has_mask_input: new ort.Tensor('float32', new Float32Array([0]), [1]),
-    orig_im_size: new ort.Tensor('float32', new Float32Array([h, w]), [2]),
-  };
-  let r: Ort.InferenceSession.ReturnType;
-  try {
-    r = await session.run(feeds);
-  } catch (e) {
-    throw new TeacherModelError(`decoder file ${file} failed a test run with the ${family} decoder inputs: ${describe(e).split('\n')[0]}`);
-  }
-  const masks = r.masks!.dims;
-  const iou = r.iou_predictions!.dims;
-  const low = r.low_res_masks!.dims;
-  const c = iou[iou.length - 1] ?? 0;
-  const problems: string[] = [];
-  if (iou.length !== 2 || iou[0] !== 1 || c < 1) problems.push(`iou_predictions came back ${fmtShape([...iou])}, expected [1,C]`);
-  if (low.length !== 4 || low[0] !== 1 || low[1] !== c || low[2] !== 256 || low[3] !== 256)
-    problems.push(`low_res_masks came back ${fmtShape([...low])}, expected [1,${c},256,256]`);
-  if (masks.length !== 4 || masks[0] !== 1 || masks[1] !== c) problems.push(`masks came back ${fmtShape([...masks])}, expected [1,${c},H,W]`);
-  if (problems.length) throw new TeacherModelError(`decoder file ${file} gave unexpected outputs in a test run (orig_im_size ${h}×${w}): ${problems.join('; ')}`);
-  return { maskCount: c, masksAtOriginalSize: masks[2] === h && masks[3] === w };
-}
-
 async function openChecked(file: string, part: Part, bytes: number): Promise<Ort.InferenceSession> {
   try {
     return (await createSession(file, 'cpu')).session;
@@ -245,10 +126,92 @@ async function openChecked(file: string, part: Part, bytes: number): Promise<Ort
   }
 }
 
+const describeGraph = (g: Graph) => `inputs ${g.inputs.map(describeMeta).join(', ') || 'none'}; outputs ${g.outputs.map(describeMeta).join(', ') || 'none'}`;
+
 /**
- * Checks an encoder + decoder pair against the family's interface with onnxruntime (input/output
- * names, types and shapes from the session metadata, then one decoder test run). The encoder is not
- * run: a real SAM encoder takes seconds; its I/O metadata is checked instead.
+ * The layout an encoder + decoder pair is in: every layout the family comes in is tried, and the
+ * refusal lists each one with why it did not fit (the encoder first: a decoder is only matched
+ * against layouts whose encoder fitted).
+ */
+export function detectLayout(
+  family: TeacherFamily,
+  files: { encoder: string; decoder: string },
+  enc: Graph,
+  dec: Graph,
+): { layout: LayoutSpec; encoder: EncoderInterface; decoder: Omit<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'> } {
+  const candidates = LAYOUTS.filter((l) => l.families.includes(family));
+  const encoderMisses: string[] = [];
+  const decoderMisses: string[] = [];
+  for (const layout of candidates) {
+    const e = layout.encoder(enc);
+    if (isMiss(e)) {
+      encoderMisses.push(`${layout.id}: ${e.miss}`);
+      continue;
+    }
+    const d = layout.decoder(dec);
+    if (isMiss(d)) {
+      decoderMisses.push(`${layout.id}: ${d.miss}`);
+      continue;
+    }
+    return { layout, encoder: e, decoder: d };
+  }
+  const others = LAYOUTS.filter((l) => !l.families.includes(family)).map((l) => l.id);
+  const notTried = others.length ? ` (${others.join(', ')} not tried: ${family} weights do not come in ${others.length === 1 ? 'that layout' : 'those layouts'})` : '';
+  if (decoderMisses.length === 0) {
+    const first = encoderMisses[0]!.slice(encoderMisses[0]!.indexOf(': ') + 2);
+    throw new TeacherModelError(
+      `encoder file ${files.encoder} does not fit the ${family} encoder interface: ${first}. Expected one float32 input [1,3,1024,1024] (normalised and padded, fixed size, any name)` +
+        (candidates.some((l) => l.id === 'samexporter-hwc') ? ` or float32/uint8 [H,W,3] (resized image, normalised inside)` : '') +
+        ` and an output image_embeddings float32 ${fmtShape(EMBEDDING)}; found ${describeGraph(enc)}. Layouts tried: ${encoderMisses.join(' | ')}${notTried}`,
+    );
+  }
+  throw new TeacherModelError(
+    `decoder file ${files.decoder} does not fit the ${family} decoder interface of any layout its encoder fits: ${decoderMisses.join(' | ')}. Found ${describeGraph(dec)}` +
+      (encoderMisses.length ? `. Encoder layouts that did not fit: ${encoderMisses.join(' | ')}` : '') +
+      notTried,
+  );
+}
+
+/** One decoder run with the layout's own feeds: proves it runs, and learns its mask count and output size. */
+async function testRunDecoder(file: string, family: TeacherFamily, layout: LayoutSpec, encoder: EncoderInterface, session: Ort.InferenceSession): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
+  const [h, w] = [300, 400];
+  const ort = await loadOrt();
+  const embedding = Object.fromEntries(
+    (encoder.outputs ?? [{ name: encoder.output, shape: [...EMBEDDING] }]).map((o) => [o.name, { data: new Float32Array(o.shape.reduce((a, b) => a * b, 1)), dims: o.shape }]),
+  );
+  const noMask = new Float32Array(256 * 256);
+  const prompt = layout.takesBox ? { points: [], box: { x0: 100, y0: 100, x1: 600, y1: 500 } } : { points: [{ x: 350, y: 300, label: 1 as const }], box: null };
+  const { feeds } = decoderFeeds(ort, layout.id, family, embedding, prompt, { width: w, height: h }, null, noMask);
+  let r: Ort.InferenceSession.ReturnType;
+  try {
+    r = await session.run(feeds);
+  } catch (e) {
+    throw new TeacherModelError(`decoder file ${file} failed a test run with the ${layout.id} decoder inputs: ${describe(e).split('\n')[0]}`);
+  }
+  const answer = readDecoder(layout.id, r);
+  const names = { 'transformers-sam': ['iou_scores', 'pred_masks'], edgesam: ['scores', 'masks'] }[layout.id as string] ?? ['iou_predictions', 'low_res_masks', 'masks'];
+  const dims = (name: string) => [...r[name]!.dims];
+  // transformers' outputs carry the point batch: [1,1,C] and [1,1,C,256,256]
+  const iou = layout.id === 'transformers-sam' ? dims(names[0]!).slice(1) : dims(names[0]!);
+  const low = layout.id === 'transformers-sam' ? dims(names[1]!).slice(1) : dims(names[1]!);
+  const c = iou[iou.length - 1] ?? 0;
+  const problems: string[] = [];
+  if (iou.length !== 2 || iou[0] !== 1 || c < 1) problems.push(`${names[0]} came back ${fmtShape(dims(names[0]!))}, expected [1,C]`);
+  if (low.length !== 4 || low[0] !== 1 || low[1] !== c || low[2] !== 256 || low[3] !== 256) problems.push(`${names[1]} came back ${fmtShape(dims(names[1]!))}, expected [1,${c},256,256]`);
+  if (answer.full && (r.masks!.dims.length !== 4 || r.masks!.dims[0] !== 1 || r.masks!.dims[1] !== c)) problems.push(`masks came back ${fmtShape(dims('masks'))}, expected [1,${c},H,W]`);
+  if (problems.length) throw new TeacherModelError(`decoder file ${file} gave unexpected outputs in a test run (orig_im_size ${h}×${w}): ${problems.join('; ')}`);
+  if (family === 'medsam' && c !== 1 && c !== 4) {
+    throw new TeacherModelError(
+      `decoder file ${file} returns ${c} masks: MedSAM runs with mask token 0, which segment-anything's export returns alone (--return-single-mask) or first of 4 (without it); re-export it one of those ways`,
+    );
+  }
+  return { maskCount: c, masksAtOriginalSize: !!answer.full && answer.full.height === h && answer.full.width === w };
+}
+
+/**
+ * Checks an encoder + decoder pair with onnxruntime: the layout is recognised from the graphs'
+ * input/output names, types and shapes (detectLayout), then the decoder runs once with that
+ * layout's feeds. The encoder is not run: a real SAM encoder takes seconds; its I/O is checked.
  */
 export async function checkTeacherFiles(req: { encoder: string; decoder: string; family: string }): Promise<TeacherInterface> {
   const family = familySpec(req.family).family;
@@ -256,21 +219,27 @@ export async function checkTeacherFiles(req: { encoder: string; decoder: string;
   const decoderFile = resolve(req.decoder);
   sniff(encoderFile, 'encoder');
   sniff(decoderFile, 'decoder');
-  const enc = await openChecked(encoderFile, 'encoder', statSync(encoderFile).size);
-  let encoder: EncoderInterface;
-  try {
-    encoder = checkEncoder(encoderFile, family, metadata(enc.inputMetadata), metadata(enc.outputMetadata));
-  } finally {
-    await enc.release();
-  }
+  const graph = async (file: string, part: Part): Promise<Graph> => {
+    const s = await openChecked(file, part, statSync(file).size);
+    try {
+      return { inputs: metadata(s.inputMetadata), outputs: metadata(s.outputMetadata) };
+    } finally {
+      await s.release();
+    }
+  };
+  const enc = await graph(encoderFile, 'encoder');
   const dec = await openChecked(decoderFile, 'decoder', statSync(decoderFile).size);
   try {
-    const meta = checkDecoderMetadata(decoderFile, family, metadata(dec.inputMetadata), metadata(dec.outputMetadata));
-    const run = await testRunDecoder(decoderFile, family, dec);
-    return { family, encoder, decoder: { ...meta, ...run }, checkedWith: await ortVersion() };
+    const found = detectLayout(family, { encoder: encoderFile, decoder: decoderFile }, enc, { inputs: metadata(dec.inputMetadata), outputs: metadata(dec.outputMetadata) });
+    const run = await testRunDecoder(decoderFile, family, found.layout, found.encoder, dec);
+    return { family, layout: found.layout.id, encoder: found.encoder, decoder: { ...found.decoder, ...run }, checkedWith: await ortVersion() };
   } finally {
     await dec.release();
   }
+}
+
+function withLayout(iface: TeacherInterface): TeacherInterface {
+  return { ...iface, layout: storedLayout(iface) };
 }
 
 function toModel(r: ModelRecord): TeacherModel {
@@ -279,7 +248,7 @@ function toModel(r: ModelRecord): TeacherModel {
     family: r.family as TeacherFamily,
     name: r.name,
     files: r.files as TeacherFile[],
-    interface: r.interface as TeacherInterface,
+    interface: withLayout(r.interface as TeacherInterface),
     createdAt: r.createdAt,
   };
 }

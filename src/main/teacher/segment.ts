@@ -5,7 +5,9 @@ import type { Rgb } from '../imaging/raster';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
+import { decoderFeeds, embeddingParts, readDecoder, selectMask, translatePrompt, type Translation } from './decoder-io';
 import { familySpec, type TeacherFamily } from './families';
+import { layoutSpec, storedLayout, type LayoutId } from './layouts';
 import { preprocessForTeacher, preprocessRecipe, withInputBuffer } from './preprocess';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
 import { createSession, defaultDevice, type Device, type DeviceSession, type ResolvedDevice } from '../onnx/device';
@@ -50,7 +52,13 @@ export interface SegmentResult {
   embedding: EmbeddingLookup['source'];
   device: ResolvedDevice;
   notes: string[];
+  /** The export layout the model was fed as (layouts.ts). */
+  layout: LayoutId;
+  /** Prompts the model could not take as given, one entry per prompt (null: fed as given). */
+  translations: (Translation | null)[];
 }
+
+export { selectMask };
 
 /** Loaded sessions for one teacher model. The encoder opens lazily: a cached embedding never needs it. */
 class TeacherRuntime {
@@ -154,9 +162,20 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
             ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
             : new ort.Tensor('float32', input.data as Float32Array, input.dims);
         const out = await enc.session.run({ [iface.encoder.input]: tensor });
-        const e = out[iface.encoder.output];
-        if (!e) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${iface.encoder.output} output`);
-        return { data: e.data as Float32Array, dims: [...e.dims] };
+        // Every output the decoder needs (SAM: the embedding; transformers: its positional
+        // embedding too) is cached, concatenated in the interface's order (embeddingParts splits them).
+        const names = (iface.encoder.outputs ?? [{ name: iface.encoder.output }]).map((o) => o.name);
+        const missing = names.filter((n) => !out[n]);
+        if (missing.length) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${missing.join(', ')} output`);
+        if (names.length === 1) return { data: out[names[0]!]!.data as Float32Array, dims: [...out[names[0]!]!.dims] };
+        const parts = names.map((n) => out[n]!.data as Float32Array);
+        const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+        let at = 0;
+        for (const p of parts) {
+          data.set(p, at);
+          at += p.length;
+        }
+        return { data, dims: [data.length] };
       });
     },
   );
@@ -253,8 +272,6 @@ function countOnes(data: Uint8Array): number {
 
 /** SAM's mask_input when there is no mask prompt: zeros (only ever read, so one buffer serves every decode). */
 const NO_MASK_INPUT = new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
-const HAS_MASK = Float32Array.of(1);
-const HAS_NO_MASK = Float32Array.of(0);
 
 interface Decoded {
   mask: Mask;
@@ -265,79 +282,56 @@ interface Decoded {
   notes: string[];
 }
 
-async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<Decoded> {
+interface DecodedPrompt extends Decoded {
+  translation: Translation | null;
+}
+
+async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<DecodedPrompt> {
   const spec = familySpec(p.model.family);
-  const points = prompt.points ?? [];
-  const box = prompt.box ?? null;
-  if (spec.needsBox && !box) throw new TeacherModelError(`${spec.label} needs a box prompt (points alone are not what it was trained on)`);
-  if (!box && points.length === 0 && !prompt.mask) throw new TeacherModelError('no prompt: give at least one point, a box or a mask');
-  for (const pt of points) checkInside(pt, p.width, p.height, 'point');
-  if (box) {
-    checkInside({ x: box.x0, y: box.y0 }, p.width, p.height, 'box corner');
-    checkInside({ x: box.x1, y: box.y1 }, p.width, p.height, 'box corner');
+  const layout = storedLayout(p.model.interface);
+  const given = prompt.points ?? [];
+  const givenBox = prompt.box ?? null;
+  if (spec.needsBox && !givenBox) throw new TeacherModelError(`${spec.label} needs a box prompt (points alone are not what it was trained on)`);
+  if (!givenBox && given.length === 0 && !prompt.mask) throw new TeacherModelError('no prompt: give at least one point, a box or a mask');
+  for (const pt of given) checkInside(pt, p.width, p.height, 'point');
+  if (givenBox) {
+    checkInside({ x: givenBox.x0, y: givenBox.y0 }, p.width, p.height, 'box corner');
+    checkInside({ x: givenBox.x1, y: givenBox.y1 }, p.width, p.height, 'box corner');
   }
-  const n = points.length + (box ? 2 : 1);
-  const coords = new Float32Array(2 * n);
-  const labels = new Float32Array(n);
-  let k = 0;
-  for (const pt of points) {
-    const q = toFrame(p.frame, pt);
-    coords[2 * k] = q.x;
-    coords[2 * k + 1] = q.y;
-    labels[k++] = pt.label;
-  }
-  if (box) {
-    const a = toFrame(p.frame, { x: Math.min(box.x0, box.x1), y: Math.min(box.y0, box.y1) });
-    const b = toFrame(p.frame, { x: Math.max(box.x0, box.x1), y: Math.max(box.y0, box.y1) });
-    coords.set([a.x, a.y, b.x, b.y], 2 * k);
-    labels[k] = 2;
-    labels[k + 1] = 3;
-  } else {
-    // SAM's ONNX example: without a box, a padding point (0, 0) with label -1 is appended.
-    labels[k] = -1;
-  }
-  const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : NO_MASK_INPUT;
+  const translation = translatePrompt(layout, given, givenBox);
+  const points = translation?.points ?? given;
+  const box = translation ? translation.box : givenBox;
+  if (prompt.mask && !layoutSpec(layout).takesMask) throw new TeacherModelError(`the ${layout} export has no mask input; turn the mask prompt off`);
+  const framed = {
+    points: points.map((pt) => ({ ...toFrame(p.frame, pt), label: pt.label })),
+    box: box
+      ? (() => {
+          const a = toFrame(p.frame, { x: Math.min(box.x0, box.x1), y: Math.min(box.y0, box.y1) });
+          const b = toFrame(p.frame, { x: Math.max(box.x0, box.x1), y: Math.max(box.y0, box.y1) });
+          return { x0: a.x, y0: a.y, x1: b.x, y1: b.y };
+        })()
+      : null,
+  };
+  const maskInput = prompt.mask ? maskInputFrom(prompt.mask, p.frame) : null;
   const dec = await p.runtime.decoderSession();
   const ort = await loadOrt();
-  const feeds = {
-    image_embeddings: new ort.Tensor('float32', p.embedding.data, p.embedding.dims),
-    point_coords: new ort.Tensor('float32', coords, [1, n, 2]),
-    point_labels: new ort.Tensor('float32', labels, [1, n]),
-    mask_input: new ort.Tensor('float32', maskInput, [1, 1, LOW_RES_SIDE, LOW_RES_SIDE]),
-    has_mask_input: new ort.Tensor('float32', prompt.mask ? HAS_MASK : HAS_NO_MASK, [1]),
-    orig_im_size: new ort.Tensor('float32', Float32Array.of(p.height, p.width), [2]),
-  };
+  const embedding = embeddingParts(p.model.interface.encoder, p.embedding.data, p.embedding.dims);
+  const { feeds, pointsFed } = decoderFeeds(ort, layout, p.model.family, embedding, framed, { width: p.width, height: p.height }, maskInput, NO_MASK_INPUT);
   const t0 = performance.now();
   const out = await dec.session.run(feeds);
   const ms = performance.now() - t0;
-  const iou = out.iou_predictions!.data as Float32Array;
-  const best = selectMask(iou, n);
-  const masks = out.masks!;
-  const [, , mh, mw] = masks.dims;
+  const answer = readDecoder(layout, out);
+  const best = selectMask(answer.iou, pointsFed, p.model.family);
   let data: Uint8Array;
   let area: number;
-  if (spec.maskFrom === 'masks' && mh === p.height && mw === p.width) {
+  if (spec.maskFrom === 'masks' && answer.full && answer.full.height === p.height && answer.full.width === p.width) {
     const plane = p.width * p.height;
     data = new Uint8Array(plane);
-    area = thresholdInto(masks.data as Float32Array, best * plane, data);
+    area = thresholdInto(answer.full.data, best * plane, data);
   } else {
-    ({ data, area } = upscaleLowRes(out.low_res_masks!.data as Float32Array, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height));
+    ({ data, area } = upscaleLowRes(answer.low!, best * LOW_RES_SIDE * LOW_RES_SIDE, p.frame, p.width, p.height));
   }
-  return { mask: { width: p.width, height: p.height, data }, area, iou: iou[best]!, ms, device: dec.device, notes: dec.notes };
-}
-
-/**
- * Which of a decoder's masks to keep. A 4-mask decoder (segment-anything's export without
- * --return-single-mask) returns every mask token: token 0 is meant for multi-point prompts, tokens
- * 1–3 for ambiguous single prompts — SAM's own `select_masks` picks token 0 when 3 or more points
- * are fed (padding and box corners count) and the best-scored of 1–3 otherwise; we do the same.
- * Any other count (3 multimask outputs, 1 single mask): the highest iou_prediction.
- */
-export function selectMask(iou: ArrayLike<number>, pointsFed: number): number {
-  const bias = (i: number) => (iou.length === 4 && i === 0 ? (pointsFed - 2.5) * 1000 : 0);
-  let best = 0;
-  for (let i = 1; i < iou.length; i++) if (iou[i]! + bias(i) > iou[best]! + bias(best)) best = i;
-  return best;
+  return { mask: { width: p.width, height: p.height, data }, area, iou: answer.iou[best]!, ms, device: dec.device, notes: dec.notes, translation };
 }
 
 function checkInside(pt: Point, w: number, h: number, what: string): void {
@@ -363,8 +357,10 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
   let weightSum = 0;
   let device: ResolvedDevice = 'cpu';
   const notes = [...p.notes];
+  const translations: (Translation | null)[] = [];
   for (const prompt of list) {
     const r = await decodeOnce(p, prompt);
+    translations.push(r.translation);
     decoderMs += r.ms;
     device = r.device;
     for (const n of r.notes) if (!notes.includes(n)) notes.push(n);
@@ -391,6 +387,8 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
     embedding: p.embedding.source,
     device,
     notes,
+    layout: storedLayout(p.model.interface),
+    translations,
   };
 }
 
@@ -400,10 +398,12 @@ export interface RecordedPrompt {
   box: Box | null;
   maskPrompt: boolean;
   mapArea: number;
+  /** What the model was fed instead, when its layout cannot take the prompt as given. */
+  fedAs?: Translation;
 }
 
-export function recordPrompts(prompts: TeacherPrompt[]): RecordedPrompt[] {
-  return prompts.map((p) => ({ points: p.points, box: p.box, maskPrompt: p.mask !== null, mapArea: p.mapArea }));
+export function recordPrompts(prompts: TeacherPrompt[], translations: (Translation | null)[] = []): RecordedPrompt[] {
+  return prompts.map((p, i) => ({ points: p.points, box: p.box, maskPrompt: p.mask !== null, mapArea: p.mapArea, ...(translations[i] ? { fedAs: translations[i]! } : {}) }));
 }
 
 /**
@@ -422,5 +422,5 @@ export async function segmentFromMap(
   const prompts = promptsFromMap(map, full, imageId);
   if (prompts.length === 0) return null;
   const result = await segmentImage(ws, imageId, prompts, opts);
-  return { result, prompts: recordPrompts(prompts), settings: full };
+  return { result, prompts: recordPrompts(prompts, result.translations), settings: full };
 }
