@@ -184,7 +184,7 @@ function miningOptions(
   const base = loadStudentFromRun(ws, baseRunId);
   const splitId = getRun(ws, baseRunId)!.splitId!;
   const { imageIds: unlabeled, skipped } = miningTargets(ws, splitId, settings.teacher);
-  const teacher = makeTeacher(ws, settings.teacher);
+  const teacher = makeTeacher(ws, settings.teacher, resolveSettings(settings.train).device);
   const size = resolveSettings(settings.train).size;
   const baseBlob = finishedRunWeights(ws, baseRunId);
   let runId = 0;

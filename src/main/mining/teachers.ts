@@ -1,3 +1,4 @@
+import type { Device } from '../../shared/contract';
 import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
 import { connectedComponents } from '../teacher/prompts';
@@ -31,7 +32,8 @@ export interface PseudoTeacher {
   answer(imageId: number, prompts: UserPrompt[], rgb?: Rgb): Promise<TeacherAnswer>;
 }
 
-export function makeTeacher(ws: Workspace, spec: TeacherSpec): PseudoTeacher {
+/** `device`: where a SAM teacher runs — the same choice the run's student was given. */
+export function makeTeacher(ws: Workspace, spec: TeacherSpec, device?: Device): PseudoTeacher {
   switch (spec.kind) {
     case 'sam':
       return {
@@ -39,7 +41,7 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec): PseudoTeacher {
         label: `sam model ${spec.modelId ?? 'latest'}`,
         modelId: spec.modelId ?? null,
         async answer(imageId, prompts, rgb) {
-          const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb });
+          const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb, device });
           return { mask: r.mask, iouPrediction: r.iouPrediction, encoderMs: r.encoderMs, decoderMs: r.decoderMs };
         },
       };
