@@ -462,6 +462,49 @@ export type ReviewResult = z.infer<typeof ReviewResult>;
 const path = z.string().min(1).max(4096);
 const id = z.number().int().positive();
 
+/** The images a batch works on: chosen ones, or one subset of the latest split. */
+export const ImageSelection = z.union([z.object({ ids: z.array(id).min(1).max(100000) }), z.object({ split: Subset })]);
+export type ImageSelection = z.infer<typeof ImageSelection>;
+/** PNG (0/255) at source resolution, DICOM SEG referencing the source, or SEG for DICOM sources and PNG otherwise. */
+export const MaskFileFormat = z.enum(['auto', 'png', 'dicom-seg']);
+export type MaskFileFormat = z.infer<typeof MaskFileFormat>;
+/** Which masks an export writes: the current ground truth, or pseudo-label versions (the latest or every one). */
+export const MaskExportSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ground-truth') }),
+  z.object({ kind: z.literal('pseudo-label'), versions: z.enum(['latest', 'all']).default('latest') }),
+]);
+export type MaskExportSource = z.infer<typeof MaskExportSource>;
+/** One file of a batch: the path written, or why it was not (the batch goes on either way). */
+export const FileOutcome = z.object({
+  imageId: z.number().int(),
+  /** The pseudo-label version written, for pseudo-label exports. */
+  version: z.number().int().nullable(),
+  file: z.string().nullable(),
+  format: z.enum(['png', 'dicom-seg']).nullable(),
+  error: z.string().nullable(),
+});
+export type FileOutcome = z.infer<typeof FileOutcome>;
+export const ExportOutcome = z.object({ outDir: z.string(), files: z.array(FileOutcome), written: z.number().int(), failed: z.number().int() });
+export type ExportOutcome = z.infer<typeof ExportOutcome>;
+export const PredictedImage = FileOutcome.extend({
+  area: z.number().int().nullable(),
+  latencyMs: z.number().nullable(),
+  studentMs: z.number().nullable(),
+  teacherMs: z.number().nullable(),
+});
+export type PredictedImage = z.infer<typeof PredictedImage>;
+export const PredictOutcome = z.object({
+  mode: z.enum(['fast', 'refine']),
+  runId: z.number().int().nullable(),
+  outDir: z.string(),
+  images: z.array(PredictedImage),
+  written: z.number().int(),
+  failed: z.number().int(),
+  /** Mean wall time of the images that succeeded. */
+  msPerImage: z.number().nullable(),
+});
+export type PredictOutcome = z.infer<typeof PredictOutcome>;
+
 export const commands = {
   'app.info': {
     input: z.object({}),
@@ -503,9 +546,28 @@ export const commands = {
     output: ModePrediction,
   },
   'student.export': { input: z.object({ runId: id, out: path }), output: z.object({ file: z.string(), bytes: z.number().int() }) },
-  'export.masks': {
-    input: z.object({ imageIds: z.array(id).min(1).max(100000), outDir: path, format: z.enum(['auto', 'png', 'dicom-seg']).default('auto') }),
-    output: z.object({ exported: z.array(z.object({ imageId: z.number().int(), file: z.string(), format: z.enum(['png', 'dicom-seg']) })) }),
+  'export.start': {
+    input: z.object({
+      images: ImageSelection,
+      source: MaskExportSource.default({ kind: 'ground-truth' }),
+      outDir: path,
+      format: MaskFileFormat.default('auto'),
+      /** The structure's name in DICOM SEG (SegmentLabel). */
+      label: z.string().min(1).max(64).optional(),
+    }),
+    output: z.object({ jobId: z.string() }),
+  },
+  'predict.start': {
+    input: z.object({
+      images: ImageSelection,
+      mode: z.enum(['fast', 'refine']),
+      runId: id.optional(),
+      teacher: TeacherChoice.optional(),
+      outDir: path,
+      format: MaskFileFormat.default('png'),
+      label: z.string().min(1).max(64).optional(),
+    }),
+    output: z.object({ jobId: z.string() }),
   },
   'models.list': { input: z.object({}), output: z.object({ models: z.array(TeacherModelSummary) }) },
   'models.add': {
@@ -538,14 +600,14 @@ export const commands = {
 } as const;
 
 /** Long work the app runs as a job; training, mining and experiments take the workspace's one job slot. */
-export const JobKind = z.enum(['import', 'train', 'mine', 'experiment']);
+export const JobKind = z.enum(['import', 'train', 'mine', 'experiment', 'export', 'predict']);
 export type JobKind = z.infer<typeof JobKind>;
 
 /**
  * Where a job is: `prepare`/`train`/`validate`/`test`/`epoch-end` are a training run's phases,
  * `supervised`/`pseudo-labelling`/`mining` a mining run's.
  */
-export const JobPhase = z.enum(['import', 'prepare', 'train', 'validate', 'test', 'epoch-end', 'supervised', 'pseudo-labelling', 'mining']);
+export const JobPhase = z.enum(['import', 'prepare', 'train', 'validate', 'test', 'epoch-end', 'supervised', 'pseudo-labelling', 'mining', 'export', 'predict']);
 export type JobPhase = z.infer<typeof JobPhase>;
 
 export const JobProgress = z.object({
@@ -611,7 +673,7 @@ export type JobRequest = z.infer<typeof JobRequest>;
 
 export const JobEvent = z.discriminatedUnion('type', [
   JobProgress.extend({ type: z.literal('progress'), jobId: z.string(), kind: JobKind }),
-  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExperimentOutcome]) }),
+  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExportOutcome, PredictOutcome, ExperimentOutcome]) }),
   z.object({ type: z.literal('failed'), jobId: z.string(), kind: JobKind, error: z.string() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;

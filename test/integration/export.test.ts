@@ -8,12 +8,15 @@ import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
 import { imageDetail, listImages, loadModelRgb } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { saveMask } from '../../src/main/workspace/masks';
+import { storePseudoLabel } from '../../src/main/workspace/pseudo-labels';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { DICOM_DIR, KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
 
 const CT = join(DICOM_DIR, 'dicomParser/testImages/CT1_UNC.explicit_little_endian.dcm');
 const MULTI = join(DICOM_DIR, 'dicomParser/testImages/encapsulated/multi-frame/CT0012.explicit_little_endian.dcm');
 const KVASIR = join(KVASIR_IMAGES, 'cju0qkwl35piu0993l0dewei2.jpg');
+/** An ACR-NEMA era file: StudyDate "1993.04.30", StudyTime "11:27:24" (invalid DA/TM for today's writers). */
+const ANKLE = join(DICOM_DIR, 'fo-dicom/Test Data/CT-MONO2-16-ankle');
 
 describe('mask export', () => {
   let ws: Workspace;
@@ -22,7 +25,7 @@ describe('mask export', () => {
     const dir = tempDir('export');
     out = join(dir, 'out');
     ws = Workspace.open(join(dir, 'ws'), { create: true });
-    await importImages(ws, { paths: [CT, MULTI, KVASIR], masks: KVASIR_MASKS });
+    await importImages(ws, { paths: [CT, MULTI, KVASIR, ANKLE], masks: KVASIR_MASKS });
   });
   afterAll(() => ws.close());
 
@@ -34,13 +37,13 @@ describe('mask export', () => {
     return { width: rgb.width, height: rgb.height, data };
   }
 
-  it('writes a DICOM SEG that references the source series and reads back with dcmjs', () => {
+  it('writes a DICOM SEG that references the source series and reads back with dcmjs', async () => {
     const ct = listImages(ws).images.find((i) => i.sourcePath === CT)!;
     const mask = bodyMask(ct.id);
     saveMask(ws, ct.id, mask, 'drawn');
-    const [written] = exportMasks(ws, { imageIds: [ct.id], outDir: out, format: 'auto', label: 'Body' });
+    const [written] = (await exportMasks(ws, { imageIds: [ct.id], outDir: out, format: 'auto', label: 'Body' })).files;
     expect(written!.format).toBe('dicom-seg');
-    const bytes = readFileSync(written!.file);
+    const bytes = readFileSync(written!.file!);
     const seg = dcmjs.data.DicomMetaDictionary.naturalizeDataset(
       dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).dict,
     ) as Record<string, any>;
@@ -61,11 +64,11 @@ describe('mask export', () => {
     expect(mask.data.reduce((a, b) => a + b, 0)).toBeGreaterThan(10_000);
   });
 
-  it('references the frame of a multi-frame source', () => {
+  it('references the frame of a multi-frame source', async () => {
     const frame2 = listImages(ws).images.find((i) => i.sourcePath === MULTI && i.frameIndex === 1)!;
     saveMask(ws, frame2.id, bodyMask(frame2.id), 'drawn');
-    const [written] = exportMasks(ws, { imageIds: [frame2.id], outDir: out, format: 'dicom-seg' });
-    const bytes = readFileSync(written!.file);
+    const [written] = (await exportMasks(ws, { imageIds: [frame2.id], outDir: out, format: 'dicom-seg' })).files;
+    const bytes = readFileSync(written!.file!);
     const seg = dcmjs.data.DicomMetaDictionary.naturalizeDataset(
       dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).dict,
     ) as Record<string, any>;
@@ -74,11 +77,79 @@ describe('mask export', () => {
     expect(refInstance.ReferencedFrameNumber).toBe(2);
   });
 
-  it('exports PNG masks at source resolution and refuses a SEG for a JPEG source', () => {
+  it('exports PNG masks at source resolution and refuses a SEG for a JPEG source', async () => {
     const k = listImages(ws).images.find((i) => i.sourcePath === KVASIR)!;
-    const [png] = exportMasks(ws, { imageIds: [k.id], outDir: out, format: 'auto' });
-    const mask = decodeMaskPng(readFileSync(png!.file));
+    const [png] = (await exportMasks(ws, { imageIds: [k.id], outDir: out, format: 'auto' })).files;
+    const mask = decodeMaskPng(readFileSync(png!.file!));
     expect([mask.width, mask.height]).toEqual([k.width, k.height]);
-    expect(() => exportMasks(ws, { imageIds: [k.id], outDir: out, format: 'dicom-seg' })).toThrow(/not DICOM/);
+    const [refused] = (await exportMasks(ws, { imageIds: [k.id], outDir: out, format: 'dicom-seg' })).files;
+    expect(refused!.file).toBeNull();
+    expect(refused!.error).toMatch(/not DICOM/);
+  });
+  function readSeg(file: string): Record<string, any> {
+    const bytes = readFileSync(file);
+    return dcmjs.data.DicomMetaDictionary.naturalizeDataset(
+      dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).dict,
+    ) as Record<string, any>;
+  }
+  const first = (v: any) => (Array.isArray(v) ? v[0] : v);
+  const idOf = (path: string, frameIndex = 0) => listImages(ws).images.find((i) => i.sourcePath === path && i.frameIndex === frameIndex)!.id;
+
+  it('a batch goes on past failing files and lists each file: the path written or the reason', async () => {
+    const ankle = idOf(ANKLE);
+    saveMask(ws, ankle, bodyMask(ankle), 'drawn');
+    const noTruth = idOf(MULTI, 0);
+    const ids = [idOf(KVASIR), ankle, noTruth, idOf(CT)];
+    const r = await exportMasks(ws, { imageIds: ids, outDir: join(out, 'batch'), format: 'dicom-seg' });
+    expect(r.files.map((f) => f.imageId)).toEqual(ids);
+    expect([r.written, r.failed]).toEqual([2, 2]);
+    expect(r.files[0]!.error).toMatch(/not DICOM/);
+    expect(r.files[2]!.error).toMatch(/no ground truth/);
+    for (const f of [r.files[1]!, r.files[3]!]) {
+      expect(f.error).toBeNull();
+      expect(readSeg(f.file!).Modality).toBe('SEG');
+    }
+    // The legacy date and time are normalised, not fatal.
+    const seg = readSeg(r.files[1]!.file!);
+    expect([seg.StudyDate, seg.StudyTime]).toEqual(['19930430', '112724']);
+    expect(first(seg.SegmentSequence).SegmentAlgorithmType).toBe('MANUAL');
+  });
+
+  it('says how each mask was made: the algorithm type from provenance, the label and its codes', async () => {
+    const ct = idOf(CT);
+    const mask = bodyMask(ct);
+    const segmentOf = async (source?: { kind: 'pseudo-label'; versions: 'latest' | 'all' }) => {
+      const r = await exportMasks(ws, { imageIds: [ct], outDir: join(out, 'provenance'), format: 'dicom-seg', source });
+      expect(r.failed).toBe(0);
+      return r.files.map((f) => ({ file: f.file!, version: f.version, segment: first(readSeg(f.file!).SegmentSequence) }));
+    };
+
+    saveMask(ws, ct, mask, 'drawn');
+    const [drawn] = await segmentOf();
+    expect(drawn!.segment.SegmentAlgorithmType).toBe('MANUAL');
+    expect(drawn!.segment.SegmentLabel).toBe('Lesion');
+    expect(first(drawn!.segment.SegmentedPropertyCategoryCodeSequence)).toMatchObject({ CodeValue: '49755003', CodingSchemeDesignator: 'SCT' });
+    expect(first(drawn!.segment.SegmentedPropertyTypeCodeSequence)).toMatchObject({ CodeValue: '4147007', CodingSchemeDesignator: 'SCT' });
+
+    saveMask(ws, ct, mask, 'sam-assisted');
+    expect((await segmentOf())[0]!.segment.SegmentAlgorithmType).toBe('SEMIAUTOMATIC');
+
+    const prov = { runId: null, epoch: 0, teacherModelId: null, teacherLabel: 'sam model 7', studentCheckpoint: null, prompts: [], iouPrediction: null, agreementDice: null };
+    const v1 = storePseudoLabel(ws, ct, mask, prov).version;
+    const shrunk = { ...mask, data: mask.data.map((x, i) => (i % 512 < 256 ? x : 0)) };
+    storePseudoLabel(ws, ct, shrunk, prov);
+    const versions = await segmentOf({ kind: 'pseudo-label', versions: 'all' });
+    expect(versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(versions[1]!.file).toMatch(/\.pl-v2\.seg\.dcm$/);
+    for (const v of versions) {
+      expect(v.segment.SegmentAlgorithmType).toBe('AUTOMATIC');
+      expect(v.segment.SegmentAlgorithmName).toBe(`sam model 7 pseudo-label v${v.version}`);
+    }
+    expect((await segmentOf({ kind: 'pseudo-label', versions: 'latest' })).map((v) => v.version)).toEqual([2]);
+
+    saveMask(ws, ct, mask, 'promoted', { pseudoLabelId: v1.id });
+    const [promoted] = await segmentOf();
+    expect(promoted!.segment.SegmentAlgorithmType).toBe('AUTOMATIC');
+    expect(promoted!.segment.SegmentAlgorithmName).toBe('sam model 7 pseudo-label v1');
   });
 });

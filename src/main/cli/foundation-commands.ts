@@ -132,7 +132,8 @@ export function foundationCommands(): Record<string, Command> {
             listImages(ws)
               .images.filter((i) => i.hasMask)
               .map((i) => i.id);
-          return { exported: exportMasks(ws, { imageIds, outDir: flags.out as string, format, label: flags.label as string | undefined }) };
+          // Every file's outcome: the path written or why not (a failing file does not stop the others).
+          return exportMasks(ws, { imageIds, outDir: flags.out as string, format, label: flags.label as string | undefined });
         });
       },
     },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import dcmjs from 'dcmjs';
 import type { Mask } from '../imaging/mask';
+import { normaliseDicomValue, type CopiedVr } from './dicom-values';
 
 const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -17,11 +18,30 @@ export interface SegSource {
   frameIndex: number; // 0-based; referenced as frame number frameIndex + 1 in multi-frame sources
 }
 
-export interface SegOptions {
-  label: string; // e.g. "Polyp", "Lesion"
-  algorithm: { type: 'MANUAL' | 'SEMIAUTOMATIC' | 'AUTOMATIC'; name?: string };
-  description?: string;
+/** A coded concept (PS3.3 8.8): code value, coding scheme and meaning. */
+export interface Code {
+  value: string;
+  scheme: string;
+  meaning: string;
 }
+
+export type SegAlgorithmType = 'MANUAL' | 'SEMIAUTOMATIC' | 'AUTOMATIC';
+
+export interface SegOptions {
+  label: string; // the structure's name, e.g. "Polyp", "Lesion"
+  /** How the mask was made; `name` is the algorithm (required by DICOM unless MANUAL). */
+  algorithm: { type: SegAlgorithmType; name?: string };
+  description?: string;
+  /** What the segment is (SNOMED CT): defaults to a morphologically abnormal structure, type mass. */
+  category?: Code;
+  type?: Code;
+}
+
+/** A binary project's default structure: any lesion the radiologist outlines. */
+export const DEFAULT_CATEGORY: Code = { value: '49755003', scheme: 'SCT', meaning: 'Morphologically Abnormal Structure' };
+export const DEFAULT_TYPE: Code = { value: '4147007', scheme: 'SCT', meaning: 'Mass' };
+
+const coded = (c: Code): Dataset => ({ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning });
 
 /** DICOM SEG packs binary frames 8 pixels a byte, first pixel in the least significant bit. */
 export function packBits(mask: Mask): Uint8Array {
@@ -39,6 +59,41 @@ export function unpackBits(packed: Uint8Array, width: number, height: number): M
 
 type Dataset = Record<string, unknown>;
 
+/** What the SEG copies from its source (patient, study, references, geometry), with each attribute's VR. */
+const COPIED: readonly [keyword: string, vr: CopiedVr][] = [
+  ['SOPClassUID', 'UI'],
+  ['SOPInstanceUID', 'UI'],
+  ['StudyInstanceUID', 'UI'],
+  ['SeriesInstanceUID', 'UI'],
+  ['FrameOfReferenceUID', 'UI'],
+  ['StudyDate', 'DA'],
+  ['StudyTime', 'TM'],
+  ['StudyID', 'SH'],
+  ['AccessionNumber', 'SH'],
+  ['ReferringPhysicianName', 'PN'],
+  ['PatientName', 'PN'],
+  ['PatientID', 'LO'],
+  ['PatientBirthDate', 'DA'],
+  ['PatientSex', 'CS'],
+  ['PixelSpacing', 'DS'],
+  ['ImagerPixelSpacing', 'DS'],
+  ['SliceThickness', 'DS'],
+  ['ImageOrientationPatient', 'DS'],
+  ['ImagePositionPatient', 'DS'],
+];
+
+/** The source's attributes the SEG copies, each valid for its VR or absent (legacy values never fail the export). */
+export function copiedSourceValues(src: Dataset): Dataset {
+  const out: Dataset = {};
+  for (const [keyword, vr] of COPIED) {
+    const v = normaliseDicomValue(vr, src[keyword]);
+    if (v !== undefined) out[keyword] = v;
+  }
+  if (out.PatientSex !== undefined && !['M', 'F', 'O'].includes(out.PatientSex as string)) out.PatientSex = '';
+  return out;
+}
+
+const lo = (s: string) => normaliseDicomValue('LO', s) as string;
 
 /**
  * A binary DICOM Segmentation object (one segment, one frame) for a mask drawn on one source frame.
@@ -47,33 +102,37 @@ type Dataset = Record<string, unknown>;
  */
 export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): Uint8Array {
   const buf = source.bytes.buffer.slice(source.bytes.byteOffset, source.bytes.byteOffset + source.bytes.byteLength) as ArrayBuffer;
-  const src = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(buf).dict) as Dataset;
-  const rows = Number(src.Rows);
-  const columns = Number(src.Columns);
+  const full = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(buf).dict) as Dataset;
+  const rows = Number(full.Rows);
+  const columns = Number(full.Columns);
   if (rows !== mask.height || columns !== mask.width) {
     throw new Error(`mask is ${mask.width}×${mask.height} but the source DICOM frame is ${columns}×${rows}`);
   }
+  const src = copiedSourceValues(full);
+  if (!src.SOPInstanceUID || !src.SeriesInstanceUID) throw new Error('the source has no usable SOP instance or series UID for a SEG to reference');
   const sopInstanceUid = newUid();
   const now = new Date();
   const date = now.toISOString().slice(0, 10).replace(/-/g, '');
   const time = now.toISOString().slice(11, 19).replace(/:/g, '');
-  const multiFrame = Number(src.NumberOfFrames ?? 1) > 1;
+  const multiFrame = Number(full.NumberOfFrames ?? 1) > 1;
   const sourceRef: Dataset = {
-    ReferencedSOPClassUID: src.SOPClassUID,
+    ReferencedSOPClassUID: src.SOPClassUID ?? '',
     ReferencedSOPInstanceUID: src.SOPInstanceUID,
     ...(multiFrame ? { ReferencedFrameNumber: source.frameIndex + 1 } : {}),
   };
   const pixelSpacing = src.PixelSpacing ?? src.ImagerPixelSpacing;
+  const label = lo(opts.label) || 'Segmentation';
 
   const seg: Dataset = {
+    SpecificCharacterSet: 'ISO_IR 192', // dcmjs writes every string as UTF-8
     SOPClassUID: SEG_SOP_CLASS,
     SOPInstanceUID: sopInstanceUid,
     Modality: 'SEG',
     SeriesInstanceUID: newUid(),
     SeriesNumber: 9001,
-    SeriesDescription: `Apprentice ${opts.label}`,
+    SeriesDescription: lo(`Apprentice ${label}`),
     InstanceNumber: 1,
-    StudyInstanceUID: src.StudyInstanceUID,
+    StudyInstanceUID: src.StudyInstanceUID ?? newUid(),
     StudyDate: src.StudyDate ?? '',
     StudyTime: src.StudyTime ?? '',
     StudyID: src.StudyID ?? '',
@@ -93,8 +152,8 @@ export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): 
     ContentTime: time,
     InstanceCreationDate: date,
     InstanceCreationTime: time,
-    ContentLabel: opts.label.toUpperCase().replace(/[^A-Z0-9_ ]/g, '').slice(0, 16) || 'SEGMENTATION',
-    ContentDescription: opts.description ?? '',
+    ContentLabel: label.toUpperCase().replace(/[^A-Z0-9_ ]/g, '').slice(0, 16).trim() || 'SEGMENTATION',
+    ContentDescription: lo(opts.description ?? ''),
     ContentCreatorName: '',
     ImageType: ['DERIVED', 'PRIMARY'],
     SegmentationType: 'BINARY',
@@ -112,19 +171,17 @@ export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): 
     SegmentSequence: [
       {
         SegmentNumber: 1,
-        SegmentLabel: opts.label,
+        SegmentLabel: label,
         SegmentAlgorithmType: opts.algorithm.type,
-        ...(opts.algorithm.type !== 'MANUAL' ? { SegmentAlgorithmName: opts.algorithm.name ?? 'Apprentice' } : {}),
-        SegmentedPropertyCategoryCodeSequence: [
-          { CodeValue: '49755003', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Morphologically Abnormal Structure' },
-        ],
-        SegmentedPropertyTypeCodeSequence: [{ CodeValue: '4147007', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Mass' }],
+        ...(opts.algorithm.type !== 'MANUAL' ? { SegmentAlgorithmName: lo(opts.algorithm.name ?? '') || 'Apprentice' } : {}),
+        SegmentedPropertyCategoryCodeSequence: [coded(opts.category ?? DEFAULT_CATEGORY)],
+        SegmentedPropertyTypeCodeSequence: [coded(opts.type ?? DEFAULT_TYPE)],
       },
     ],
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: newUid() }],
     SharedFunctionalGroupsSequence: [
       {
-        ...(pixelSpacing ? { PixelMeasuresSequence: [{ PixelSpacing: pixelSpacing, SliceThickness: src.SliceThickness ?? 1 }] } : {}),
+        ...(pixelSpacing ? { PixelMeasuresSequence: [{ PixelSpacing: pixelSpacing, SliceThickness: src.SliceThickness ?? '1' }] } : {}),
         ...(src.ImageOrientationPatient ? { PlaneOrientationSequence: [{ ImageOrientationPatient: src.ImageOrientationPatient }] } : {}),
       },
     ],

@@ -1,47 +1,118 @@
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { encodeMaskPng } from '../imaging/mask';
+import type { ExportOutcome, FileOutcome, MaskExportSource, MaskFileFormat } from '../../shared/contract';
+import { decodeMaskPng, encodeMaskPng, type Mask } from '../imaging/mask';
 import { writeFileAtomic } from '../util/atomic-write';
-import { imageRecord, loadMask, sourceFileBytes } from '../workspace/images';
+import { describe } from '../util/errors';
+import { imageRecord, sourceFileBytes } from '../workspace/images';
+import { currentMaskRecord } from '../workspace/masks';
+import { pseudoLabelMask, pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { Workspace } from '../workspace/workspace';
 import { buildDicomSeg } from './dicom-seg';
+import { groundTruthAlgorithm, pseudoLabelAlgorithm, type SegAlgorithm } from './segment-algorithm';
 
-export type MaskExportFormat = 'png' | 'dicom-seg' | 'auto';
+export type MaskExportFormat = MaskFileFormat;
+type ImageRecord = ReturnType<typeof imageRecord>;
 
-export interface ExportedMask {
-  imageId: number;
-  file: string;
-  format: 'png' | 'dicom-seg';
+/** The structure a binary project segments, when the user names none. */
+export const DEFAULT_LABEL = 'Lesion';
+
+export interface MaskFileRequest {
+  outDir: string;
+  format: MaskExportFormat;
+  /** What the mask is, in the file name: "mask" for ground truth, "pl-v3" for a pseudo-label version, the prediction mode… */
+  tag: string;
+  label: string;
+  algorithm: SegAlgorithm;
 }
 
 /**
- * Writes each image's current ground-truth mask at the source resolution: PNG (0/255), or a DICOM
- * SEG referencing the source series for DICOM sources ('auto' picks SEG for DICOM, PNG otherwise).
+ * Writes one mask of an image at its source resolution: PNG (0/255), or a DICOM SEG joining the
+ * source's study ('auto': SEG for DICOM sources, PNG otherwise). Returns the file; throws the reason.
  */
-export function exportMasks(ws: Workspace, req: { imageIds: number[]; outDir: string; format: MaskExportFormat; label?: string }): ExportedMask[] {
+export function writeMaskFile(ws: Workspace, rec: ImageRecord, mask: Mask, req: MaskFileRequest): { file: string; format: 'png' | 'dicom-seg' } {
+  const format = req.format === 'auto' ? (rec.format === 'dicom' ? 'dicom-seg' : 'png') : req.format;
+  const stem = `${rec.id}-${basename(rec.source_path, extname(rec.source_path))}${rec.frames > 1 ? `-f${rec.frame_index + 1}` : ''}`;
   const outDir = resolve(req.outDir);
   mkdirSync(outDir, { recursive: true });
-  const written: ExportedMask[] = [];
-  for (const id of req.imageIds) {
-    const rec = imageRecord(ws, id);
-    const mask = loadMask(ws, id);
-    if (!mask) throw new Error(`image ${id} (${rec.source_path}) has no mask to export`);
-    const format = req.format === 'auto' ? (rec.format === 'dicom' ? 'dicom-seg' : 'png') : req.format;
-    const stem = `${id}-${basename(rec.source_path, extname(rec.source_path))}${rec.frames > 1 ? `-f${rec.frame_index + 1}` : ''}`;
-    if (format === 'dicom-seg') {
-      if (rec.format !== 'dicom') throw new Error(`image ${id} (${rec.source_path}) is not DICOM: a DICOM SEG needs a DICOM source; export it as PNG`);
-      const bytes = buildDicomSeg({ bytes: sourceFileBytes(ws, rec), frameIndex: rec.frame_index }, mask, {
-        label: req.label ?? 'Lesion',
-        algorithm: { type: 'MANUAL' },
-      });
-      const file = join(outDir, `${stem}.seg.dcm`);
-      writeFileAtomic(file, bytes);
-      written.push({ imageId: id, file, format });
-    } else {
-      const file = join(outDir, `${stem}.mask.png`);
-      writeFileAtomic(file, encodeMaskPng(mask));
-      written.push({ imageId: id, file, format });
-    }
+  if (format === 'dicom-seg') {
+    if (rec.format !== 'dicom') throw new Error(`image ${rec.id} (${rec.source_path}) is not DICOM: a DICOM SEG needs a DICOM source; export it as PNG`);
+    const bytes = buildDicomSeg({ bytes: sourceFileBytes(ws, rec), frameIndex: rec.frame_index }, mask, {
+      label: req.label,
+      algorithm: req.algorithm,
+    });
+    // Ground truth keeps the name it always had (<stem>.seg.dcm); other masks say what they are.
+    const file = join(outDir, req.tag === 'mask' ? `${stem}.seg.dcm` : `${stem}.${req.tag}.seg.dcm`);
+    writeFileAtomic(file, bytes);
+    return { file, format };
   }
-  return written;
+  const file = join(outDir, `${stem}.${req.tag}.png`);
+  writeFileAtomic(file, encodeMaskPng(mask));
+  return { file, format };
+}
+
+/** The masks of one image an export writes, each with what made it. */
+function masksToExport(ws: Workspace, imageId: number, source: MaskExportSource): { mask: Mask; tag: string; version: number | null; algorithm: SegAlgorithm }[] {
+  const rec = imageRecord(ws, imageId);
+  if (source.kind === 'ground-truth') {
+    const origin = currentMaskRecord(ws, imageId);
+    if (!origin) throw new Error(`image ${imageId} (${rec.source_path}) has no ground truth to export`);
+    return [{ mask: decodeMaskPng(origin.png), tag: 'mask', version: null, algorithm: groundTruthAlgorithm(ws, origin) }];
+  }
+  const versions = pseudoLabelVersions(ws, imageId);
+  if (versions.length === 0) throw new Error(`image ${imageId} (${rec.source_path}) has no pseudo-label to export`);
+  return (source.versions === 'all' ? versions : versions.slice(-1)).map((v) => ({
+    mask: pseudoLabelMask(ws, v),
+    tag: `pl-v${v.version}`,
+    version: v.version,
+    algorithm: pseudoLabelAlgorithm(v),
+  }));
+}
+
+export interface ExportRequest {
+  imageIds: number[];
+  outDir: string;
+  format: MaskExportFormat;
+  source?: MaskExportSource;
+  label?: string;
+}
+
+/**
+ * Writes the chosen masks of each image (ground truth by default). A file that fails is listed with
+ * its reason and the batch goes on, so every file written is listed too. Yields between images so a
+ * job's progress reaches the window while it runs; `signal` stops it between files.
+ */
+export async function exportMasks(
+  ws: Workspace,
+  req: ExportRequest,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, imageId: number) => void } = {},
+): Promise<ExportOutcome> {
+  const source = req.source ?? { kind: 'ground-truth' };
+  const files: FileOutcome[] = [];
+  let done = 0;
+  for (const imageId of req.imageIds) {
+    opts.signal?.throwIfAborted();
+    try {
+      for (const m of masksToExport(ws, imageId, source)) {
+        try {
+          const w = writeMaskFile(ws, imageRecord(ws, imageId), m.mask, {
+            outDir: req.outDir,
+            format: req.format,
+            tag: m.tag,
+            label: req.label ?? DEFAULT_LABEL,
+            algorithm: m.algorithm,
+          });
+          files.push({ imageId, version: m.version, file: w.file, format: w.format, error: null });
+        } catch (e) {
+          files.push({ imageId, version: m.version, file: null, format: null, error: describe(e) });
+        }
+      }
+    } catch (e) {
+      files.push({ imageId, version: null, file: null, format: null, error: describe(e) });
+    }
+    opts.onProgress?.(++done, req.imageIds.length, imageId);
+    await new Promise((ok) => setImmediate(ok));
+  }
+  const written = files.filter((f) => f.file !== null).length;
+  return { outDir: resolve(req.outDir), files, written, failed: files.length - written };
 }

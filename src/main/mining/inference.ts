@@ -1,10 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import { encodeMaskPng, type Mask } from '../imaging/mask';
+import { resolve } from 'node:path';
+import type { PredictedImage, PredictOutcome } from '../../shared/contract';
+import { DEFAULT_LABEL, writeMaskFile, type MaskExportFormat } from '../export/export-masks';
+import { predictionAlgorithm } from '../export/segment-algorithm';
+import type { Mask } from '../imaging/mask';
 import { createPredictor, loadStudentFromRun, predictRgb, type Engine, type Predictor } from '../student/predict';
 import { sourceFrame } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings } from '../teacher/prompts';
-import { writeFileAtomic } from '../util/atomic-write';
+import { describe } from '../util/errors';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { makeTeacher, type PseudoTeacher, type TeacherSpec } from './teachers';
@@ -38,6 +40,8 @@ export interface MaskPrediction {
 export class ModeInference {
   private constructor(
     private readonly ws: Workspace,
+    /** The run whose best weights predict (the latest finished supervised run when none was named). */
+    readonly runId: number | null,
     private readonly predictor: Predictor,
     private readonly teacher: PseudoTeacher | null,
     private readonly prompts: PromptSettings,
@@ -47,8 +51,14 @@ export class ModeInference {
     ws: Workspace,
     opts: { runId?: number; engine?: Engine; teacher?: TeacherSpec | null; prompts?: Partial<PromptSettings> } = {},
   ): Promise<ModeInference> {
-    const predictor = await createPredictor(loadStudentFromRun(ws, opts.runId), opts.engine ?? 'onnx');
-    return new ModeInference(ws, predictor, opts.teacher ? makeTeacher(ws, opts.teacher) : null, promptSettings(opts.prompts));
+    const model = loadStudentFromRun(ws, opts.runId);
+    const predictor = await createPredictor(model, opts.engine ?? 'onnx');
+    return new ModeInference(ws, model.runId, predictor, opts.teacher ? makeTeacher(ws, opts.teacher) : null, promptSettings(opts.prompts));
+  }
+
+  /** The teacher refine mode asks, as pseudo-labels record it; null without one. */
+  get teacherLabel(): string | null {
+    return this.teacher?.label ?? null;
   }
 
   async predict(imageId: number, mode: InferenceMode): Promise<MaskPrediction> {
@@ -102,12 +112,70 @@ export class ModeInference {
 
 /** `<id>-<source name>.<mode>.png` under `outDir`, written atomically; returns the path. */
 export function writePredictionPng(ws: Workspace, outDir: string, p: MaskPrediction): string {
-  const rec = imageRecord(ws, p.imageId);
-  mkdirSync(outDir, { recursive: true });
-  const file = join(
+  return writeMaskFile(ws, imageRecord(ws, p.imageId), p.mask, {
     outDir,
-    `${p.imageId}-${basename(rec.source_path, extname(rec.source_path))}${rec.frames > 1 ? `-f${rec.frame_index + 1}` : ''}.${p.mode}.png`,
-  );
-  writeFileAtomic(file, encodeMaskPng(p.mask));
-  return file;
+    format: 'png',
+    tag: p.mode,
+    label: DEFAULT_LABEL,
+    algorithm: { type: 'AUTOMATIC' }, // a PNG records no algorithm
+  }).file;
+}
+
+export interface PredictSetRequest {
+  imageIds: number[];
+  mode: InferenceMode;
+  outDir: string;
+  format: MaskExportFormat;
+  /** The structure's name in DICOM SEG. */
+  label?: string;
+}
+
+/**
+ * Predicts each image of a set with an open inference (fast or refine) and writes its mask (PNG or
+ * DICOM SEG, named `<id>-<source>.<mode>…`). An image that fails is listed with its reason and the
+ * batch goes on; every image's latency is reported. `signal` stops it between images.
+ */
+export async function predictSet(
+  ws: Workspace,
+  inference: ModeInference,
+  req: PredictSetRequest,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, imageId: number) => void } = {},
+): Promise<PredictOutcome> {
+  const algorithm = predictionAlgorithm(inference.runId, req.mode === 'refine' ? inference.teacherLabel : null);
+  const images: PredictedImage[] = [];
+  for (const imageId of req.imageIds) {
+    opts.signal?.throwIfAborted();
+    let p: MaskPrediction | null = null;
+    try {
+      p = await inference.predict(imageId, req.mode);
+      const w = writeMaskFile(ws, imageRecord(ws, imageId), p.mask, {
+        outDir: req.outDir,
+        format: req.format,
+        tag: req.mode,
+        label: req.label ?? DEFAULT_LABEL,
+        algorithm,
+      });
+      images.push({ imageId, version: null, file: w.file, format: w.format, error: null, ...timings(p) });
+    } catch (e) {
+      images.push({ imageId, version: null, file: null, format: null, error: describe(e), ...timings(p) });
+    }
+    opts.onProgress?.(images.length, req.imageIds.length, imageId);
+  }
+  const ok = images.filter((i) => i.file !== null);
+  return {
+    mode: req.mode,
+    runId: inference.runId,
+    outDir: resolve(req.outDir),
+    images,
+    written: ok.length,
+    failed: images.length - ok.length,
+    msPerImage: ok.length ? ok.reduce((a, i) => a + i.latencyMs!, 0) / ok.length : null,
+  };
+}
+
+/** An image's numbers, when its prediction got that far (a failed write still had a latency). */
+function timings(p: MaskPrediction | null): Pick<PredictedImage, 'area' | 'latencyMs' | 'studentMs' | 'teacherMs'> {
+  return p
+    ? { area: p.area, latencyMs: p.latencyMs, studentMs: p.studentMs, teacherMs: p.teacherMs }
+    : { area: null, latencyMs: null, studentMs: null, teacherMs: null };
 }

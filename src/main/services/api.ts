@@ -6,12 +6,13 @@ import {
   type CommandParsedInput,
   type JobEvent,
 } from '../../shared/contract';
-import type { JobRequest, TeacherChoice, TeacherModelSummary } from '../../shared/contract';
-import { ModeInference } from '../mining/inference';
+import type { JobProgress, JobRequest, TeacherChoice, TeacherModelSummary } from '../../shared/contract';
+import { ModeInference, predictSet } from '../mining/inference';
 import { exportOnnx } from '../student/onnx-export';
 import { loadStudentFromRun } from '../student/predict';
 import { writeFileAtomic } from '../util/atomic-write';
 import { exportMasks } from '../export/export-masks';
+import { selectedImageIds } from '../export/selection';
 import { encodeGreyPng, encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
@@ -36,6 +37,12 @@ function teacherSummary(m: TeacherModel): TeacherModelSummary {
 
 function pngDataUrl(png: Uint8Array): string {
   return `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+}
+
+/** A batch's progress: files or images done of the total, and the time left at the pace so far. */
+function batchProgress(phase: 'export' | 'predict', done: number, total: number, message: string, started: number): JobProgress {
+  const elapsed = (Date.now() - started) / 1000;
+  return { phase, done, total, message, runId: null, epoch: null, metrics: null, eta: done > 0 ? (elapsed / done) * (total - done) : null };
 }
 
 type Handlers = { [K in CommandName]: (input: CommandParsedInput<K>) => Promise<CommandOutput<K>> | CommandOutput<K> };
@@ -112,7 +119,40 @@ export class ApiService {
         writeFileAtomic(out, bytes);
         return { file: out, bytes: bytes.length };
       },
-      'export.masks': ({ imageIds, outDir, format }) => ({ exported: exportMasks(this.workspace(), { imageIds, outDir, format }) }),
+      'export.start': ({ images, source, outDir, format, label }) => {
+        const ws = this.workspace();
+        const imageIds = selectedImageIds(ws, images);
+        const started = Date.now();
+        return {
+          jobId: this.jobs.start('export', (ctx) =>
+            exportMasks(ws, { imageIds, outDir, format, source, label }, {
+              signal: ctx.signal,
+              onProgress: (done, total, imageId) => ctx.progress(batchProgress('export', done, total, `image ${imageId}`, started)),
+            }),
+          ).jobId,
+        };
+      },
+      'predict.start': ({ images, mode, runId, teacher, outDir, format, label }) => {
+        const ws = this.workspace();
+        const imageIds = selectedImageIds(ws, images);
+        const spec = mode === 'refine' ? teacherSpecOf(teacher ?? this.defaultTeacher()) : null;
+        const started = Date.now();
+        return {
+          jobId: this.jobs.start('predict', async (ctx) => {
+            ctx.progress(batchProgress('predict', 0, imageIds.length, 'loading the student', started));
+            // Its own student and teacher: the Viewer's mode toggle may switch the cached ones meanwhile.
+            const inference = await ModeInference.open(ws, { runId, teacher: spec });
+            try {
+              return await predictSet(ws, inference, { imageIds, mode, outDir, format, label }, {
+                signal: ctx.signal,
+                onProgress: (done, total, imageId) => ctx.progress(batchProgress('predict', done, total, `image ${imageId}`, started)),
+              });
+            } finally {
+              await inference.close();
+            }
+          }).jobId,
+        };
+      },
       'models.list': () => ({ models: listTeacherModels(this.workspace()).map(teacherSummary) }),
       'models.add': async (req) => teacherSummary(await addTeacherModel(this.workspace(), req)),
       segment: async ({ imageId, points, box, modelId }) => {
