@@ -1,17 +1,27 @@
 import type { ImageRow } from '../../../shared/contract';
 
-/** An image's place in the labeling workflow, as the Dataset view tags and filters it. */
-export type ImageStatus = 'labeled' | 'unlabeled' | 'pseudo-labeled' | 'reviewed';
-
-export const STATUSES: readonly ImageStatus[] = ['labeled', 'unlabeled', 'pseudo-labeled', 'reviewed'];
-
 /**
- * reviewed: a radiologist accepted, corrected or rejected its pseudo-labels;
- * pseudo-labeled: it has pseudo-label versions waiting for review;
- * labeled: ground truth training may see (not in the "unlabeled" subset);
- * unlabeled: no ground truth, or ground truth hidden from training by the split.
+ * An image's place in the labeling workflow, as the Dataset view tags and filters it. Validation and
+ * test images have ground truth too, but training never learns from it: they are named for what
+ * they are, never "labeled".
  */
+export type ImageStatus = 'labeled' | 'validation' | 'test' | 'unlabeled' | 'pseudo-labeled' | 'reviewed';
+
+export const STATUSES: readonly ImageStatus[] = ['labeled', 'unlabeled', 'validation', 'test', 'pseudo-labeled', 'reviewed'];
+
+/** What each status word means, for tooltips and the filter. */
+export const STATUS_MEANING: Readonly<Record<ImageStatus, string>> = {
+  labeled: 'ground truth that training learns from',
+  unlabeled: 'no ground truth, or ground truth the split hides from training',
+  validation: 'held out: picks the best epoch and drives the learning-rate schedule',
+  test: 'held out: scored once at the end of a run',
+  'pseudo-labeled': 'pseudo-label versions from the teacher, waiting for review',
+  reviewed: 'a radiologist accepted, corrected or rejected its pseudo-labels',
+};
+
 export function imageStatus(im: ImageRow): ImageStatus {
+  if (im.split === 'val') return 'validation';
+  if (im.split === 'test') return 'test';
   if (im.reviewed) return 'reviewed';
   if (im.pseudoLabels > 0) return 'pseudo-labeled';
   return im.hasMask && im.split !== 'unlabeled' ? 'labeled' : 'unlabeled';
