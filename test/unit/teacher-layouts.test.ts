@@ -7,6 +7,7 @@ import type { Mask } from '../../src/main/imaging/mask';
 import type { Rgb } from '../../src/main/imaging/raster';
 import { resizeRgb } from '../../src/main/imaging/geometry/pil-resize';
 import { samResizedSize } from '../../src/main/imaging/geometry/frames';
+import { teacherCommands } from '../../src/main/cli/teacher-commands';
 import { EmbeddingCache } from '../../src/main/teacher/embeddings';
 import { addTeacherModel, checkTeacherFiles, type TeacherModel } from '../../src/main/teacher/registry';
 import { preprocessForTeacher } from '../../src/main/teacher/preprocess';
@@ -118,6 +119,22 @@ describe('layouts recognised from the graphs', () => {
     expect(msg).toMatch(/does not fit the medsam decoder interface of any layout its encoder fits: segment-anything: input point_coords float32 \[1,N,2\] is missing/);
     expect(msg).toMatch(/samexporter-hwc, transformers-sam, edgesam not tried: medsam weights do not come in those layouts/);
     await expect(checkTeacherFiles(pairs.medsamMulti3!)).rejects.toThrow(/returns 3 masks: MedSAM runs with mask token 0/);
+  });
+});
+
+describe('models check shows the layout and what it will be fed', () => {
+  it('--json has a layout key naming it, the preprocessing and the prompt encoding', async () => {
+    const cli = teacherCommands();
+    const hf = (await cli.models!.run(['check'], { ...pairs.transformers! }, true)) as Record<string, unknown>;
+    expect(hf).toMatchObject({ ok: true, layout: 'transformers-sam', takesBox: false });
+    expect(hf.preprocessing).toMatch(/ImageNet mean 0\.485/);
+    expect(hf.prompts).toMatch(/no box input/);
+    const med = (await cli.models!.run(['check'], { ...pairs.medsamSelect! }, true)) as Record<string, unknown>;
+    expect(med).toMatchObject({ layout: 'segment-anything', takesBox: true });
+    expect(med.preprocessing).toMatch(/stretch to 1024×1024/);
+    expect(med.prompts).toMatch(/mask token 0/);
+    const listed = (await cli.models!.run(['list', ws.root], {}, true)) as { models: { layout: string }[] };
+    expect(listed.models.map((m) => m.layout)).toEqual(['segment-anything', 'segment-anything', 'segment-anything', 'transformers-sam', 'edgesam']);
   });
 });
 

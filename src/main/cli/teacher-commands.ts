@@ -4,7 +4,8 @@ import { encodeMaskPng } from '../imaging/mask';
 import type { Box } from '../imaging/geometry/frames';
 import { FAMILIES } from '../teacher/families';
 import type { PromptPoint } from '../teacher/prompts';
-import { addTeacherModel, checkTeacherFiles, listTeacherModels, type TeacherModel } from '../teacher/registry';
+import { layoutSpec, storedLayout } from '../teacher/layouts';
+import { addTeacherModel, checkTeacherFiles, listTeacherModels, type TeacherInterface, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { num, UsageError, withWs, type Command, type Flags } from './command';
 import { DEVICE_OPTION, DEVICE_USAGE, deviceFromFlags } from './device-flag';
@@ -40,6 +41,18 @@ export function parseBox(text: string): Box {
   return { x0, y0, x1, y1 };
 }
 
+/** The detected layout and what the app will feed it: `layout` names it (layouts.ts). */
+export function feedingOf(iface: TeacherInterface) {
+  const layout = layoutSpec(storedLayout(iface));
+  return {
+    layout: layout.id,
+    layoutLabel: layout.label,
+    preprocessing: layout.preprocessing(iface.family),
+    prompts: layout.prompts(iface.family),
+    takesBox: layout.takesBox,
+  };
+}
+
 const summaryOf = (m: TeacherModel) => ({
   id: m.id,
   family: m.family,
@@ -47,6 +60,7 @@ const summaryOf = (m: TeacherModel) => ({
   files: m.files,
   encoder: `${m.interface.encoder.input} ${m.interface.encoder.layout}`,
   masks: m.interface.decoder.maskCount,
+  ...feedingOf(m.interface),
   createdAt: m.createdAt,
 });
 
@@ -76,20 +90,25 @@ export function teacherCommands(): Record<string, Command> {
             decoder: str(flags, 'decoder'),
             family: str(flags, 'family'),
           });
-          return { ok: true, interface: iface };
+          return { ok: true, ...feedingOf(iface), interface: iface };
         }
         throw new UsageError(`models needs a subcommand: add, list or check (got ${sub ? `"${sub}"` : 'none'})`);
       },
       print(result) {
-        const r = result as { models?: ReturnType<typeof summaryOf>[]; id?: number; existing?: boolean; name?: string; ok?: boolean };
+        const r = result as { models?: ReturnType<typeof summaryOf>[]; id?: number; existing?: boolean; name?: string; ok?: boolean } & Partial<ReturnType<typeof feedingOf>>;
         if (r.models) {
           if (r.models.length === 0) console.log('no teacher models; add one with "apprentice models add"');
           for (const m of r.models)
             console.log(
-              `${String(m.id).padStart(4)}  ${m.family.padEnd(9)} ${m.name}  (${m.encoder}, ${m.masks} mask${m.masks === 1 ? '' : 's'})`,
+              `${String(m.id).padStart(4)}  ${m.family.padEnd(9)} ${m.name}  (${m.layout}: ${m.encoder}, ${m.masks} mask${m.masks === 1 ? '' : 's'}${m.takesBox ? '' : ', no box input'})`,
             );
-        } else if (r.id !== undefined) console.log(`${r.existing ? 'already present' : 'added'}: teacher model ${r.id} (${r.name})`);
-        else console.log(JSON.stringify(result, null, 2));
+        } else if (r.id !== undefined) console.log(`${r.existing ? 'already present' : 'added'}: teacher model ${r.id} (${r.name}), layout ${r.layout}`);
+        if (r.layout && !r.models) {
+          console.log(`layout         ${r.layout} — ${r.layoutLabel}`);
+          console.log(`preprocessing  ${r.preprocessing}`);
+          console.log(`prompts        ${r.prompts}`);
+          if (!r.takesBox) console.log('box prompts    not taken by this export: mining\'s boxes are translated (see prompts)');
+        } else if (!r.models && r.id === undefined) console.log(JSON.stringify(result, null, 2));
       },
     },
     segment: {
