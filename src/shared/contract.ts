@@ -241,6 +241,11 @@ export const TeacherModelSummary = z.object({
   family: z.string(),
   name: z.string(),
   files: z.array(z.object({ part: z.string(), path: z.string(), sha256: z.string(), bytes: z.number() })),
+  /** The export layout detected from the graphs, what it is fed, and whether it takes a box prompt. */
+  layout: z.string().optional(),
+  preprocessing: z.string().optional(),
+  prompts: z.string().optional(),
+  takesBox: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type TeacherModelSummary = z.infer<typeof TeacherModelSummary>;

@@ -4,8 +4,8 @@ import { encodeMaskPng } from '../imaging/mask';
 import type { Box } from '../imaging/geometry/frames';
 import { FAMILIES } from '../teacher/families';
 import type { PromptPoint } from '../teacher/prompts';
-import { layoutSpec, storedLayout } from '../teacher/layouts';
-import { addTeacherModel, checkTeacherFiles, listTeacherModels, type TeacherInterface, type TeacherModel } from '../teacher/registry';
+import { layoutFeeding as feedingOf } from '../teacher/layouts';
+import { addTeacherModel, checkTeacherFiles, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { num, UsageError, withWs, type Command, type Flags } from './command';
 import { DEVICE_OPTION, DEVICE_USAGE, deviceFromFlags } from './device-flag';
@@ -39,18 +39,6 @@ export function parseBox(text: string): Box {
   const [x0, y0, x1, y1] = numbers(text, '--box', [4]) as [number, number, number, number];
   if (x1 <= x0 || y1 <= y0) throw new UsageError(`--box needs x0 < x1 and y0 < y1 (got "${text}")`);
   return { x0, y0, x1, y1 };
-}
-
-/** The detected layout and what the app will feed it: `layout` names it (layouts.ts). */
-export function feedingOf(iface: TeacherInterface) {
-  const layout = layoutSpec(storedLayout(iface));
-  return {
-    layout: layout.id,
-    layoutLabel: layout.label,
-    preprocessing: layout.preprocessing(iface.family),
-    prompts: layout.prompts(iface.family),
-    takesBox: layout.takesBox,
-  };
 }
 
 const summaryOf = (m: TeacherModel) => ({

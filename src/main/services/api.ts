@@ -15,6 +15,7 @@ import { exportMasks } from '../export/export-masks';
 import { selectedImageIds } from '../export/selection';
 import { encodeGreyPng, encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
+import { layoutFeeding } from '../teacher/layouts';
 import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { teacherSpecOf } from '../jobs/training-jobs';
 import { runWorkerJob } from '../jobs/worker-job';
@@ -32,7 +33,8 @@ import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
 
 function teacherSummary(m: TeacherModel): TeacherModelSummary {
-  return { id: m.id, family: m.family, name: m.name, files: m.files, createdAt: m.createdAt };
+  const { layout, preprocessing, prompts, takesBox } = layoutFeeding(m.interface);
+  return { id: m.id, family: m.family, name: m.name, files: m.files, layout, preprocessing, prompts, takesBox, createdAt: m.createdAt };
 }
 
 function pngDataUrl(png: Uint8Array): string {

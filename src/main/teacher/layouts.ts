@@ -286,3 +286,15 @@ export function layoutSpec(id: LayoutId): LayoutSpec {
 export function storedLayout(iface: { layout?: LayoutId; encoder: { layout: EncoderLayout } }): LayoutId {
   return iface.layout ?? (iface.encoder.layout === 'hwc' ? 'samexporter-hwc' : 'segment-anything');
 }
+
+/** The detected layout and what the app will feed it, for `models check` and the Models view. */
+export function layoutFeeding(iface: { family: TeacherFamily; layout?: LayoutId; encoder: { layout: EncoderLayout } }) {
+  const layout = layoutSpec(storedLayout(iface));
+  return {
+    layout: layout.id,
+    layoutLabel: layout.label,
+    preprocessing: layout.preprocessing(iface.family),
+    prompts: layout.prompts(iface.family),
+    takesBox: layout.takesBox,
+  };
+}
