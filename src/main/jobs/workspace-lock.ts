@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from
 import { join } from 'node:path';
 import type { JobKind } from '../../shared/contract';
 import { writeFileAtomic } from '../util/atomic-write';
+import { processAlive } from '../util/process-alive';
 
 /**
  * One training, mining or experiment per workspace at a time, across processes: the app's worker
@@ -29,15 +30,7 @@ export function describeRunning(j: RunningJob): string {
   return `${NOUN[j.kind]}${j.runId !== null ? ` (run ${j.runId})` : ''} started ${j.startedAt} by process ${j.pid}`;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else — still alive.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const alive = processAlive;
 
 function readLock(file: string): RunningJob | null {
   try {

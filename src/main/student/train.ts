@@ -9,6 +9,7 @@ import {
   getRun,
   markRunInterrupted,
   markRunResumed,
+  whileRunAlive,
   readRunBlob,
   recordEpoch,
   runMetrics,
@@ -233,7 +234,7 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> 
     stored.initWeightsSha256 = sha256(readFileSync(settings.initWeights));
   }
   const runId = createRun(ws, { kind, splitId, backend, config: stored });
-  return runLoop(ws, runId, settings, splitId, opts);
+  return whileRunAlive(ws, runId, () => runLoop(ws, runId, settings, splitId, opts));
 }
 
 /** Continues a run from its last checkpoint (or from the start if it never finished an epoch). */
@@ -247,7 +248,7 @@ export async function resumeStudent(ws: Workspace, runId: number, opts: TrainOpt
   settings.device = await resolveTrainDevice(settings.engine, settings.device);
   const backend = await trainBackendName(settings.engine, settings.device);
   markRunResumed(ws, runId, row.backend !== backend ? `${row.backend ?? '?'} → ${backend}` : null);
-  return runLoop(ws, runId, settings, row.splitId!, opts);
+  return whileRunAlive(ws, runId, () => runLoop(ws, runId, settings, row.splitId!, opts));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -145,4 +145,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE masks_v3 RENAME TO masks;
   CREATE UNIQUE INDEX masks_one_current ON masks(image_id) WHERE current = 1;
   `,
+  // 4: a run names the process that runs it and when it last showed life, so a second process
+  // cannot resume it under the owner's feet and a run whose process died is not "running" forever.
+  `
+  ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+  ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+  `,
 ];

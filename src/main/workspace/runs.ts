@@ -1,4 +1,5 @@
 import type { MetricPoint, RunSummary } from '../../shared/contract';
+import { processAlive } from '../util/process-alive';
 import { releaseBlob } from './blob-release';
 import { nowIso, type Workspace } from './workspace';
 
@@ -12,6 +13,8 @@ interface RunRecord {
   result: string | null;
   started_at: string;
   finished_at: string | null;
+  owner_pid: number | null;
+  heartbeat_at: string | null;
 }
 
 function toSummary(r: RunRecord): RunSummary {
@@ -29,6 +32,7 @@ function toSummary(r: RunRecord): RunSummary {
 }
 
 export function listRuns(ws: Workspace): RunSummary[] {
+  reapOrphanedRuns(ws);
   return (ws.db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRecord[]).map(toSummary);
 }
 
@@ -103,20 +107,78 @@ export function storeRunWeights(ws: Workspace, bytes: Uint8Array): string {
 }
 
 export function createRun(ws: Workspace, run: { kind: string; splitId: number; backend: string; config: unknown }): number {
+  const now = nowIso();
   const info = ws.db
-    .prepare(`INSERT INTO runs (kind, status, split_id, backend, config, started_at) VALUES (?, 'running', ?, ?, ?, ?)`)
-    .run(run.kind, run.splitId, run.backend, JSON.stringify(run.config), nowIso());
+    .prepare(
+      `INSERT INTO runs (kind, status, split_id, backend, config, started_at, owner_pid, heartbeat_at) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(run.kind, run.splitId, run.backend, JSON.stringify(run.config), now, process.pid, now);
   return Number(info.lastInsertRowid);
 }
 
-/** A resumed run runs again; its record says when the engine it runs on changed. */
+// A live owner beats every HEARTBEAT_MS; a pid that is alive but silent this long is another
+// process that reused the pid after the owner died.
+const HEARTBEAT_MS = 30_000;
+const STALE_MS = 30 * 60_000;
+
+export class RunLockedError extends Error {}
+
+type Ownership = Pick<RunRecord, 'id' | 'status' | 'owner_pid' | 'heartbeat_at'>;
+
+function ownedByLiveProcess(r: Ownership): boolean {
+  if (r.status !== 'running' || r.owner_pid === null) return false;
+  if (r.owner_pid === process.pid) return true;
+  const silentMs = r.heartbeat_at ? Date.now() - Date.parse(r.heartbeat_at) : Infinity;
+  return processAlive(r.owner_pid) && silentMs < STALE_MS;
+}
+
+/**
+ * A run left "running" by a process that is gone (killed, crashed, machine restarted) is marked
+ * interrupted, so it offers Resume instead of looking busy for ever. Returns the runs it marked.
+ */
+export function reapOrphanedRuns(ws: Workspace): number[] {
+  const rows = ws.db.prepare(`SELECT id, status, owner_pid, heartbeat_at FROM runs WHERE status = 'running'`).all() as Ownership[];
+  const dead = rows.filter((r) => !ownedByLiveProcess(r)).map((r) => r.id);
+  const mark = ws.db.prepare(`UPDATE runs SET status = 'interrupted', owner_pid = NULL WHERE id = ? AND status = 'running'`);
+  for (const id of dead) mark.run(id);
+  return dead;
+}
+
+/**
+ * A resumed run runs again in this process; its record says when the engine it runs on changed.
+ * Refused, naming the owner, while another live process runs it.
+ */
 export function markRunResumed(ws: Workspace, runId: number, backend: string | null): void {
-  ws.db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`).run(runId);
-  if (backend !== null) ws.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(backend, runId);
+  ws.transaction(() => {
+    const r = ws.db.prepare('SELECT id, status, owner_pid, heartbeat_at FROM runs WHERE id = ?').get(runId) as Ownership | undefined;
+    if (r && r.owner_pid !== process.pid && ownedByLiveProcess(r)) {
+      const ago = r.heartbeat_at ? `${Math.round((Date.now() - Date.parse(r.heartbeat_at)) / 1000)} s ago` : 'never';
+      throw new RunLockedError(`run ${runId} is being run by process ${r.owner_pid} (last sign of life ${ago}); wait for it to finish or cancel it first`);
+    }
+    ws.db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, owner_pid = ?, heartbeat_at = ? WHERE id = ?`).run(process.pid, nowIso(), runId);
+    if (backend !== null) ws.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(backend, runId);
+  });
 }
 
 export function markRunInterrupted(ws: Workspace, runId: number): void {
-  ws.db.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = ?`).run(runId);
+  ws.db.prepare(`UPDATE runs SET status = 'interrupted', owner_pid = NULL WHERE id = ?`).run(runId);
+}
+
+/** Keeps the run's sign of life fresh while `work` runs (between training steps the loop yields). */
+export async function whileRunAlive<T>(ws: Workspace, runId: number, work: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => {
+    try {
+      ws.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ? AND owner_pid = ?').run(nowIso(), runId, process.pid);
+    } catch {
+      // A busy database delays one beat; the next one comes in HEARTBEAT_MS.
+    }
+  }, HEARTBEAT_MS);
+  beat.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /**
@@ -135,7 +197,9 @@ export function recordEpoch(
   ws.transaction(() => {
     const ins = ws.db.prepare('INSERT OR REPLACE INTO metrics (run_id, epoch, name, value) VALUES (?, ?, ?, ?)');
     for (const [name, value] of Object.entries(epoch.metrics)) ins.run(runId, epoch.epoch, name, value);
-    ws.db.prepare('UPDATE runs SET checkpoint_blob = ?, result = ? WHERE id = ?').run(ckBlob, JSON.stringify(epoch.result), runId);
+    ws.db
+      .prepare('UPDATE runs SET checkpoint_blob = ?, result = ?, heartbeat_at = ? WHERE id = ?')
+      .run(ckBlob, JSON.stringify(epoch.result), nowIso(), runId);
   });
   if (prevCk && prevCk !== ckBlob) releaseBlob(ws, prevCk);
   if (epoch.replaced) releaseBlob(ws, epoch.replaced);
@@ -143,5 +207,7 @@ export function recordEpoch(
 }
 
 export function finishRun(ws: Workspace, runId: number, result: unknown): void {
-  ws.db.prepare(`UPDATE runs SET status = 'done', result = ?, finished_at = ? WHERE id = ?`).run(JSON.stringify(result), nowIso(), runId);
+  ws.db
+    .prepare(`UPDATE runs SET status = 'done', result = ?, finished_at = ?, owner_pid = NULL WHERE id = ?`)
+    .run(JSON.stringify(result), nowIso(), runId);
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BlobStore } from './blobs';
 import { MIGRATIONS } from './migrations';
+import { reapOrphanedRuns } from './runs';
 
 export const DB_FILE = 'project.sqlite';
 
@@ -22,6 +23,7 @@ export class Workspace {
     this.db.pragma('busy_timeout = 5000');
     this.blobs = new BlobStore(join(root, 'blobs'));
     migrate(this.db, root);
+    reapOrphanedRuns(this);
   }
 
   /** Opens an existing workspace; with `create`, makes the folder (empty or new) a workspace first. */
