@@ -218,7 +218,7 @@ function miningOptions(
         teacherModelId: teacher.modelId,
         teacherLabel: teacher.label,
         studentCheckpoint: checkpoint,
-        prompts: prompts.map((p) => ({ points: p.points, box: p.box, mask: p.mask ? 'student probability map' : null })),
+        prompts: prompts.map((p, i) => ({ points: p.points, box: p.box, mask: p.mask ? 'student probability map' : null, ...(answer.translations?.[i] ? { fedAs: answer.translations[i] } : {}) })),
         iouPrediction: answer.iouPrediction,
         agreementDice: student.agreement(answer.mask),
         studentMask: student.mask,

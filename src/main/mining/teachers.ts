@@ -3,6 +3,7 @@ import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
 import { connectedComponents } from '../teacher/prompts';
 import { segmentImage, type UserPrompt } from '../teacher/segment';
+import type { Translation } from '../teacher/decoder-io';
 import { seededRandom } from '../util/random';
 import { loadMask } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
@@ -13,6 +14,8 @@ export interface TeacherAnswer {
   iouPrediction: number | null;
   encoderMs: number;
   decoderMs: number;
+  /** Per prompt, what the model was fed instead when its layout cannot take the prompt as given (teacher/decoder-io.ts). */
+  translations?: (Translation | null)[];
 }
 
 export type TeacherSpec =
@@ -42,7 +45,7 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec, device?: Device): 
         modelId: spec.modelId ?? null,
         async answer(imageId, prompts, rgb) {
           const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb, device });
-          return { mask: r.mask, iouPrediction: r.iouPrediction, encoderMs: r.encoderMs, decoderMs: r.decoderMs };
+          return { mask: r.mask, iouPrediction: r.iouPrediction, encoderMs: r.encoderMs, decoderMs: r.decoderMs, translations: r.translations };
         },
       };
     case 'oracle':
