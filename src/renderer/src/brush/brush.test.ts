@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BrushTool, MAX_BRUSH, MIN_BRUSH, largerBrush, smallerBrush, stroke, type BrushMode, type StrokeTarget } from './brush';
+import { BrushTool, MAX_BRUSH, MIN_BRUSH, largerBrush, smallerBrush, stroke, wheeledBrush, type BrushMode, type StrokeTarget } from './brush';
 
 /** A 2D context that records each stroke with the state it was drawn in. */
 function fakeContext() {
@@ -35,6 +35,12 @@ describe('brush editor', () => {
     expect(smallerBrush(21)).toBe(17);
     expect(largerBrush(MAX_BRUSH)).toBe(MAX_BRUSH);
     expect(smallerBrush(MIN_BRUSH)).toBe(MIN_BRUSH);
+  });
+
+  it('the wheel steps the size like ] (up) and [ (down)', () => {
+    expect(wheeledBrush(16, -100)).toBe(largerBrush(16));
+    expect(wheeledBrush(16, 100)).toBe(smallerBrush(16));
+    expect(wheeledBrush(16, 0)).toBe(16);
   });
 
   it('the brush paints, the eraser cuts out, and the context is left painting normally', () => {

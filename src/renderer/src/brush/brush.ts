@@ -17,6 +17,11 @@ export function smallerBrush(px: number): number {
   return Math.max(MIN_BRUSH, Math.round(px / 1.25));
 }
 
+/** Alt+wheel over the image: up grows the brush, down shrinks it, by the steps of `]` and `[`. */
+export function wheeledBrush(px: number, deltaY: number): number {
+  return deltaY < 0 ? largerBrush(px) : deltaY > 0 ? smallerBrush(px) : px;
+}
+
 /** What a stroke needs of the editable mask's 2D context. */
 export type StrokeTarget = Pick<
   CanvasRenderingContext2D,

@@ -34,13 +34,24 @@ export class LabelCanvas {
 
   /** The mask's alpha as it is now: what history keeps. */
   snapshot(): Uint8Array {
-    return alphaOf(this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height).data);
+    return canvasAlpha(this.canvas);
   }
 
   /** Puts a snapshot back. */
   restore(alpha: Uint8Array): void {
-    const data = this.ctx.createImageData(this.canvas.width, this.canvas.height);
-    rgbaOf(alpha, data.data);
-    this.ctx.putImageData(data, 0, 0);
+    putCanvasAlpha(this.canvas, alpha);
   }
+}
+
+/** The alpha of an editable mask canvas (white = on, transparent = off). */
+export function canvasAlpha(canvas: HTMLCanvasElement): Uint8Array {
+  return alphaOf(canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, canvas.width, canvas.height).data);
+}
+
+/** Puts an alpha snapshot back on an editable mask canvas of the same size. */
+export function putCanvasAlpha(canvas: HTMLCanvasElement, alpha: Uint8Array): void {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const data = ctx.createImageData(canvas.width, canvas.height);
+  rgbaOf(alpha, data.data);
+  ctx.putImageData(data, 0, 0);
 }

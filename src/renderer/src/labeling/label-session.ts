@@ -5,6 +5,9 @@ import type { Prompts } from '../prompting/prompt-tool';
 // the SAM prompts, and what the label came from. Snapshots are shared between states that did not
 // change the mask, so a prompt click costs no mask copy.
 
+/** What a press on the Viewer's image does: window/level or pan, paint, erase, lasso fill, or prompt SAM. */
+export type ViewerTool = 'wl' | 'brush' | 'eraser' | 'lasso' | 'prompt';
+
 /** Where the label on the canvas came from: drawn by hand, or a SAM proposal taken as its start. */
 export type LabelOrigin = { kind: 'drawn' } | { kind: 'sam-assisted'; teacher: TeacherRef; prompts: Prompts[] };
 

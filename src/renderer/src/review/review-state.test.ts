@@ -54,6 +54,13 @@ describe('review state', () => {
     expect(decisionNotice(7, 2, 'rejected')).toBe('Image #7: version 2 rejected');
   });
 
+  it('says which ground truth an accepted or corrected version replaced', () => {
+    const imported = { maskId: 3, version: 1, current: false, provenance: 'imported' as const, details: null, pseudoLabelId: null, area: 50, createdAt: '', hidden: true };
+    expect(decisionNotice(7, 2, 'accepted', imported)).toBe(
+      'Image #7: version 2 accepted → ground truth; it replaces ground truth v1 · imported (hidden from training), kept as a version',
+    );
+  });
+
   it('steps through the queue without leaving it', () => {
     expect(stepped(0, 1, 3)).toBe(1);
     expect(stepped(2, 1, 3)).toBeNull();

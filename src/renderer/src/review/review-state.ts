@@ -1,4 +1,5 @@
-import type { ReviewDecision, ReviewVersion } from '../../../shared/contract';
+import type { GroundTruthVersion, ReviewDecision, ReviewVersion } from '../../../shared/contract';
+import { provenanceText } from '../labeling/label-session';
 
 /** Review opens on the latest version, decided or not. */
 export function initialVersion(versions: readonly ReviewVersion[]): ReviewVersion | null {
@@ -26,8 +27,10 @@ export function decisionCall(kind: 'accept' | 'reject', correction: Correction):
   return correction.open && correction.dirty ? 'review.correct' : 'review.accept';
 }
 
-export function decisionNotice(imageId: number, version: number, decision: ReviewDecision): string {
-  return `Image #${imageId}: version ${version} ${decision}${decision === 'rejected' ? '' : ' → ground truth'}`;
+export function decisionNotice(imageId: number, version: number, decision: ReviewDecision, replaced: GroundTruthVersion | null = null): string {
+  const notice = `Image #${imageId}: version ${version} ${decision}${decision === 'rejected' ? '' : ' → ground truth'}`;
+  // Replacing ground truth is never silent, least of all an imported label hidden from training.
+  return replaced ? `${notice}; it replaces ground truth ${provenanceText(replaced)}, kept as a version` : notice;
 }
 
 /** The queue position after a step, or null when it would leave the queue. */

@@ -16,4 +16,6 @@ export interface PointerTool {
   up(at: Point, e: ToolPointer, claimed: boolean): boolean;
   /** The pointer left the viewport. True = overlay changed. */
   leave?(): boolean;
+  /** A wheel turn over the image; true = the tool used it (the view does not zoom) and the overlay changed. */
+  wheel?(e: Pick<WheelEvent, 'deltaY' | 'altKey'>): boolean;
 }
