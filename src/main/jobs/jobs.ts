@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ExperimentOutcome, ExportOutcome, ImportResult, JobEvent, JobKind, JobProgress, MineOutcome, PredictOutcome, TrainOutcome } from '../../shared/contract';
-import { describe } from '../util/errors';
+import { describeForApp } from '../util/errors';
 
 export type JobListener = (e: JobEvent) => void;
 
@@ -52,7 +52,7 @@ export class JobRunner {
         return result;
       },
       (e: unknown) => {
-        const error = controller.signal.aborted ? 'cancelled' : describe(e);
+        const error = controller.signal.aborted ? 'cancelled' : describeForApp(e);
         this.emit({ type: 'failed', jobId, kind, error });
         return undefined;
       },

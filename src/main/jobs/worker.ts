@@ -1,5 +1,5 @@
 import { JobRequest } from '../../shared/contract';
-import { describe } from '../util/errors';
+import { describeForApp } from '../util/errors';
 import { runJobRequest } from './training-jobs';
 import type { FromWorker, ToWorker } from './worker-protocol';
 
@@ -62,7 +62,8 @@ async function run(raw: unknown): Promise<void> {
     });
     reply = { type: 'done', result };
   } catch (e) {
-    reply = { type: 'failed', error: controller.signal.aborted ? 'cancelled' : describe(e) };
+    // The worker serves the app only: remedies name the app's tabs and buttons.
+    reply = { type: 'failed', error: controller.signal.aborted ? 'cancelled' : describeForApp(e) };
   }
   channel.finish(reply, reply.type === 'done' ? 0 : 1);
 }

@@ -11,6 +11,7 @@ import type { Workspace } from '../workspace/workspace';
 import { DEFAULT_PSEUDO_WEIGHT, mineSettings, mineStudent, resumeMining, type MineProgress, type MineResult } from './mine';
 import type { TeacherSpec } from './teachers';
 import { lineChartSvg } from './svg-chart';
+import { RemedyError } from '../util/errors';
 
 export type Method = 'supervised' | 'one-time' | 'continuous';
 
@@ -50,7 +51,10 @@ function experimentId(ws: Workspace, spec: ExperimentSpec): number {
   if (row) {
     // Resuming is only honest with the grid it started with.
     if (row.spec !== JSON.stringify(spec)) {
-      throw new Error(`experiment "${spec.name}" exists with other settings; resume it with the same options or choose another --name`);
+      throw new RemedyError(`experiment "${spec.name}" exists with other settings`, {
+        cli: 'resume it with the same options or choose another --name',
+        app: 'resume it with the same settings or give the experiment another name',
+      });
     }
     return row.id;
   }

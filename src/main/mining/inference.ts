@@ -10,6 +10,7 @@ import { describe } from '../util/errors';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { makeTeacher, type PseudoTeacher, type TeacherSpec } from './teachers';
+import { RemedyError } from '../util/errors';
 
 export type InferenceMode = 'fast' | 'refine';
 
@@ -68,7 +69,11 @@ export class ModeInference {
     const studentMs = performance.now() - t0;
     let mask: Mask = { width: pred.width, height: pred.height, data: pred.mask };
     if (mode === 'fast') return this.result(imageId, mode, mask, pred.prob, t0, studentMs, 0);
-    if (!this.teacher) throw new Error('refine mode needs a teacher: install a SAM-family model (apprentice models add) or choose one');
+    if (!this.teacher)
+      throw new RemedyError('refine mode needs a teacher', {
+        cli: 'install a SAM-family model ("apprentice models add") or choose one',
+        app: 'install a SAM-family model in the Models tab or choose one',
+      });
     const prompts = promptsFromMap(
       {
         width: pred.width,

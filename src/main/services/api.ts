@@ -31,6 +31,7 @@ import { assignSubset, createSplit } from '../workspace/splits';
 import { Workspace } from '../workspace/workspace';
 import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
+import { describeForApp, RemedyError } from '../util/errors';
 
 function teacherSummary(m: TeacherModel): TeacherModelSummary {
   const { layout, preprocessing, prompts, takesBox } = layoutFeeding(m.interface);
@@ -241,7 +242,13 @@ export class ApiService {
         `invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'} ${i.message}`).join('; ')}`,
       );
     const handler = this.handlers[name] as (input: unknown) => unknown;
-    return await handler(parsed.data);
+    try {
+      return await handler(parsed.data);
+    } catch (e) {
+      // Errors reach the app's window from here: remedies name its tabs and buttons, not CLI commands.
+      if (e instanceof RemedyError) throw new ApiError(describeForApp(e));
+      throw e;
+    }
   }
 
   /** Sessions and loaded students belong to one workspace: let them go when it changes. */

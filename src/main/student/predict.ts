@@ -14,6 +14,7 @@ import { wholeImage } from '../imaging/geometry/frames';
 import { resample } from '../imaging/geometry/resample';
 import { tf, type Tensor4D } from './tf';
 import { FoldedUnet, forwardFolded, type UnetConfig, type WeightArrays } from './unetpp';
+import { RemedyError } from '../util/errors';
 
 /**
  * Student inference at each image's full resolution. The whole image is seen: it is resized
@@ -50,7 +51,13 @@ export interface Prediction {
  */
 export function loadStudentFromRun(ws: Workspace, runId?: number): StudentModel {
   const row = runId === undefined ? latestDoneRun(ws, 'supervised') : getRun(ws, runId);
-  if (!row) throw new Error(runId === undefined ? 'no finished student run in this workspace: train one first ("apprentice train")' : `no run with id ${runId}`);
+  if (!row) {
+    if (runId !== undefined) throw new Error(`no run with id ${runId}`);
+    throw new RemedyError('no finished student run in this workspace', {
+      cli: 'train one first ("apprentice train")',
+      app: 'train one first (Training tab, "Start supervised run")',
+    });
+  }
   const blob = bestWeightsBlob(row);
   if (!blob) throw new Error(`run ${row.id} has no stored weights yet (status ${row.status})`);
   const { config, weights } = decodeWeights(readRunBlob(ws, blob));

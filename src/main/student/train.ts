@@ -24,6 +24,7 @@ import { bceDiceFromLogits } from './loss';
 import { createPredictor, predictImages, type Engine } from './predict';
 import { createTrainer, resolveEngine, resolveTrainDevice, trainBackendName, type StudentTrainer, type TrainEngineSetting } from './trainer';
 import { countParams, initWeights, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
+import { RemedyError } from '../util/errors';
 
 
 /**
@@ -207,7 +208,8 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> 
   settings.device = await resolveTrainDevice(settings.engine, settings.device);
   const backend = await trainBackendName(settings.engine, settings.device);
   const splitId = settings.splitId ?? latestSplitId(ws);
-  if (splitId === null) throw new Error('the workspace has no split: make one first ("apprentice split")');
+  if (splitId === null)
+    throw new RemedyError('the workspace has no split', { cli: 'make one first ("apprentice split")', app: 'make one first (Images tab, "Make split")' });
   const labeled = trainingLabeledIds(ws, splitId);
   const val = splitMembers(ws, splitId, 'val');
   const test = splitMembers(ws, splitId, 'test');

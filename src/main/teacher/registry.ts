@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { describe } from '../util/errors';
+import { describe, RemedyError } from '../util/errors';
 import { dropModelFile, insertTeacherModel, modelFilePath, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
 import { nowIso, type Workspace } from '../workspace/workspace';
 import { familySpec, type TeacherFamily } from './families';
@@ -297,11 +297,11 @@ export function listTeacherModels(ws: Workspace): TeacherModel[] {
 export function getTeacherModel(ws: Workspace, id?: number): TeacherModel {
   const row = teacherModelRecord(ws, id);
   if (!row) {
-    throw new TeacherModelError(
-      id === undefined
-        ? `no teacher model in ${ws.root}; add one with "apprentice models add ${ws.root} --encoder E.onnx --decoder D.onnx --family sam|mobilesam|medsam"`
-        : `no teacher model with id ${id} in ${ws.root}`,
-    );
+    if (id !== undefined) throw new TeacherModelError(`no teacher model with id ${id} in ${ws.root}`);
+    throw new RemedyError(`no teacher model in ${ws.root}`, {
+      cli: `add one with "apprentice models add ${ws.root} --encoder E.onnx --decoder D.onnx --family sam|mobilesam|medsam"`,
+      app: 'install one in the Models tab',
+    });
   }
   return toModel(row);
 }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { BlobStore } from './blobs';
 import { MIGRATIONS } from './migrations';
 import { reapOrphanedRuns } from './runs';
+import { RemedyError } from '../util/errors';
 
 export const DB_FILE = 'project.sqlite';
 
@@ -32,7 +33,10 @@ export class Workspace {
     const hasDb = existsSync(join(root, DB_FILE));
     if (!hasDb) {
       if (!opts.create)
-        throw new WorkspaceError(`${root} is not an Apprentice workspace (no ${DB_FILE}); run "apprentice init ${path}" first`);
+        throw new RemedyError(`${root} is not an Apprentice workspace (no ${DB_FILE})`, {
+          cli: `run "apprentice init ${path}" first`,
+          app: 'press "New" to make it one, or open another folder',
+        });
       if (existsSync(root) && readdirSync(root).length > 0) {
         throw new WorkspaceError(`${root} is not empty and holds no ${DB_FILE}; choose an empty or new folder`);
       }
