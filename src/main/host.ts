@@ -1,13 +1,20 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { Request, type Response } from '../shared/contract';
+import type { Response } from '../shared/contract';
 import { ApiService } from './services/api';
-import { CONTENT_SECURITY_POLICY } from './security';
-import { describe } from './util/errors';
+import { answerRequest } from './ipc';
+import {
+  CONTENT_SECURITY_POLICY,
+  cookieValue,
+  loopbackHostAllowed,
+  loopbackOriginAllowed,
+  tokenCookieName,
+  tokenMatches,
+} from './security';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,6 +27,11 @@ const MIME: Record<string, string> = {
   '.json': 'application/json',
 };
 
+/** The largest message a page may send: a mask data URL of the contract's 16 MB limit plus its envelope. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A page that stops reading its socket is dropped once this much is queued for it, before the host's memory pays. */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
 export interface LoopbackHost {
   url: string;
   port: number;
@@ -30,8 +42,10 @@ export interface LoopbackHost {
 
 /**
  * The contract over a WebSocket on 127.0.0.1 only, plus the built renderer, for browsers (tests,
- * machines without Electron). Every API connection must carry the random token printed at start and
- * come from this host's own origin; anything else is refused before the contract sees it.
+ * machines without Electron). Every request — API or static file — must name this host as
+ * 127.0.0.1:<port> or localhost:<port> and carry the random token printed at start; API connections
+ * must also come from this host's own origin. Anything a page sends is answered or refused for that
+ * request or connection alone: nothing it sends may end the host.
  */
 export async function startLoopbackHost(opts: { workspace?: string; rendererDir: string; port?: number }): Promise<LoopbackHost> {
   const rendererDir = resolve(opts.rendererDir);
@@ -43,26 +57,21 @@ export async function startLoopbackHost(opts: { workspace?: string; rendererDir:
   if (opts.workspace) api.openWorkspace(opts.workspace);
 
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const file = normalize(join(rendererDir, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
+    try {
+      serveStatic(req, res, rendererDir, token, port());
+    } catch {
+      // Never a stack trace to the page; the request fails, the host goes on.
+      if (!res.headersSent) plain(res, 500, 'internal error');
+      else res.destroy();
     }
-    res.writeHead(200, {
-      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-      'content-security-policy': CONTENT_SECURITY_POLICY,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
-    });
-    res.end(readFileSync(file));
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
-    if (!authorised(req, token, port())) {
-      socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      socket.destroy();
+    // A peer that resets mid-handshake must not become an unhandled 'error' on the host.
+    socket.on('error', () => socket.destroy());
+    if (!authorisedUpgrade(req, token, port())) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, api));
@@ -86,31 +95,96 @@ export async function startLoopbackHost(opts: { workspace?: string; rendererDir:
   };
 }
 
-function authorised(req: IncomingMessage, token: string, port: number): boolean {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  if (url.pathname !== '/api') return false;
-  const given = Buffer.from(url.searchParams.get('token') ?? '');
-  const want = Buffer.from(token);
-  if (given.length !== want.length || !timingSafeEqual(given, want)) return false;
-  // A browser always sends Origin: only pages this host served may connect (no DNS rebinding, no other sites).
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://127.0.0.1:${port}`) return false;
-  return true;
+/**
+ * The built renderer. The page URL carries the token; a valid one sets a cookie (HttpOnly,
+ * SameSite=Strict, named by port) so the page's own scripts, styles and WASM load without it.
+ */
+function serveStatic(req: IncomingMessage, res: ServerResponse, rendererDir: string, token: string, port: number): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
+  if (!loopbackHostAllowed(req.headers.host, port)) return plain(res, 403, `refused: this host answers to 127.0.0.1:${port} only`);
+  const url = requestUrl(req.url);
+  if (!url) return plain(res, 400, 'malformed URL');
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return plain(res, 400, 'malformed URL');
+  }
+  if (path.includes('\0')) return plain(res, 400, 'malformed URL');
+  const fromQuery = tokenMatches(url.searchParams.get('token'), token);
+  if (!fromQuery && !tokenMatches(cookieValue(req.headers.cookie, tokenCookieName(port)), token)) {
+    return plain(res, 403, 'refused: open the URL that "apprentice serve" printed (it carries the token)');
+  }
+  const file = normalize(join(rendererDir, path === '/' ? 'index.html' : path));
+  if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) return plain(res, 404, 'not found');
+  const body = readFileSync(file);
+  res.writeHead(200, {
+    'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+    ...(fromQuery ? { 'set-cookie': `${tokenCookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict` } : {}),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The request target as a URL, or null when it is not one (e.g. "http://[::1"). */
+function requestUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  const body = Buffer.from(text);
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': body.length,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+function authorisedUpgrade(req: IncomingMessage, token: string, port: number): boolean {
+  const url = requestUrl(req.url);
+  return (
+    url !== null &&
+    url.pathname === '/api' &&
+    tokenMatches(url.searchParams.get('token'), token) &&
+    loopbackHostAllowed(req.headers.host, port) &&
+    loopbackOriginAllowed(req.headers.origin, port)
+  );
 }
 
 function serveConnection(ws: WebSocket, api: ApiService): void {
-  const unsubscribe = api.onJobEvent((e) => ws.send(JSON.stringify({ event: 'job', payload: e })));
+  const send = (text: string) => {
+    if (ws.bufferedAmount > MAX_QUEUED_BYTES) ws.terminate();
+    else ws.send(text);
+  };
+  const unsubscribe = api.onJobEvent((e) => send(JSON.stringify({ event: 'job', payload: e })));
   ws.on('close', unsubscribe);
-  ws.on('message', async (data) => {
-    let id = -1;
-    let response: Response;
+  // Invalid UTF-8 or a message over the limit: ws has already begun closing this connection with
+  // 1007/1009; listening is what keeps the error from ending the host.
+  ws.on('error', () => undefined);
+  ws.on('message', (data) => {
+    let raw: unknown;
     try {
-      const req = Request.parse(JSON.parse(data.toString()));
-      id = req.id;
-      response = { id, ok: true, output: await api.dispatch(req.name, req.input) };
-    } catch (e) {
-      response = { id, ok: false, error: describe(e) };
+      raw = JSON.parse(data.toString());
+    } catch {
+      raw = undefined;
     }
-    ws.send(JSON.stringify(response));
+    void answerRequest(api, raw).then((response) => send(serialise(response)));
   });
+}
+
+/** A response the contract cannot carry (e.g. a cycle in an output) becomes an error for that request. */
+function serialise(response: Response): string {
+  try {
+    return JSON.stringify(response);
+  } catch {
+    return JSON.stringify({ id: response.id, ok: false, error: 'internal error: the answer could not be encoded' });
+  }
 }

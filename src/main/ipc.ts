@@ -1,5 +1,5 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { Request } from '../shared/contract';
+import { Request, type Response } from '../shared/contract';
 import type { ApiService } from './services/api';
 import { describe } from './util/errors';
 
@@ -18,14 +18,28 @@ export function bindIpc(
 ): void {
   ipcMain.handle(API_CHANNEL, async (event, raw: unknown) => {
     if (!isTrustedSender(event)) return { id: -1, ok: false, error: 'refused: message from an untrusted frame' };
-    const parsed = Request.safeParse(raw);
-    if (!parsed.success) return { id: -1, ok: false, error: 'refused: malformed request' };
-    try {
-      return { id: parsed.data.id, ok: true, output: await api.dispatch(parsed.data.name, parsed.data.input) };
-    } catch (e) {
-      return { id: parsed.data.id, ok: false, error: describe(e) };
-    }
+    return answerRequest(api, raw);
   });
+}
+
+/**
+ * The one way a message from a page (IPC or WebSocket) becomes a response: the envelope is checked
+ * here, the command's input inside `dispatch`. A refused envelope still answers to its id when it
+ * has a usable one, so the caller's pending promise settles; the refusal never echoes the message.
+ */
+export async function answerRequest(api: ApiService, raw: unknown): Promise<Response> {
+  const parsed = Request.safeParse(raw);
+  if (!parsed.success) return { id: idOf(raw), ok: false, error: 'refused: malformed request' };
+  try {
+    return { id: parsed.data.id, ok: true, output: await api.dispatch(parsed.data.name, parsed.data.input) };
+  } catch (e) {
+    return { id: parsed.data.id, ok: false, error: describe(e) };
+  }
+}
+
+function idOf(raw: unknown): number {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : -1;
 }
 
 export function forwardEvents(api: ApiService, target: () => WebContents | null): () => void {

@@ -72,10 +72,10 @@ describe('loopback host', () => {
   });
 
   it('serves the built renderer with a strict CSP and nothing outside it', async () => {
-    const res = await fetch(`http://127.0.0.1:${host.port}/`);
+    const res = await fetch(`http://127.0.0.1:${host.port}/?token=${host.token}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
-    const escape = await fetch(`http://127.0.0.1:${host.port}/..%2f..%2fpackage.json`);
+    const escape = await fetch(`http://127.0.0.1:${host.port}/..%2f..%2fpackage.json?token=${host.token}`);
     expect(escape.status).toBe(404);
   });
 });

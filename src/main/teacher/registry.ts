@@ -113,9 +113,11 @@ function loadFailure(file: string, part: Part, bytes: number, e: unknown): Teach
       `${part} file ${file} looks like an ONNX model but cannot be read — damaged or truncated (${bytes} bytes)? Copy or export it again (onnxruntime said: ${reason})`,
     );
   }
-  const printable = [...head].every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  const start = printable ? JSON.stringify(head.toString('latin1')) : head.toString('hex');
-  return new TeacherModelError(`${part} file ${file} is not an ONNX model (it starts with ${start}); expected the ${part} .onnx file of a SAM-family export (onnxruntime said: ${reason})`);
+  // Say what kind of file it is, never what it holds: the path may name any file (e.g. /etc/shadow)
+  // and the message goes back to the page that asked.
+  const printable = head.length > 0 && [...head].every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+  const kind = printable ? 'it is a text file' : 'it does not start with the byte 0x08 every ONNX model starts with';
+  return new TeacherModelError(`${part} file ${file} is not an ONNX model (${kind}); expected the ${part} .onnx file of a SAM-family export (onnxruntime said: ${reason})`);
 }
 
 async function openChecked(file: string, part: Part, bytes: number): Promise<Ort.InferenceSession> {
