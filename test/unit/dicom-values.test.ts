@@ -8,6 +8,7 @@ import {
   normaliseTM,
   normaliseUI,
 } from '../../src/main/export/dicom-values';
+import { decodeDicomText } from '../../src/main/export/seg-source';
 
 describe('DICOM values copied into a SEG are made valid for their VR', () => {
   it('DA: legacy separators removed, impossible dates emptied', () => {
@@ -84,5 +85,16 @@ describe('DICOM values copied into a SEG are made valid for their VR', () => {
     expect(normaliseDicomValue('DS', ['0.7', 'n/a'])).toBeUndefined();
     expect(normaliseDicomValue('IS', '42')).toBe('42');
     expect(normaliseDicomValue('IS', 4.5)).toBeUndefined();
+  });
+
+  it('text is decoded under the source\'s character set, ISO 2022 included; an unknown set reads as Latin-1', () => {
+    const bytes = (...b: number[]) => Uint8Array.from(b);
+    expect(decodeDicomText(bytes(0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72), ['ISO_IR 100'])).toBe('Müller');
+    expect(decodeDicomText(Buffer.from('Müller'), ['ISO_IR 192'])).toBe('Müller');
+    // 山田 in ISO 2022 IR 87 between its escape sequences
+    expect(decodeDicomText(bytes(0x1b, 0x24, 0x42, 0x3b, 0x33, 0x45, 0x44, 0x1b, 0x28, 0x42), ['', 'ISO 2022 IR 87'])).toBe('山田');
+    // 홍 in ISO 2022 IR 149: the escape designates KS X 1001 as G1, then EUC-KR bytes
+    expect(decodeDicomText(bytes(0x1b, 0x24, 0x29, 0x43, 0xc8, 0xab), ['', 'ISO 2022 IR 149'])).toBe('홍');
+    expect(decodeDicomText(bytes(0xe9), ['NO SUCH SET'])).toBe('é');
   });
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import dcmjs from 'dcmjs';
 import type { Mask } from '../imaging/mask';
-import { normaliseDicomValue, type CopiedVr } from './dicom-values';
+import { normaliseDicomValue } from './dicom-values';
+import { COPIED, readSegSource } from './seg-source';
 
 const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -59,33 +60,10 @@ export function unpackBits(packed: Uint8Array, width: number, height: number): M
 
 type Dataset = Record<string, unknown>;
 
-/** What the SEG copies from its source (patient, study, references, geometry), with each attribute's VR. */
-const COPIED: readonly [keyword: string, vr: CopiedVr][] = [
-  ['SOPClassUID', 'UI'],
-  ['SOPInstanceUID', 'UI'],
-  ['StudyInstanceUID', 'UI'],
-  ['SeriesInstanceUID', 'UI'],
-  ['FrameOfReferenceUID', 'UI'],
-  ['StudyDate', 'DA'],
-  ['StudyTime', 'TM'],
-  ['StudyID', 'SH'],
-  ['AccessionNumber', 'SH'],
-  ['ReferringPhysicianName', 'PN'],
-  ['PatientName', 'PN'],
-  ['PatientID', 'LO'],
-  ['PatientBirthDate', 'DA'],
-  ['PatientSex', 'CS'],
-  ['PixelSpacing', 'DS'],
-  ['ImagerPixelSpacing', 'DS'],
-  ['SliceThickness', 'DS'],
-  ['ImageOrientationPatient', 'DS'],
-  ['ImagePositionPatient', 'DS'],
-];
-
 /** The source's attributes the SEG copies, each valid for its VR or absent (legacy values never fail the export). */
 export function copiedSourceValues(src: Dataset): Dataset {
   const out: Dataset = {};
-  for (const [keyword, vr] of COPIED) {
+  for (const [keyword, , vr] of COPIED) {
     const v = normaliseDicomValue(vr, src[keyword]);
     if (v !== undefined) out[keyword] = v;
   }
@@ -101,20 +79,18 @@ const lo = (s: string) => normaliseDicomValue('LO', s) as string;
  * sources), and shares its frame of reference, so PACS viewers show it on top of the source.
  */
 export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): Uint8Array {
-  const buf = source.bytes.buffer.slice(source.bytes.byteOffset, source.bytes.byteOffset + source.bytes.byteLength) as ArrayBuffer;
-  const full = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(buf).dict) as Dataset;
-  const rows = Number(full.Rows);
-  const columns = Number(full.Columns);
+  const header = readSegSource(source.bytes);
+  const { rows, columns } = header;
   if (rows !== mask.height || columns !== mask.width) {
     throw new Error(`mask is ${mask.width}×${mask.height} but the source DICOM frame is ${columns}×${rows}`);
   }
-  const src = copiedSourceValues(full);
+  const src = copiedSourceValues(header.values);
   if (!src.SOPInstanceUID || !src.SeriesInstanceUID) throw new Error('the source has no usable SOP instance or series UID for a SEG to reference');
   const sopInstanceUid = newUid();
   const now = new Date();
   const date = now.toISOString().slice(0, 10).replace(/-/g, '');
   const time = now.toISOString().slice(11, 19).replace(/:/g, '');
-  const multiFrame = Number(full.NumberOfFrames ?? 1) > 1;
+  const multiFrame = header.frames > 1;
   const sourceRef: Dataset = {
     ReferencedSOPClassUID: src.SOPClassUID ?? '',
     ReferencedSOPInstanceUID: src.SOPInstanceUID,
