@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { REPO } from './data';
 
 /** Starts the real `apprentice serve <ws>` and resolves with the URL it prints. */
-export async function serve(workspace: string): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+export async function serve(workspace: string): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/apprentice.mjs'), 'serve', workspace, '--json'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -20,6 +20,7 @@ export async function serve(workspace: string): Promise<{ url: string; port: num
   return {
     url,
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((ok) => {
         if (child.exitCode !== null) return ok();
