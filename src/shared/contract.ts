@@ -106,6 +106,33 @@ export type Device = z.infer<typeof Device>;
 export const ResolvedDevice = z.enum(['cpu', 'cuda']);
 export type ResolvedDevice = z.infer<typeof ResolvedDevice>;
 
+/** One blob the store names that is not as its hash says: what uses it, and what was done. */
+export const WorkspaceCheckProblem = z.object({
+  blob: z.string(),
+  state: z.enum(['missing', 'damaged']),
+  /** The first few users, e.g. "thumbnail of image 12". */
+  usedBy: z.array(z.string()),
+  uses: z.number().int(),
+  /** How it was put back, or null. */
+  repaired: z.string().nullable(),
+  /** What the user can do when it was not repaired. */
+  advice: z.string().nullable(),
+});
+export type WorkspaceCheckProblem = z.infer<typeof WorkspaceCheckProblem>;
+
+export const WorkspaceCheck = z.object({
+  blobs: z.number().int(),
+  bytes: z.number(),
+  ok: z.number().int(),
+  missing: z.number().int(),
+  damaged: z.number().int(),
+  repaired: z.number().int(),
+  problems: z.array(WorkspaceCheckProblem),
+  /** SQLite's own integrity check of the database ("ok" when sound). */
+  integrity: z.string(),
+});
+export type WorkspaceCheck = z.infer<typeof WorkspaceCheck>;
+
 export const Doctor = z.object({
   app: z.string(),
   node: z.string(),
@@ -517,6 +544,8 @@ export const commands = {
   },
   'workspace.open': { input: z.object({ path, create: z.boolean().default(false) }), output: WorkspaceStatus },
   'workspace.status': { input: z.object({}), output: WorkspaceStatus },
+  /** Every stored file checked against its hash; with `repair`, what a re-import can make again is put back. */
+  'workspace.check': { input: z.object({ repair: z.boolean().default(false) }), output: z.object({ jobId: z.string() }) },
   'images.list': {
     input: z.object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(5000).default(500) }),
     output: z.object({ images: z.array(ImageRow), total: z.number().int() }),
@@ -605,14 +634,14 @@ export const commands = {
 } as const;
 
 /** Long work the app runs as a job; training, mining and experiments take the workspace's one job slot. */
-export const JobKind = z.enum(['import', 'train', 'mine', 'experiment', 'export', 'predict']);
+export const JobKind = z.enum(['import', 'train', 'mine', 'experiment', 'export', 'predict', 'check']);
 export type JobKind = z.infer<typeof JobKind>;
 
 /**
  * Where a job is: `prepare`/`train`/`validate`/`test`/`epoch-end` are a training run's phases,
  * `supervised`/`pseudo-labelling`/`mining` a mining run's.
  */
-export const JobPhase = z.enum(['import', 'prepare', 'train', 'validate', 'test', 'epoch-end', 'supervised', 'pseudo-labelling', 'mining', 'export', 'predict']);
+export const JobPhase = z.enum(['import', 'prepare', 'train', 'validate', 'test', 'epoch-end', 'supervised', 'pseudo-labelling', 'mining', 'export', 'predict', 'check']);
 export type JobPhase = z.infer<typeof JobPhase>;
 
 export const JobProgress = z.object({
@@ -678,7 +707,7 @@ export type JobRequest = z.infer<typeof JobRequest>;
 
 export const JobEvent = z.discriminatedUnion('type', [
   JobProgress.extend({ type: z.literal('progress'), jobId: z.string(), kind: JobKind }),
-  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExportOutcome, PredictOutcome, ExperimentOutcome]) }),
+  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExportOutcome, PredictOutcome, ExperimentOutcome, WorkspaceCheck]) }),
   z.object({ type: z.literal('failed'), jobId: z.string(), kind: JobKind, error: z.string() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;

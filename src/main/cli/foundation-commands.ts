@@ -8,6 +8,7 @@ import { ProgressBar } from '../util/progress-bar';
 import { listImages, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
 import { createSplit, listSplits } from '../workspace/splits';
+import { checkWorkspace } from '../workspace/verify';
 import { Workspace } from '../workspace/workspace';
 import { exportMasks, type MaskExportFormat } from '../export/export-masks';
 import { idList, num, UsageError, withWs, type Command } from './command';
@@ -138,10 +139,20 @@ export function foundationCommands(): Record<string, Command> {
       },
     },
     doctor: {
-      summary: 'doctor                                  versions, student backends and teacher providers usable here',
-      options: {},
-      async run() {
-        return doctor();
+      summary:
+        'doctor [--workspace <ws> [--repair]]     versions, student backends and teacher providers usable here;\n' +
+        '                                          with --workspace, every stored file checked against its hash',
+      options: { workspace: { type: 'string' }, repair: { type: 'boolean' } },
+      async run(_pos, flags, json) {
+        if (flags.repair && !flags.workspace) throw new UsageError('--repair needs --workspace <ws>');
+        const machine = await doctor();
+        if (!flags.workspace) return machine;
+        const bar = json ? null : new ProgressBar('check');
+        const check = await withWs([String(flags.workspace)], (ws) =>
+          checkWorkspace(ws, { repair: Boolean(flags.repair), onProgress: (done, total) => bar?.update(done, total, 'blobs') }),
+        );
+        bar?.done();
+        return { ...machine, workspace: check };
       },
     },
   };

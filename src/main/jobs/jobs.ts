@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { ExperimentOutcome, ExportOutcome, ImportResult, JobEvent, JobKind, JobProgress, MineOutcome, PredictOutcome, TrainOutcome } from '../../shared/contract';
+import type {
+  ExperimentOutcome,
+  ExportOutcome,
+  ImportResult,
+  JobEvent,
+  JobKind,
+  JobProgress,
+  MineOutcome,
+  PredictOutcome,
+  TrainOutcome,
+  WorkspaceCheck,
+} from '../../shared/contract';
 import { describeForApp } from '../util/errors';
 
 export type JobListener = (e: JobEvent) => void;
@@ -9,7 +20,7 @@ export interface JobContext {
   progress(p: JobProgress): void;
 }
 
-export type JobResult = ImportResult | TrainOutcome | MineOutcome | ExportOutcome | PredictOutcome | ExperimentOutcome;
+export type JobResult = ImportResult | TrainOutcome | MineOutcome | ExportOutcome | PredictOutcome | ExperimentOutcome | WorkspaceCheck;
 
 /**
  * Long work runs as a job: it reports progress, can be cancelled, and ends with one `done` or

@@ -24,7 +24,7 @@ export class WorkspaceBusyError extends Error {
 
 const LOCK_FILE = 'job.lock';
 
-const NOUN: Record<JobKind, string> = { import: 'an import', train: 'a training', mine: 'a mining run', experiment: 'an experiment', export: 'an export', predict: 'a prediction batch' };
+const NOUN: Record<JobKind, string> = { import: 'an import', train: 'a training', mine: 'a mining run', experiment: 'an experiment', export: 'an export', predict: 'a prediction batch', check: 'a workspace check' };
 
 export function describeRunning(j: RunningJob): string {
   return `${NOUN[j.kind]}${j.runId !== null ? ` (run ${j.runId})` : ''} started ${j.startedAt} by process ${j.pid}`;

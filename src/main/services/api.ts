@@ -28,6 +28,7 @@ import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
 import { assignSubset, createSplit } from '../workspace/splits';
+import { checkWorkspace } from '../workspace/verify';
 import { Workspace } from '../workspace/workspace';
 import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
@@ -84,6 +85,18 @@ export class ApiService {
             signal: ctx.signal,
             onProgress: (p) =>
               ctx.progress({ phase: 'import', done: p.done, total: p.total, message: p.file, runId: null, epoch: null, metrics: null, eta: null }),
+          }),
+        );
+        return { jobId };
+      },
+      'workspace.check': ({ repair }) => {
+        const ws = this.workspace();
+        const { jobId } = this.jobs.start('check', (ctx) =>
+          checkWorkspace(ws, {
+            repair,
+            signal: ctx.signal,
+            onProgress: (done, total) =>
+              ctx.progress({ phase: 'check', done, total, message: 'checking stored files', runId: null, epoch: null, metrics: null, eta: null }),
           }),
         );
         return { jobId };
@@ -168,8 +181,8 @@ export class ApiService {
           encoderMs: r.encoderMs,
           decoderMs: r.decoderMs,
           device: r.device,
-        };
           teacher: teacherRef(this.workspace(), r.modelId),
+        };
       },
       doctor: () => doctor(),
       'review.queue': ({ offset, limit }) => reviewQueue(this.workspace(), offset, limit),
@@ -177,9 +190,9 @@ export class ApiService {
       'review.accept': ({ pseudoLabelId }) => acceptPseudoLabel(this.workspace(), pseudoLabelId),
       'review.reject': ({ pseudoLabelId }) => rejectPseudoLabel(this.workspace(), pseudoLabelId),
       'review.correct': ({ pseudoLabelId, maskDataUrl }) => correctPseudoLabel(this.workspace(), pseudoLabelId, maskDataUrl),
-    };
       'masks.save': (req) => saveLabel(this.workspace(), req),
       'masks.versions': ({ imageId }) => ({ versions: groundTruthVersions(this.workspace(), imageId) }),
+    };
   }
 
   /**
