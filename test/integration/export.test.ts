@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApiService } from '../../src/main/services/api';
+import type { ExportOutcome, JobEvent } from '../../src/shared/contract';
 import { exportMasks } from '../../src/main/export/export-masks';
 import { unpackBits } from '../../src/main/export/dicom-seg';
 import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
@@ -131,8 +133,10 @@ describe('mask export', () => {
     expect(first(drawn!.segment.SegmentedPropertyCategoryCodeSequence)).toMatchObject({ CodeValue: '49755003', CodingSchemeDesignator: 'SCT' });
     expect(first(drawn!.segment.SegmentedPropertyTypeCodeSequence)).toMatchObject({ CodeValue: '4147007', CodingSchemeDesignator: 'SCT' });
 
-    saveMask(ws, ct, mask, 'sam-assisted');
-    expect((await segmentOf())[0]!.segment.SegmentAlgorithmType).toBe('SEMIAUTOMATIC');
+    saveMask(ws, ct, mask, 'sam-assisted', { details: { teacher: { id: 3, name: 'MobileSAM (fixture)', family: 'mobilesam' } } });
+    const [samAssisted] = await segmentOf();
+    expect(samAssisted!.segment.SegmentAlgorithmType).toBe('SEMIAUTOMATIC');
+    expect(samAssisted!.segment.SegmentAlgorithmName).toBe('MobileSAM (fixture)');
 
     const prov = { runId: null, epoch: 0, teacherModelId: null, teacherLabel: 'sam model 7', studentCheckpoint: null, prompts: [], iouPrediction: null, agreementDice: null };
     const v1 = storePseudoLabel(ws, ct, mask, prov).version;
@@ -151,5 +155,30 @@ describe('mask export', () => {
     const [promoted] = await segmentOf();
     expect(promoted!.segment.SegmentAlgorithmType).toBe('AUTOMATIC');
     expect(promoted!.segment.SegmentAlgorithmName).toBe('sam model 7 pseudo-label v1');
+  });
+
+  it('runs from the API as a job: progress from the first file, then every file\'s result; the selection is checked first', async () => {
+    const api = new ApiService('websocket');
+    api.openWorkspace(ws.root);
+    try {
+      const events: JobEvent[] = [];
+      api.onJobEvent((e) => events.push(e));
+      const ids = [idOf(KVASIR), idOf(CT)];
+      const { jobId } = (await api.dispatch('export.start', { images: { ids }, outDir: join(out, 'api'), format: 'dicom-seg' })) as { jobId: string };
+      await vi.waitUntil(() => events.some((e) => e.jobId === jobId && e.type !== 'progress'), { timeout: 20_000 });
+      const progress = events.filter((e) => e.type === 'progress');
+      expect(progress[0]).toMatchObject({ kind: 'export', phase: 'export', done: 1, total: 2 });
+      expect(progress.at(-1)).toMatchObject({ done: 2, total: 2 });
+      const done = events.find((e) => e.type === 'done')!;
+      const result = (done as { result: ExportOutcome }).result;
+      expect(result.files.map((f) => [f.imageId, f.file !== null])).toEqual([
+        [ids[0], false],
+        [ids[1], true],
+      ]);
+      expect(result.files[0]!.error).toMatch(/not DICOM/);
+      await expect(api.dispatch('export.start', { images: { ids: [999_999] }, outDir: out })).rejects.toThrow(/no image with id 999999/);
+    } finally {
+      api.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { decodeMaskPng, encodeMaskPng, type Mask } from '../imaging/mask';
 import { writeFileAtomic } from '../util/atomic-write';
 import { describe } from '../util/errors';
 import { imageRecord, sourceFileBytes } from '../workspace/images';
-import { currentMaskRecord } from '../workspace/masks';
+import { currentGroundTruth, currentMaskRecord } from '../workspace/masks';
 import { pseudoLabelMask, pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { Workspace } from '../workspace/workspace';
 import { buildDicomSeg } from './dicom-seg';
@@ -55,9 +55,10 @@ export function writeMaskFile(ws: Workspace, rec: ImageRecord, mask: Mask, req: 
 function masksToExport(ws: Workspace, imageId: number, source: MaskExportSource): { mask: Mask; tag: string; version: number | null; algorithm: SegAlgorithm }[] {
   const rec = imageRecord(ws, imageId);
   if (source.kind === 'ground-truth') {
-    const origin = currentMaskRecord(ws, imageId);
-    if (!origin) throw new Error(`image ${imageId} (${rec.source_path}) has no ground truth to export`);
-    return [{ mask: decodeMaskPng(origin.png), tag: 'mask', version: null, algorithm: groundTruthAlgorithm(ws, origin) }];
+    const stored = currentMaskRecord(ws, imageId);
+    const origin = currentGroundTruth(ws, imageId);
+    if (!stored || !origin) throw new Error(`image ${imageId} (${rec.source_path}) has no ground truth to export`);
+    return [{ mask: decodeMaskPng(stored.png), tag: 'mask', version: null, algorithm: groundTruthAlgorithm(ws, origin) }];
   }
   const versions = pseudoLabelVersions(ws, imageId);
   if (versions.length === 0) throw new Error(`image ${imageId} (${rec.source_path}) has no pseudo-label to export`);
