@@ -15,7 +15,7 @@ export function selectedImageIds(ws: Workspace, selection: ImageSelection): numb
     return [...new Set(selection.ids)];
   }
   const split = latestSplitId(ws);
-  if (split === null) throw new Error('there is no split yet: make one in the Images tab (Split…)');
+  if (split === null) throw new Error('there is no split yet: make one in the Images tab (“Make split”)');
   const ids = splitMembers(ws, split, selection.split);
   if (ids.length === 0) throw new Error(`the ${SUBSET_NAMES[selection.split]} subset of split #${split} is empty`);
   return ids;
