@@ -19,11 +19,13 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        // The app, the command line (bin/apprentice.mjs runs it) and the job worker the app forks.
+        // The app, the command line (bin/apprentice.mjs runs it), the job worker the app forks and
+        // the decode process every import forks.
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
           worker: resolve(__dirname, 'src/main/jobs/worker.ts'),
+          'decode-worker': resolve(__dirname, 'src/main/imaging/decode-worker.ts'),
         },
         external,
       },

@@ -1,10 +1,11 @@
 import { basename, extname, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { decodeDicom, isDicom } from '../imaging/dicom';
-import { decodeMaskFile, type Mask } from '../imaging/mask';
-import { bytesOf, frameToModelRgb, type StoredFrame } from '../imaging/pixels';
-import { downscaleRgb } from '../imaging/geometry/resample';
-import { decodeRaster, encodePngRgb, sniffRaster, type Rgb } from '../imaging/raster';
+import { isDicom } from '../imaging/dicom';
+import { sharedDecoder } from '../imaging/decode-client';
+import type { DecodedRaster } from '../imaging/decode-for-import';
+import type { Mask } from '../imaging/mask';
+import { bytesOf } from '../imaging/pixels';
+import { sniffRaster } from '../imaging/raster';
 import { decodeLimits } from '../imaging/decode-limits';
 import { describe } from '../util/errors';
 import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
@@ -26,7 +27,7 @@ export interface ImportProgress {
   file: string;
 }
 
-export const THUMBNAIL_SIDE = 160;
+export { THUMBNAIL_SIDE } from '../imaging/decode-for-import';
 
 /**
  * Imports every image it can and reports every file it cannot, by name and reason. Each file is
@@ -104,14 +105,14 @@ async function importFile(ws: Workspace, found: FoundFile, maskIndex: Map<string
   throw new Error('unrecognised format: not PNG, JPEG or DICOM');
 }
 
-function importRaster(
+async function importRaster(
   ws: Workspace,
   file: string,
   bytes: Buffer,
   hash: string,
   format: 'png' | 'jpeg',
   maskIndex: Map<string, FoundFile> | null,
-): FileOutcome {
+): Promise<FileOutcome> {
   const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
     { id: number; width: number; height: number } | undefined;
   const maskFile = maskIndex?.get(stem(file));
@@ -119,20 +120,20 @@ function importRaster(
     // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.
     const hasMask = ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
     if (hasMask || !maskFile) return { added: 0, masks: 0 };
-    const m = readMask(maskFile, existing.width, existing.height);
+    const m = await readMask(maskFile, existing.width, existing.height);
     if ('error' in m) return { added: 0, masks: 0, maskError: m.error };
     saveMask(ws, existing.id, m.mask, 'imported', { sourcePath: maskFile.display });
     return { added: 0, masks: 1 };
   }
 
-  let rgb: Rgb;
+  let rgb: DecodedRaster;
   try {
-    rgb = decodeRaster(bytes);
+    rgb = await sharedDecoder().decode('raster', bytes);
   } catch (e) {
     throw new Error(`cannot decode ${format.toUpperCase()}: ${describe(e)}`);
   }
-  const m = maskFile ? readMask(maskFile, rgb.width, rgb.height) : null;
-  const thumb = ws.blobs.put(encodePngRgb(downscaleRgb(rgb, THUMBNAIL_SIDE)));
+  const m = maskFile ? await readMask(maskFile, rgb.width, rgb.height) : null;
+  const thumb = ws.blobs.put(rgb.thumbnail);
   ws.blobs.put(bytes);
   const maskBlob = m && 'mask' in m ? m.mask : null;
   try {
@@ -157,10 +158,10 @@ function importRaster(
   return { added: 1, masks: maskBlob ? 1 : 0, maskError: m && 'error' in m ? m.error : undefined };
 }
 
-function readMask(found: FoundFile, width: number, height: number): { mask: Mask } | { error: ImportFailure } {
+async function readMask(found: FoundFile, width: number, height: number): Promise<{ mask: Mask } | { error: ImportFailure }> {
   const file = found.display;
   try {
-    const mask = decodeMaskFile(readRegularFile(found.path, maxFileBytes()));
+    const mask = await sharedDecoder().decode('mask', readRegularFile(found.path, maxFileBytes()));
     if (mask.width !== width || mask.height !== height) {
       return { error: { file, error: `mask is ${mask.width}×${mask.height} but its image is ${width}×${height}; mask skipped` } };
     }
@@ -173,30 +174,10 @@ function readMask(found: FoundFile, width: number, height: number): { mask: Mask
 async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: string): Promise<FileOutcome> {
   const known = ws.db.prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?').get(hash) as { n: number };
   if (known.n > 0) return { added: 0, masks: 0 };
-  const { info, frames } = await decodeDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const { info, frames } = await sharedDecoder().decode('dicom', bytes);
   if (frames.length === 0) throw new Error('no frames decoded');
   ws.blobs.put(bytes);
-  const rows = frames.map((fr) => {
-    const stored: StoredFrame = {
-      width: fr.width,
-      height: fr.height,
-      samples: fr.samples,
-      dtype: fr.dtype,
-      data: fr.data,
-      rescaleSlope: info.rescaleSlope,
-      rescaleIntercept: info.rescaleIntercept,
-      windowCenter: info.windowCenter,
-      windowWidth: info.windowWidth,
-      min: fr.min,
-      max: fr.max,
-      photometric: info.photometric,
-    };
-    return {
-      fr,
-      pixelBlob: ws.blobs.put(bytesOf(fr.data)),
-      thumb: ws.blobs.put(encodePngRgb(downscaleRgb(frameToModelRgb(stored), THUMBNAIL_SIDE))),
-    };
-  });
+  const rows = frames.map((fr) => ({ fr, pixelBlob: ws.blobs.put(bytesOf(fr.data)), thumb: ws.blobs.put(fr.thumbnail) }));
   try {
     ws.transaction(() => {
       for (const { fr, pixelBlob, thumb } of rows) {

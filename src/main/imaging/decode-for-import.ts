@@ -1,0 +1,71 @@
+import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
+import { downscaleRgb } from './geometry/resample';
+import { decodeMaskFile, type Mask } from './mask';
+import { frameToModelRgb } from './pixels';
+import { decodeRaster, encodePngRgb, type Rgb } from './raster';
+
+/**
+ * What an import needs from one file, computed where the pixels are decoded (the decode process):
+ * only sizes, stored frames and PNG thumbnails travel back, never a full-size RGB copy.
+ */
+
+export const THUMBNAIL_SIDE = 160;
+
+export interface DecodedRaster {
+  width: number;
+  height: number;
+  thumbnail: Uint8Array;
+}
+
+export interface DecodedDicomFrame extends DicomFrame {
+  thumbnail: Uint8Array;
+}
+
+export interface DecodedDicom {
+  info: DicomInfo;
+  frames: DecodedDicomFrame[];
+}
+
+/** The decode process's operations by name: the request names one, the reply carries its result. */
+export interface DecodeResults {
+  raster: DecodedRaster;
+  mask: Mask;
+  dicom: DecodedDicom;
+}
+
+export type DecodeOp = keyof DecodeResults;
+
+export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array) => DecodeResults[K] | Promise<DecodeResults[K]> } = {
+  raster: decodeRasterForImport,
+  mask: decodeMaskFile,
+  dicom: decodeDicomForImport,
+};
+
+function thumbnailOf(rgb: Rgb): Uint8Array {
+  return encodePngRgb(downscaleRgb(rgb, THUMBNAIL_SIDE));
+}
+
+export function decodeRasterForImport(bytes: Uint8Array): DecodedRaster {
+  const rgb = decodeRaster(bytes);
+  return { width: rgb.width, height: rgb.height, thumbnail: thumbnailOf(rgb) };
+}
+
+export async function decodeDicomForImport(bytes: Uint8Array): Promise<DecodedDicom> {
+  const { info, frames } = await decodeDicom(bytes);
+  return {
+    info,
+    frames: frames.map((fr) => ({
+      ...fr,
+      thumbnail: thumbnailOf(
+        frameToModelRgb({
+          ...fr,
+          rescaleSlope: info.rescaleSlope,
+          rescaleIntercept: info.rescaleIntercept,
+          windowCenter: info.windowCenter,
+          windowWidth: info.windowWidth,
+          photometric: info.photometric,
+        }),
+      ),
+    })),
+  };
+}
