@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO } from './data';
 
-/** Starts the real `apprentice serve <ws>` and resolves with the URL it prints. */
-export async function serve(workspace: string): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/apprentice.mjs'), 'serve', workspace, '--json'], {
+/** Starts the real `apprentice serve <ws>` (or with no workspace: `null`) and resolves with the URL it prints. */
+export async function serve(workspace: string | null): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
+  const args = ['serve', ...(workspace === null ? [] : [workspace]), '--json'];
+  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/apprentice.mjs'), ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -100,15 +100,17 @@ export function foundationCommands(): Record<string, Command> {
       },
     },
     serve: {
-      summary: 'serve <ws> [--port N]                   the app in a browser: loopback host on 127.0.0.1 with a token',
+      summary:
+        'serve [<ws>] [--port N]                 the app in a browser: loopback host on 127.0.0.1 with a token;\n' +
+        '                                          a new or empty folder becomes a workspace, none opens on New/Open',
       options: { port: { type: 'string' } },
       async run(pos, flags) {
-        if (!pos[0]) throw new UsageError('missing workspace folder');
-        Workspace.open(pos[0]).close(); // fail now, clearly, on a folder that is not a workspace
+        // Fail now, clearly, on a folder that holds other files; a new or empty one is made a workspace.
+        if (pos[0]) Workspace.open(pos[0], { create: true }).close();
         const rendererDir = join(packageRoot(), 'out', 'renderer');
         if (!existsSync(join(rendererDir, 'index.html'))) buildRenderer();
         const host = await startLoopbackHost({ workspace: pos[0], rendererDir, port: flags.port ? num(flags, 'port') : undefined });
-        process.stderr.write(`Apprentice is serving ${pos[0]} on 127.0.0.1 only. Open:\n`);
+        process.stderr.write(`Apprentice is serving ${pos[0] ?? 'no workspace yet (New or Open in the app)'} on 127.0.0.1 only. Open:\n`);
         process.stdout.write(JSON.stringify({ url: host.url, port: host.port }) + '\n');
         await new Promise<void>((ok) => {
           process.once('SIGINT', ok);
