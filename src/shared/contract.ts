@@ -121,7 +121,8 @@ export const WorkspaceCheckProblem = z.object({
 export type WorkspaceCheckProblem = z.infer<typeof WorkspaceCheckProblem>;
 
 export const WorkspaceCheck = z.object({
-  blobs: z.number().int(),
+  /** Stored files the workspace names (each checked once, however many rows use it). */
+  stored: z.number().int(),
   bytes: z.number(),
   ok: z.number().int(),
   missing: z.number().int(),

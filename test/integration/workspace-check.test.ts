@@ -36,7 +36,7 @@ describe('check workspace: every stored file against its hash, and repair what a
       const clean = await checkWorkspace(ws);
       expect(clean.problems).toEqual([]);
       expect(clean.integrity).toBe('ok');
-      expect(clean.ok).toBe(clean.blobs);
+      expect(clean.ok).toBe(clean.stored);
 
       const rows = ws.db.prepare('SELECT id, source_blob, pixel_blob, thumbnail_blob, source_path FROM images ORDER BY id').all() as Row[];
       const [a, b, c] = rows.filter((r) => r.pixel_blob === null);

@@ -151,7 +151,7 @@ export function foundationCommands(): Record<string, Command> {
         if (!flags.workspace) return machine;
         const bar = json ? null : new ProgressBar('check');
         const check = await withWs([String(flags.workspace)], (ws) =>
-          checkWorkspace(ws, { repair: Boolean(flags.repair), onProgress: (done, total) => bar?.update(done, total, 'blobs') }),
+          checkWorkspace(ws, { repair: Boolean(flags.repair), onProgress: (done, total) => bar?.update(done, total, 'stored files') }),
         );
         bar?.done();
         return { ...machine, workspace: check };

@@ -195,7 +195,7 @@ export async function checkWorkspace(
   }
   opts.onProgress?.(byBlob.size, byBlob.size);
   return {
-    blobs: byBlob.size,
+    stored: byBlob.size,
     bytes,
     ok: byBlob.size - problems.length,
     missing: problems.filter((p) => p.state === 'missing').length,
