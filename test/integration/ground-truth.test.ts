@@ -167,6 +167,9 @@ describe('ground truth with provenance and versions (Kvasir-SEG, 5 images)', () 
     const prompts = [{ points: [{ x: 120, y: 110, label: 1 }], box: { x0: 60, y0: 60, x1: 220, y1: 200 } }];
     const proposal = await call<SegmentOutput>('segment', { imageId: blank, ...prompts[0] });
     expect(proposal.teacher).toEqual({ id: model.id, name: model.name, family: 'mobilesam' });
+    expect(proposal.area).toBeGreaterThan(0);
+    const boxOnly = await call<SegmentOutput>('segment', { imageId: blank, box: prompts[0]!.box });
+    expect(boxOnly.area).toBeGreaterThan(0);
     const current = (await call<{ versions: GroundTruthVersion[] }>('masks.versions', { imageId: blank })).versions.find((v) => v.current)!;
 
     const saved = await call<SavedGroundTruth>('masks.save', {
