@@ -43,6 +43,7 @@ describe('split overrides (per image and multi-select)', () => {
   it('refuses validation, test or labeled for images without ground truth, by count', () => {
     expect(() => assignSubset(ws, [withoutTruth[0]!, withTruth[0]!], 'val')).toThrow(SplitError);
     expect(() => assignSubset(ws, [withoutTruth[0]!, withTruth[0]!], 'labeled')).toThrow(/1 of the 2 selected image\(s\) have no ground truth/);
+    expect(() => assignSubset(ws, [withoutTruth[0]!], 'test')).toThrow(`image ${withoutTruth[0]} has no ground truth, so it can only be unlabeled`);
     expect(assignSubset(ws, withoutTruth, 'unlabeled').counts.unlabeled).toBeGreaterThanOrEqual(withoutTruth.length);
   });
 

@@ -178,9 +178,11 @@ export function assignSubset(ws: Workspace, imageIds: number[], subset: Subset):
           .all(...ids) as { image_id: number }[]
       ).map((r) => r.image_id),
     );
-    const without = ids.filter((id) => !withTruth.has(id)).length;
-    if (without > 0)
-      throw new SplitError(`${without} of the ${ids.length} selected image(s) have no ground truth, so they can only be unlabeled: label them first`);
+    const without = ids.filter((id) => !withTruth.has(id));
+    if (ids.length === 1 && without.length === 1)
+      throw new SplitError(`image ${without[0]} has no ground truth, so it can only be unlabeled: label it first`);
+    if (without.length > 0)
+      throw new SplitError(`${without.length} of the ${ids.length} selected image(s) have no ground truth, so they can only be unlabeled: label them first`);
   }
   const id = ws.transaction(() => {
     const used =
