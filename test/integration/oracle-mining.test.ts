@@ -22,15 +22,17 @@ async function workspaceWith(withTruth: number): Promise<Workspace> {
 
 describe('oracle mining in a workspace with unlabeled images that have no hidden ground truth', () => {
   let ws: Workspace;
+  let baseRunId: number;
+  let unlabeled: number[];
   beforeAll(async () => {
     ws = await workspaceWith(12);
+    const split = createSplit(ws, { labeled: 0.5, val: 0.2, test: 0.1, seed: 1 });
+    unlabeled = miningUnlabeledIds(ws, split.id);
+    baseRunId = (await trainStudent(ws, { ...TINY_STUDENT, splitId: split.id })).runId;
   }, 120_000);
   afterAll(() => ws.close());
 
   it('skips them, reports how many, and finishes the run', async () => {
-    const split = createSplit(ws, { labeled: 0.5, val: 0.2, test: 0.1, seed: 1 });
-    const unlabeled = miningUnlabeledIds(ws, split.id);
-    const baseRunId = (await trainStudent(ws, { ...TINY_STUDENT, splitId: split.id })).runId;
     const messages: string[] = [];
     const r = await mineStudent(
       ws,
@@ -42,6 +44,16 @@ describe('oracle mining in a workspace with unlabeled images that have no hidden
     expect(listRuns(ws).find((run) => run.id === r.run.runId)?.status).toBe('done');
     expect(messages.some((m) => /4 unlabeled image\(s\) without hidden ground truth skipped/.test(m))).toBe(true);
   }, 300_000);
+
+  it('a mining run that fails midway is left interrupted (resumable), never "running"', async () => {
+    const before = new Set(listRuns(ws).map((r) => r.id));
+    // A teacher that is not there fails at the first image it is asked about.
+    await expect(
+      mineStudent(ws, mineSettings({ schedule: 'one-time', teacher: { kind: 'sam', modelId: 999 }, baseRunId, train: TINY_STUDENT })),
+    ).rejects.toThrow(/no teacher model with id 999/);
+    const failed = listRuns(ws).filter((r) => !before.has(r.id));
+    expect(failed.map((r) => [r.kind, r.status])).toEqual([['mining-one-time', 'interrupted']]);
+  }, 120_000);
 });
 
 describe('oracle mining where no unlabeled image has hidden ground truth', () => {
