@@ -78,6 +78,31 @@ export class Adam {
   }
 }
 
+/**
+ * One Adam update of a parameter held as a plain array (the onnxruntime engines), in place; `step`
+ * is the 1-based step count after this update.
+ */
+export function adamUpdateArray(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  step: number,
+  o: { lr: number; beta1: number; beta2: number; eps: number },
+): void {
+  const { beta1: b1, beta2: b2, eps } = o;
+  const stepSize = o.lr / (1 - b1 ** step);
+  const sqrtBc2 = Math.sqrt(1 - b2 ** step);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+  }
+}
+
 /** A non-trainable variable holding `t`'s values; `t` itself is released. */
 function fresh(t: Tensor): Variable {
   const v = tf.variable(t, false);

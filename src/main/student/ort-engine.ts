@@ -1,7 +1,7 @@
 import type { ResolvedDevice } from '../../shared/contract';
 import { createSession } from '../onnx/device';
 import { loadOrt, type Ort, type OrtModule } from '../onnx/runtime';
-import type { AdamState } from './adam';
+import { adamUpdateArray, type AdamState } from './adam';
 import { buildEvalGraph, buildTrainGraph, oihwShape } from './ort-graph';
 import { paramSpecs, type ParamSpec, type UnetConfig, type WeightArrays } from './unetpp';
 
@@ -164,17 +164,7 @@ export class OrtTrainer {
   async trainStep(x: Float32Array, y: Float32Array, n: number, size: number, lambda: number, sampleWeights?: Float32Array): Promise<number> {
     const { loss, grads, stats } = await this.gradients(x, y, n, size, lambda, sampleWeights);
     this.applyAdam(grads);
-    const mom = this.config.bnMomentum;
-    for (const [bn, s] of stats) {
-      const rm = this.params.get(`${bn}.running_mean`)!;
-      const rv = this.params.get(`${bn}.running_var`)!;
-      const nLayer = n * this.bnSpatial(bn, size);
-      const unbiased = nLayer > 1 ? nLayer / (nLayer - 1) : 1;
-      for (let c = 0; c < rm.length; c++) {
-        rm[c] = (1 - mom) * rm[c]! + mom * s.mean[c]!;
-        rv[c] = (1 - mom) * rv[c]! + mom * s.variance[c]! * unbiased;
-      }
-    }
+    updateRunningStats(this.params, stats, this.config.bnMomentum, (bn) => n * this.bnSpatial(bn, size));
     return loss;
   }
 
@@ -193,13 +183,6 @@ export class OrtTrainer {
 
   private applyAdam(grads: Map<string, Float32Array>): void {
     this.step += 1;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const bc1 = 1 - b1 ** this.step;
-    const bc2 = 1 - b2 ** this.step;
-    const stepSize = this.lr / bc1;
-    const sqrtBc2 = Math.sqrt(bc2);
-    const eps = this.eps;
     for (const [name, g] of grads) {
       const p = this.params.get(name)!;
       let m = this.m.get(name);
@@ -210,14 +193,7 @@ export class OrtTrainer {
         this.m.set(name, m);
         this.v.set(name, v);
       }
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
-        const mi = b1 * m[i]! + (1 - b1) * gi;
-        const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-      }
+      adamUpdateArray(p, g, m, v, this.step, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps });
     }
   }
 
@@ -251,6 +227,28 @@ export class OrtTrainer {
     for (const s of this.evalSessions.values()) await (await s).release();
     this.trainSessions.clear();
     this.evalSessions.clear();
+  }
+}
+
+/**
+ * PyTorch's BN running averages from one step's batch statistics (biased variance made unbiased
+ * by the layer's element count), in place on plain arrays.
+ */
+export function updateRunningStats(
+  params: Map<string, Float32Array>,
+  stats: Map<string, { mean: Float32Array; variance: Float32Array }>,
+  momentum: number,
+  countOf: (bn: string) => number,
+): void {
+  for (const [bn, s] of stats) {
+    const rm = params.get(`${bn}.running_mean`)!;
+    const rv = params.get(`${bn}.running_var`)!;
+    const count = countOf(bn);
+    const unbiased = count > 1 ? count / (count - 1) : 1;
+    for (let c = 0; c < rm.length; c++) {
+      rm[c] = (1 - momentum) * rm[c]! + momentum * s.mean[c]!;
+      rv[c] = (1 - momentum) * rv[c]! + momentum * s.variance[c]! * unbiased;
+    }
   }
 }
 

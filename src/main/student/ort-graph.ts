@@ -98,11 +98,24 @@ export interface BuiltGraph {
 
 const convOut = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
 
-/** The training-step graph (see the file comment). */
-export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
-  const { config, batch: B, size, lambda } = spec;
-  const smooth = spec.smooth ?? 1;
-  const G = new GraphWriter();
+/**
+ * Differentiable graph ops on a tape: each forward op records how to send its output's gradient
+ * back. Shared by every training graph (the supervised step here, SimCLR's in simclr-graph.ts).
+ */
+export interface TapeGraph {
+  ops: GraphOps<Sym>;
+  /** Adds a gradient contribution to a tensor (or a weight input) by name. */
+  acc(name: string, g: string): void;
+  /** The summed gradient of a tensor, null when nothing reached it. */
+  gradOf(name: string): string | null;
+  /** Runs every recorded op's gradient rule, last op first. */
+  backprop(): void;
+  /** BN layers whose batch statistics are outputs, and those outputs' names. */
+  bnLayers: string[];
+  statOutputs: string[];
+}
+
+export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number): TapeGraph {
   const tape: { out: string; back: Backward }[] = [];
   const grads = new Map<string, string[]>();
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
@@ -281,6 +294,24 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
     },
   };
 
+
+  const backprop = () => {
+    for (let i = tape.length - 1; i >= 0; i--) {
+      const t = tape[i]!;
+      const g = gradOf(t.out);
+      if (g) t.back(g);
+    }
+  };
+  return { ops, acc, gradOf, backprop, bnLayers, statOutputs };
+}
+
+/** The training-step graph (see the file comment). */
+export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
+  const { config, batch: B, size, lambda } = spec;
+  const smooth = spec.smooth ?? 1;
+  const G = new GraphWriter();
+  const { ops, acc, gradOf, backprop, bnLayers, statOutputs } = tapeGraph(G, config, B);
+  const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
 
   // ---- loss and its gradient (closed form)
@@ -313,11 +344,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   ], {}, 'dz');
   acc(z, dz);
 
-  for (let i = tape.length - 1; i >= 0; i--) {
-    const t = tape[i]!;
-    const g = gradOf(t.out);
-    if (g) t.back(g);
-  }
+  backprop();
 
   const weightInputs = paramSpecs(config)
     .filter((s) => s.trainable)

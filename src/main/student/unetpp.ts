@@ -375,11 +375,13 @@ export function bnOf(convWeight: string): string {
   return base.replace(/\.conv([12])$/, '.bn$1'); // encoder BasicBlock
 }
 
-/** The U-Net++ graph over any op implementation; `hw` is the input's height and width. */
-export function buildGraph<T>(cfg: UnetConfig, L: GraphOps<T>, x: T, hw: readonly [number, number]): T {
+/**
+ * The ResNet encoder alone over any op implementation: the stem's /2 feature and the four stages'
+ * outputs (/4 … /32). The U-Net++ decodes them; SimCLR pre-training pools the last one.
+ */
+export function buildEncoder<T>(cfg: UnetConfig, L: Pick<GraphOps<T>, 'convBn' | 'maxPool' | 'addRelu'>, x: T, hw: readonly [number, number]): T[] {
   const [h, w] = hw;
   if (h % 32 !== 0 || w % 32 !== 0) throw new Error(`input height and width must be multiples of 32 (got ${h}×${w})`);
-  // encoder
   const f1 = L.convBn(x, 'encoder.conv1.weight', 'encoder.bn1', 2, 3, true, false);
   let y = L.maxPool(f1);
   const feats: T[] = [f1];
@@ -395,6 +397,12 @@ export function buildGraph<T>(cfg: UnetConfig, L: GraphOps<T>, x: T, hw: readonl
     }
     feats.push(y);
   }
+  return feats;
+}
+
+/** The U-Net++ graph over any op implementation; `hw` is the input's height and width. */
+export function buildGraph<T>(cfg: UnetConfig, L: GraphOps<T>, x: T, hw: readonly [number, number]): T {
+  const feats = buildEncoder(cfg, L, x, hw);
   // decoder: f[0] = /32 … f[4] = /2
   const f = [feats[4]!, feats[3]!, feats[2]!, feats[1]!, feats[0]!];
   const node = (key: string, xin: T, skip: T | null): T => {
@@ -425,6 +433,11 @@ export function buildGraph<T>(cfg: UnetConfig, L: GraphOps<T>, x: T, hw: readonl
 /** The graph on tf tensors. */
 export function runGraph(cfg: UnetConfig, L: Layers, x: Tensor4D): Tensor4D {
   return buildGraph(cfg, tfOps(L), x, [x.shape[1], x.shape[2]]);
+}
+
+/** The encoder's deepest feature map [N, H/32, W/32, C] from live weights (SimCLR's representation before pooling). */
+export function forwardEncoder(w: UnetWeights, x: Tensor4D, opts: ForwardOptions): Tensor4D {
+  return buildEncoder(w.config, tfOps(liveLayers(w, opts)), x, [x.shape[1], x.shape[2]]).at(-1)!;
 }
 
 /** Logits [N, H, W, classes] from live weights (training or eval mode). */
