@@ -42,8 +42,33 @@ export const ImageDetail = ImageRow.extend({
   frames: z.number().int(),
   /** Image ids of every frame of the same file, in frame order (multi-frame stepping). */
   frameIds: z.array(z.number().int()),
+  instanceNumber: z.number().int().nullable(),
+  /** ImagePositionPatient of this frame, mm. */
+  imagePosition: z.tuple([z.number(), z.number(), z.number()]).nullable(),
+  /** Every window the file offers (VOI LUT module), with its explanation. */
+  voiWindows: z.array(z.object({ center: z.number(), width: z.number(), name: z.string().nullable() })),
+  /** ImagerPixelSpacing is measured at the detector: distances from it are not at the patient. */
+  spacingSource: z.enum(['PixelSpacing', 'ImagerPixelSpacing']).nullable(),
 });
 export type ImageDetail = z.infer<typeof ImageDetail>;
+
+/** A series (DICOM SeriesInstanceUID, or a PNG/JPEG folder) with its images ordered by slice position. */
+export const SeriesNode = z.object({
+  key: z.string(),
+  label: z.string(),
+  modality: z.string().nullable(),
+  count: z.number().int(),
+  /** Images with ground truth. */
+  labeled: z.number().int(),
+  imageIds: z.array(z.number().int()),
+  /** Each image's distance along the slice normal (mm), null without ImagePositionPatient. */
+  slicePositions: z.array(z.number().nullable()),
+});
+export type SeriesNode = z.infer<typeof SeriesNode>;
+export const StudyNode = z.object({ key: z.string(), description: z.string().nullable(), date: z.string().nullable(), series: z.array(SeriesNode) });
+export type StudyNode = z.infer<typeof StudyNode>;
+export const PatientNode = z.object({ key: z.string(), name: z.string().nullable(), studies: z.array(StudyNode) });
+export type PatientNode = z.infer<typeof PatientNode>;
 
 /** Pixels for the viewer: DICOM frames as stored values (+ LUT inputs), PNG/JPEG as their file. */
 export const ImagePixels = z.discriminatedUnion('kind', [
@@ -555,6 +580,8 @@ export const commands = {
   'images.thumbnail': { input: z.object({ id }), output: z.object({ dataUrl: z.string() }) },
   'images.pixels': { input: z.object({ id }), output: ImagePixels },
   'images.mask': { input: z.object({ id }), output: z.object({ dataUrl: z.string().nullable(), area: z.number().int() }) },
+  /** Patient → study → series, each series' images ordered by ImagePositionPatient, then InstanceNumber. */
+  'series.list': { input: z.object({}), output: z.object({ patients: z.array(PatientNode) }) },
   'import.start': {
     input: z.object({ paths: z.array(path).min(1).max(10000), masks: path.optional() }),
     output: z.object({ jobId: z.string() }),

@@ -1,6 +1,6 @@
 import type { DataSet, Element } from 'dicom-parser';
 import type { ParsedDicom } from './dicom-parse';
-import type { DicomInfo } from './dicom-types';
+import type { DicomInfo, DicomPlacement, VoiWindow } from './dicom-types';
 
 /** What decoding needs beyond the public DicomInfo. */
 export interface ImageHeader {
@@ -59,6 +59,65 @@ function spacingFrom(tag: string) {
   };
 }
 
+/** Every value of a multi-valued DS attribute, or null when any is missing or not a number. */
+function decimals(dataSet: DataSet, tag: string, count: number): number[] | null {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = decimal(dataSet, tag, i);
+    if (v === null) return null;
+    out.push(v);
+  }
+  return out;
+}
+
+function integer(dataSet: DataSet, tag: string): number | null {
+  const t = text(dataSet, tag);
+  const n = t === null ? NaN : Number.parseInt(t, 10);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** The VOI LUT module's windows: WindowCenter/Width are multi-valued, paired by index with their explanations. */
+function voiWindows(ds: DataSet): VoiWindow[] {
+  const names = (ds.string('x00281055') ?? '').split('\\').map((n) => n.replace(/\0/g, '').trim());
+  const out: VoiWindow[] = [];
+  for (let i = 0; ; i++) {
+    const center = decimal(ds, 'x00281050', i);
+    const width = decimal(ds, 'x00281051', i);
+    if (center === null || width === null) break;
+    if (width > 0) out.push({ center, width, name: names[i] || null });
+  }
+  return out;
+}
+
+const position = (ds: DataSet) => decimals(ds, 'x00200032', 3) as [number, number, number] | null;
+
+/** ImagePositionPatient per frame: per-frame functional groups (Enhanced objects), else the file's own. */
+function framePositions(ds: DataSet, frames: number): ([number, number, number] | null)[] {
+  const own = withFallback(ds, 'x00209113', position);
+  const perFrame = ds.elements['x52009230']?.items;
+  return Array.from({ length: frames }, (_, i) => {
+    const plane = perFrame?.[i]?.dataSet?.elements['x00209113']?.items?.[0]?.dataSet;
+    return (plane && position(plane)) ?? own;
+  });
+}
+
+function readPlacement(ds: DataSet, frames: number): Omit<DicomPlacement, 'spacingSource'> {
+  const windows = voiWindows(ds);
+  const macro = windows.length ? null : functionalGroupMacro(ds, 'x00289132');
+  return {
+    patientId: text(ds, 'x00100020'),
+    patientName: text(ds, 'x00100010')?.replace(/\^+/g, ' ').trim() || null,
+    studyDescription: text(ds, 'x00081030'),
+    studyDate: text(ds, 'x00080020'),
+    seriesDescription: text(ds, 'x0008103e'),
+    seriesNumber: integer(ds, 'x00200011'),
+    instanceNumber: integer(ds, 'x00200013'),
+    framePositions: framePositions(ds, frames),
+    imageOrientation: withFallback(ds, 'x00209116', (d) => decimals(d, 'x00200037', 6)) as DicomPlacement['imageOrientation'],
+    voiWindows: macro ? voiWindows(macro) : windows,
+  };
+}
+
 function uint16(dataSet: DataSet, tag: string): number | null {
   const element = dataSet.elements[tag];
   if (!element || element.length < 2) return null;
@@ -84,6 +143,9 @@ export function readImageHeader(parsed: ParsedDicom): ImageHeader {
     return center === null || width === null ? null : { center, width };
   });
 
+  const patientSpacing = withFallback(ds, 'x00289110', spacingFrom('x00280030'));
+  const imagerSpacing = spacingFrom('x00181164')(ds);
+
   const info: DicomInfo = {
     transferSyntax: parsed.transferSyntax,
     modality: text(ds, 'x00080060'),
@@ -101,11 +163,14 @@ export function readImageHeader(parsed: ParsedDicom): ImageHeader {
     rescaleIntercept: rescale?.intercept ?? 0,
     windowCenter: window?.center ?? null,
     windowWidth: window && window.width > 0 ? window.width : null,
-    pixelSpacing:
-      withFallback(ds, 'x00289110', spacingFrom('x00280030')) ?? spacingFrom('x00181164')(ds),
+    pixelSpacing: patientSpacing ?? imagerSpacing,
     studyUid: text(ds, 'x0020000d'),
     seriesUid: text(ds, 'x0020000e'),
     sopUid: text(ds, 'x00080018') ?? text(ds, 'x00020003'),
+    placement: {
+      ...readPlacement(ds, frames),
+      spacingSource: patientSpacing ? 'PixelSpacing' : imagerSpacing ? 'ImagerPixelSpacing' : null,
+    },
   };
   if (info.windowWidth === null) info.windowCenter = null;
 

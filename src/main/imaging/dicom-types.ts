@@ -24,6 +24,32 @@ export interface DicomInfo {
   studyUid: string | null;
   seriesUid: string | null;
   sopUid: string | null;
+  /** Where the file sits among others: patient, study, series and slice (the series browser orders by it). */
+  placement: DicomPlacement;
+}
+
+/** A window the file offers, with its explanation when it has one ("BONE", "LUNG"). */
+export interface VoiWindow {
+  center: number;
+  width: number;
+  name: string | null;
+}
+
+export interface DicomPlacement {
+  patientId: string | null;
+  patientName: string | null;
+  studyDescription: string | null;
+  studyDate: string | null;
+  seriesDescription: string | null;
+  seriesNumber: number | null;
+  instanceNumber: number | null;
+  /** ImagePositionPatient of each frame (per-frame functional groups), else the file's own for all. */
+  framePositions: ([number, number, number] | null)[];
+  imageOrientation: [number, number, number, number, number, number] | null;
+  /** Every window the file lists (VOI LUT module), not only the first one used by default. */
+  voiWindows: VoiWindow[];
+  /** Which attribute the spacing came from: ImagerPixelSpacing is at the detector, not the patient. */
+  spacingSource: 'PixelSpacing' | 'ImagerPixelSpacing' | null;
 }
 
 export interface DicomFrame {

@@ -27,6 +27,7 @@ import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
+import { seriesTree } from '../workspace/series';
 import { assignSubset, createSplit } from '../workspace/splits';
 import { checkWorkspace } from '../workspace/verify';
 import { Workspace } from '../workspace/workspace';
@@ -78,6 +79,7 @@ export class ApiService {
       'images.thumbnail': ({ id }) => ({ dataUrl: thumbnailDataUrl(this.workspace(), id) }),
       'images.pixels': ({ id }) => viewerPixels(this.workspace(), id),
       'images.mask': ({ id }) => maskPngDataUrl(this.workspace(), id),
+      'series.list': () => ({ patients: seriesTree(this.workspace()) }),
       'import.start': ({ paths, masks }) => {
         const ws = this.workspace();
         const { jobId } = this.jobs.start('import', (ctx) =>

@@ -32,6 +32,10 @@ interface ImageRecord {
   series_uid: string | null;
   sop_uid: string | null;
   frames: number;
+  instance_number: number | null;
+  image_position: string | null;
+  voi_windows: string | null;
+  spacing_source: 'PixelSpacing' | 'ImagerPixelSpacing' | null;
 }
 
 export class NotFoundError extends Error {}
@@ -120,6 +124,10 @@ export function imageDetail(ws: Workspace, id: number): ImageDetail {
     sopUid: r.sop_uid,
     frames: r.frames,
     frameIds: (ws.db.prepare('SELECT id FROM images WHERE sha256 = ? ORDER BY frame_index').all(r.sha256) as { id: number }[]).map((f) => f.id),
+    instanceNumber: r.instance_number,
+    imagePosition: r.image_position ? (JSON.parse(r.image_position) as [number, number, number]) : null,
+    voiWindows: r.voi_windows ? (JSON.parse(r.voi_windows) as ImageDetail['voiWindows']) : [],
+    spacingSource: r.spacing_source,
   };
 }
 

@@ -3,6 +3,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isDicom } from '../imaging/dicom';
 import { sharedDecoder } from '../imaging/decode-client';
 import type { DecodedRaster } from '../imaging/decode-for-import';
+import type { DicomPlacement } from '../imaging/dicom-types';
 import type { Mask } from '../imaging/mask';
 import { bytesOf } from '../imaging/pixels';
 import { sniffRaster } from '../imaging/raster';
@@ -207,6 +208,7 @@ async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: str
           series_uid: info.seriesUid,
           sop_uid: info.sopUid,
           frames: info.frames,
+          ...placementColumns(info.placement, fr.index),
         });
       }
     });
@@ -215,6 +217,23 @@ async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: str
     throw e;
   }
   return { added: rows.length, masks: 0 };
+}
+
+function placementColumns(p: DicomPlacement, frame: number): Record<string, string | number | null> {
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  return {
+    patient_id: p.patientId,
+    patient_name: p.patientName,
+    study_description: p.studyDescription,
+    study_date: p.studyDate,
+    series_description: p.seriesDescription,
+    series_number: p.seriesNumber,
+    instance_number: p.instanceNumber,
+    image_position: json(p.framePositions[frame]),
+    image_orientation: json(p.imageOrientation),
+    voi_windows: p.voiWindows.length ? JSON.stringify(p.voiWindows) : null,
+    spacing_source: p.spacingSource,
+  };
 }
 
 type ImageInsert = Record<string, string | number | null> & {

@@ -151,4 +151,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
   `,
+  // 5: where a DICOM frame sits, for the series browser and stack navigation (patient → study →
+  // series, slices ordered by position then instance number), plus every window the file offers and
+  // whether its spacing is at the patient (PixelSpacing) or the detector (ImagerPixelSpacing).
+  // Rows imported before stay NULL: they group by their UIDs and order by instance and frame.
+  `
+  ALTER TABLE images ADD COLUMN patient_id TEXT;
+  ALTER TABLE images ADD COLUMN patient_name TEXT;
+  ALTER TABLE images ADD COLUMN study_description TEXT;
+  ALTER TABLE images ADD COLUMN study_date TEXT;
+  ALTER TABLE images ADD COLUMN series_description TEXT;
+  ALTER TABLE images ADD COLUMN series_number INTEGER;
+  ALTER TABLE images ADD COLUMN instance_number INTEGER;
+  ALTER TABLE images ADD COLUMN image_position TEXT;     -- JSON [x, y, z] in mm (patient frame)
+  ALTER TABLE images ADD COLUMN image_orientation TEXT;  -- JSON [6 direction cosines]
+  ALTER TABLE images ADD COLUMN voi_windows TEXT;        -- JSON [{center, width, name}]
+  ALTER TABLE images ADD COLUMN spacing_source TEXT;
+  `,
 ];
