@@ -12,6 +12,7 @@ const nodeRequire = createRequire(import.meta.url);
 export const tf = nodeRequire('@tensorflow/tfjs') as typeof TF;
 export type Tensor = TF.Tensor;
 export type Tensor1D = TF.Tensor1D;
+export type Tensor2D = TF.Tensor2D;
 export type Tensor4D = TF.Tensor4D;
 export type Tensor3D = TF.Tensor3D;
 export type Scalar = TF.Scalar;

@@ -4,6 +4,8 @@ import { sha256 } from '../workspace/blobs';
 import { loadMask } from '../workspace/images';
 import { latestSplitId, splitMembers, trainingLabeledIds } from '../workspace/splits';
 import {
+  bestWeightsBlob,
+  runBlobPath,
   createRun,
   finishRun,
   getRun,
@@ -73,6 +75,12 @@ export interface TrainConfig {
   splitId: number | null;
   /** Optional weights file to start from instead of He initialisation. */
   initWeights: string | null;
+  /**
+   * A finished run whose weights to start from (a SimCLR "pretrain" run, or any student run);
+   * resolved to its weights file at start. A weights file given as well wins (mining starts from
+   * its supervised base, which itself started from this run).
+   */
+  initRun: number | null;
   /** Engine for the final test scores at source resolution. */
   testEngine: Engine;
   /** Training engine: onnxruntime (CPU kernels, default when it loads) or tfjs (trainer.ts). */
@@ -96,6 +104,7 @@ export const DEFAULT_SETTINGS: TrainConfig = {
   model: { width: 64, blocks: [3, 4, 6, 3], decoder: [256, 128, 64, 32, 16] },
   splitId: null,
   initWeights: null,
+  initRun: null,
   testEngine: 'onnx',
   engine: 'auto',
   device: 'auto',
@@ -113,6 +122,17 @@ export interface TrainProgress {
   etaEpoch: number | null;
   etaRun: number | null;
   metrics?: EpochMetrics;
+  /** At epoch-end: what the scheduler and early stopping decided, so progress can announce it. */
+  decision?: EpochDecision;
+}
+
+export interface EpochDecision {
+  nextLr: number;
+  best: { epoch: number; valDice: number };
+  epochsWithoutImprovement: number;
+  earlyStopPatience: number;
+  plateauPatience: number;
+  earlyStop: boolean;
 }
 
 export interface EpochMetrics {
@@ -230,8 +250,17 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> 
     scheduler: { kind: 'ReduceLROnPlateau', monitor: 'val_loss', threshold: 1e-4, thresholdMode: 'rel' },
     selection: 'lowest val_loss',
     initWeightsSha256: null as string | null,
+    initRunKind: null as string | null,
     ...(opts.extraConfig ?? {}),
   };
+  if (settings.initRun !== null) {
+    const init = getRun(ws, settings.initRun);
+    const blob = init ? bestWeightsBlob(init) : null;
+    if (!init || init.status !== 'done' || !blob)
+      throw new Error(`run ${settings.initRun} is not a finished run with weights to start from (status ${init?.status ?? 'none'})`);
+    stored.initRunKind = init.kind;
+    if (!settings.initWeights) stored.initWeights = settings.initWeights = runBlobPath(ws, blob);
+  }
   if (settings.initWeights) {
     stored.initWeightsSha256 = sha256(readFileSync(settings.initWeights));
   }
@@ -509,8 +538,17 @@ async function runLoop(
       state = next;
       history.push(metrics);
       opts.pseudo?.onEpochEnd?.(epoch);
-      progress({ phase: 'epoch-end', epoch, batch: batches, batches, loss: metrics.train_loss, etaEpoch: 0, etaRun: stepSeconds! * batches * (s.maxEpochs - epoch), metrics });
-      if (state.epochsWithoutImprovement >= s.earlyStopPatience && epoch < s.maxEpochs) {
+      const earlyStop = state.epochsWithoutImprovement >= s.earlyStopPatience && epoch < s.maxEpochs;
+      const decision: EpochDecision = {
+        nextLr: state.lr,
+        best: { epoch: state.best.epoch, valDice: state.best.valDice },
+        epochsWithoutImprovement: state.epochsWithoutImprovement,
+        earlyStopPatience: s.earlyStopPatience,
+        plateauPatience: s.plateauPatience,
+        earlyStop,
+      };
+      progress({ phase: 'epoch-end', epoch, batch: batches, batches, loss: metrics.train_loss, etaEpoch: 0, etaRun: stepSeconds! * batches * (s.maxEpochs - epoch), metrics, decision });
+      if (earlyStop) {
         stopped = 'early-stop';
         break;
       }
