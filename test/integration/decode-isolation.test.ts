@@ -28,7 +28,11 @@ describe('a decoder that dies or hangs fails one file; the import and its proces
   const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
-    for (const [k, v] of Object.entries({ [TEST_HOOKS_ENV]: '1', APPRENTICE_DECODE_TIMEOUT_S: String(TIMEOUT_S), APPRENTICE_DECODE_HEAP_MB: '128' })) {
+    for (const [k, v] of Object.entries({
+      [TEST_HOOKS_ENV]: '1',
+      APPRENTICE_DECODE_TIMEOUT_S: String(TIMEOUT_S),
+      APPRENTICE_DECODE_HEAP_MB: '128',
+    })) {
       saved[k] = process.env[k];
       process.env[k] = v;
     }

@@ -88,7 +88,13 @@ export class DecodeClient {
         done(() => fail(new Error(deathReason(code, signal, proc.stderr, settings))));
       // The timer is what keeps a short-lived process (the CLI) alive while a file is decoded.
       const timer = setTimeout(() => {
-        done(() => fail(new Error(`the decoder took longer than ${settings.timeoutMs / 1000} s on this file and was stopped (APPRENTICE_DECODE_TIMEOUT_S)`)));
+        done(() =>
+          fail(
+            new Error(
+              `the decoder took longer than ${settings.timeoutMs / 1000} s on this file and was stopped (APPRENTICE_DECODE_TIMEOUT_S)`,
+            ),
+          ),
+        );
         this.stop(proc);
       }, settings.timeoutMs);
       proc.child.on('message', onMessage);
