@@ -28,6 +28,13 @@ export interface SegmentOptions {
    * Unused on a cache hit, which never needs the pixels.
    */
   rgb?: Rgb;
+  /**
+   * Interactive prompting: skip the export's own upscaling of every mask to the original size
+   * (SAM's `masks` output: all four planes through 1024×1024, then cropped and resized); the one
+   * mask kept is upsampled from its low-resolution logits instead (`lowResToMask`, as for MedSAM
+   * and the low-resolution layouts). Masks then differ from the full path only on boundary pixels.
+   */
+  lowResOnly?: boolean;
 }
 
 /** User prompts in source pixel coordinates. */
@@ -286,7 +293,13 @@ interface DecodedPrompt extends Decoded {
   translation: Translation | null;
 }
 
-async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<DecodedPrompt> {
+/** Layouts whose decoder also upscales every mask to the original size, and the outputs that leave it out. */
+const LOW_RES_OUTPUTS: Partial<Record<LayoutId, { iou: string; low: string }>> = {
+  'segment-anything': { iou: 'iou_predictions', low: 'low_res_masks' },
+  'samexporter-hwc': { iou: 'iou_predictions', low: 'low_res_masks' },
+};
+
+async function decodeOnce(p: Prepared, prompt: UserPrompt, lowResOnly = false): Promise<DecodedPrompt> {
   const spec = familySpec(p.model.family);
   const layout = storedLayout(p.model.interface);
   const given = prompt.points ?? [];
@@ -317,10 +330,12 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt): Promise<DecodedPromp
   const ort = await loadOrt();
   const embedding = embeddingParts(p.model.interface.encoder, p.embedding.data, p.embedding.dims);
   const { feeds, pointsFed } = decoderFeeds(ort, layout, p.model.family, embedding, framed, { width: p.width, height: p.height }, maskInput, NO_MASK_INPUT);
+  // onnxruntime runs only the nodes the fetched outputs need.
+  const skip = lowResOnly ? LOW_RES_OUTPUTS[layout] : undefined;
   const t0 = performance.now();
-  const out = await dec.session.run(feeds);
+  const out = skip ? await dec.session.run(feeds, [skip.iou, skip.low]) : await dec.session.run(feeds);
   const ms = performance.now() - t0;
-  const answer = readDecoder(layout, out);
+  const answer = skip ? { iou: out[skip.iou]!.data as Float32Array, full: null, low: out[skip.low]!.data as Float32Array } : readDecoder(layout, out);
   const best = selectMask(answer.iou, pointsFed, p.model.family);
   let data: Uint8Array;
   let area: number;
@@ -359,7 +374,7 @@ export async function segmentImage(ws: Workspace, imageId: number, prompts: User
   const notes = [...p.notes];
   const translations: (Translation | null)[] = [];
   for (const prompt of list) {
-    const r = await decodeOnce(p, prompt);
+    const r = await decodeOnce(p, prompt, opts.lowResOnly);
     translations.push(r.translation);
     decoderMs += r.ms;
     device = r.device;
