@@ -304,6 +304,14 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
       dice: summarize(done.map((x) => x.testDice!)),
     });
   }
+  // The method column always; a factor's column only when the grid names that factor (older grids keep their table).
+  type Row = Pick<CellResult, 'init' | 'schedule' | 'teacher' | 'prompts'>;
+  const cols: { title: string; csv: string; of: (r: Row) => string }[] = [
+    ...(spec.inits ? [{ title: 'Init', csv: 'init', of: (r: Row) => r.init }] : []),
+    { title: 'Method', csv: 'method', of: (r: Row) => r.schedule },
+    ...(spec.teachers ? [{ title: 'Teacher', csv: 'teacher', of: (r: Row) => r.teacher }] : []),
+    ...(spec.promptSets ? [{ title: 'Prompts', csv: 'prompts', of: (r: Row) => r.prompts }] : []),
+  ];
   const dir = join(ws.root, 'experiments', spec.name.replace(/[^A-Za-z0-9_.-]/g, '_'));
   mkdirSync(dir, { recursive: true });
   const teacher = factors(spec)
@@ -318,24 +326,21 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
     '',
     'Mining rows start from the supervised run of the same ratio and seed (its best weights) and train the same number of epochs again on labeled + pseudo-labeled images: compare them with a supervised run given that budget too.',
     '',
-    '| Labeled | Init | Method | Teacher | Prompts | Runs | IoU | Dice |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| Labeled |${cols.map((c) => ` ${c.title} |`).join('')} Runs | IoU | Dice |`,
+    `| --- |${cols.map(() => ' --- |').join('')} --- | --- | --- |`,
     ...table.map(
-      (r) =>
-        `| ${Math.round(r.ratio * 100)} % | ${r.init} | ${r.schedule} | ${r.teacher} | ${r.prompts} | ${r.runs} | ${formatMeanStd(r.iou)} | ${formatMeanStd(r.dice)} |`,
+      (r) => `| ${Math.round(r.ratio * 100)} % |${cols.map((c) => ` ${c.of(r)} |`).join('')} ${r.runs} | ${formatMeanStd(r.iou)} | ${formatMeanStd(r.dice)} |`,
     ),
     '',
     'Settings: `' + JSON.stringify({ train: spec.train, prompts: spec.prompts, inits: spec.inits, promptSets: spec.promptSets }) + '`',
     '',
   ].join('\n');
   const csv = [
-    'labeled_ratio,init,method,teacher,prompts,runs,iou_mean,iou_std,dice_mean,dice_std',
-    ...table.map((r) => [r.ratio, csvText(r.init), r.schedule, csvText(r.teacher), r.prompts, r.runs, r.iou.mean, r.iou.std, r.dice.mean, r.dice.std].join(',')),
+    ['labeled_ratio', ...cols.map((c) => c.csv), 'runs,iou_mean,iou_std,dice_mean,dice_std'].join(','),
+    ...table.map((r) => [r.ratio, ...cols.map((c) => csvText(c.of(r))), r.runs, r.iou.mean, r.iou.std, r.dice.mean, r.dice.std].join(',')),
     '',
-    'seed,labeled_ratio,init,method,teacher,prompts,run_id,status,test_iou,test_dice',
-    ...cells.map((c) =>
-      [c.seed, c.ratio, csvText(c.init), c.schedule, csvText(c.teacher), c.prompts, c.runId ?? '', c.status, c.testIou ?? '', c.testDice ?? ''].join(','),
-    ),
+    ['seed,labeled_ratio', ...cols.map((c) => c.csv), 'run_id,status,test_iou,test_dice'].join(','),
+    ...cells.map((c) => [c.seed, c.ratio, ...cols.map((k) => csvText(k.of(c))), c.runId ?? '', c.status, c.testIou ?? '', c.testDice ?? ''].join(',')),
   ].join('\n');
   const series = table.map((r) => {
     const runIds = cells
