@@ -323,6 +323,16 @@ export const SegmentOutput = z.object({
 });
 export type SegmentOutput = z.infer<typeof SegmentOutput>;
 
+/** A binary mask per SAM prompt without PNG or data URL (src/shared/compact-mask.ts encodes and decodes it). */
+export const CompactMaskSchema = z.discriminatedUnion('encoding', [
+  z.object({ encoding: z.literal('rle'), width: z.number().int(), height: z.number().int(), counts: z.array(z.number().int().min(0)) }),
+  z.object({ encoding: z.literal('bits'), width: z.number().int(), height: z.number().int(), base64: z.string() }),
+]);
+
+/** An interactive prompt's answer: the mask at source resolution, compact, for the Viewer to draw. */
+export const InteractiveSegmentOutput = SegmentOutput.omit({ maskDataUrl: true }).extend({ mask: CompactMaskSchema });
+export type InteractiveSegmentOutput = z.infer<typeof InteractiveSegmentOutput>;
+
 /** Which teacher mining and refinement ask: an installed SAM-family model, or an evaluation tool. */
 export const TeacherChoice = z.union([
   z.object({ kind: z.literal('sam'), modelId: z.number().int().positive() }),
@@ -646,6 +656,26 @@ export const commands = {
       modelId: id.optional(),
     }),
     output: SegmentOutput,
+  },
+  /** The Viewer's prompt: as `segment`, lean (low-resolution decoder run, compact mask), ahead of any background precompute. */
+  'segment.interactive': {
+    input: z.object({
+      imageId: id,
+      points: z.array(PromptPointInput).max(64).default([]),
+      box: BoxInput.nullable().default(null),
+      modelId: id.optional(),
+    }),
+    output: InteractiveSegmentOutput,
+  },
+  /** The image's embedding made now (ahead of any background precompute); `source` says whether the encoder ran. */
+  'segment.embed': {
+    input: z.object({ imageId: id, modelId: id.optional() }),
+    output: z.object({ source: z.enum(['memory', 'disk', 'encoder']), encoderMs: z.number() }),
+  },
+  /** Embeddings of these images (the next frames) made in the background; replaces the previous list, [] cancels. */
+  'segment.precompute': {
+    input: z.object({ imageIds: z.array(id).max(16), modelId: id.optional() }),
+    output: z.object({ queued: z.number().int() }),
   },
   doctor: { input: z.object({}), output: Doctor },
   'review.queue': {

@@ -16,7 +16,9 @@ import { selectedImageIds } from '../export/selection';
 import { encodeGreyPng, encodeMaskPng } from '../imaging/mask';
 import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
 import { layoutFeeding } from '../teacher/layouts';
-import { releaseTeacherSessions, segmentImage } from '../teacher/segment';
+import { imageEmbedding, releaseTeacherSessions, segmentImage } from '../teacher/segment';
+import { EmbeddingPrecompute } from '../teacher/precompute';
+import { encodeCompactMask } from '../../shared/compact-mask';
 import { teacherSpecOf } from '../jobs/training-jobs';
 import { runWorkerJob } from '../jobs/worker-job';
 import { runningJob, WorkspaceBusyError } from '../jobs/workspace-lock';
@@ -61,6 +63,8 @@ export class ApiError extends Error {}
 export class ApiService {
   private ws: Workspace | null = null;
   readonly jobs = new JobRunner();
+  /** The next frames' SAM embeddings, made while the radiologist looks at this one; prompts go first. */
+  readonly precompute = new EmbeddingPrecompute();
   private readonly handlers: Handlers;
 
   constructor(readonly transport: 'ipc' | 'websocket') {
@@ -186,6 +190,30 @@ export class ApiService {
           teacher: teacherRef(this.workspace(), r.modelId),
         };
       },
+      'segment.interactive': async ({ imageId, points, box, modelId }) => {
+        if (points.length === 0 && !box) throw new ApiError('give SAM a point or a box');
+        const ws = this.workspace();
+        const r = await this.precompute.foreground(imageId, () => segmentImage(ws, imageId, { points, box }, { modelId, lowResOnly: true }));
+        return {
+          mask: encodeCompactMask(r.mask.data, r.mask.width, r.mask.height),
+          area: r.area,
+          iouPrediction: r.iouPrediction,
+          encoderMs: r.encoderMs,
+          decoderMs: r.decoderMs,
+          device: r.device,
+          teacher: teacherRef(ws, r.modelId),
+        };
+      },
+      'segment.embed': async ({ imageId, modelId }) => {
+        const ws = this.workspace();
+        const p = await this.precompute.foreground(imageId, () => imageEmbedding(ws, imageId, { modelId }));
+        return { source: p.embedding.source, encoderMs: p.embedding.encoderMs };
+      },
+      'segment.precompute': ({ imageIds, modelId }) => {
+        const ws = this.workspace();
+        const queued = this.precompute.schedule(imageIds, async (id) => (await imageEmbedding(ws, id, { modelId })).embedding.source === 'encoder');
+        return { queued };
+      },
       doctor: () => doctor(),
       'review.queue': ({ offset, limit }) => reviewQueue(this.workspace(), offset, limit),
       'review.image': ({ imageId }) => reviewImage(this.workspace(), imageId),
@@ -268,6 +296,8 @@ export class ApiService {
 
   /** Sessions and loaded students belong to one workspace: let them go when it changes. */
   private async releaseEngines(): Promise<void> {
+    this.precompute.cancel();
+    await this.precompute.idle();
     const cached = this.inferenceCache;
     this.inferenceCache = null;
     if (cached) await cached.inference.then((i) => i.close()).catch(() => undefined);
