@@ -38,7 +38,8 @@ import { samResizedSize, teacherFrame, toFrame, type Box, type Frame } from '../
 import { familySpec } from '../../src/main/teacher/families';
 import { EmbeddingCache, embeddingKeyId, type Embedding, type EmbeddingKey, type EmbeddingLookup } from '../../src/main/teacher/embeddings';
 import { resizeRgb } from '../../src/main/imaging/geometry/pil-resize';
-import { preprocessForTeacher, preprocessRecipe } from '../../src/main/teacher/preprocess';
+import { layoutRecipe, preprocessForLayout } from '../../src/main/teacher/preprocess';
+import { storedLayout } from '../../src/main/teacher/layouts';
 import { defaultDevice, parseDevice, type Device } from '../../src/main/onnx/device';
 import { loadOrt, type Ort } from '../../src/main/onnx/runtime';
 import { sessionOptions } from '../../src/main/onnx/session-options';
@@ -271,7 +272,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       imageSha256: rec.sha256,
       frameIndex: rec.frame_index,
       encoderSha256: teacherPartSha(model, 'encoder'),
-      recipe: preprocessRecipe(model.family, iface.encoder.layout, iface.encoder.inputType),
+      recipe: layoutRecipe(storedLayout(iface), model.family, iface.encoder),
     };
     const segOpts = { modelId: model.id, device: o.device };
 
@@ -287,7 +288,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     const rawEnc = await ort.InferenceSession.create(teacherPartPath(ws, model, 'encoder'), bareOptions);
     sessions.push(rawEnc);
     const rgb = loadModelRgb(ws, image.id);
-    const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType);
+    const input = preprocessForLayout(rgb, storedLayout(iface), model.family, iface.encoder);
     const encTensor =
       input.type === 'uint8'
         ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
@@ -339,7 +340,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     for (let i = 0; i < Math.max(3, o.runs); i++) {
       steps.decode.push((await time(() => loadModelRgb(ws!, image.id))).ms);
       steps.resize.push((await time(() => resizeRgb(rgb, size.width, size.height, filter))).ms);
-      steps.preprocess.push((await time(() => preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType))).ms);
+      steps.preprocess.push((await time(() => preprocessForLayout(rgb, storedLayout(iface), model.family, iface.encoder))).ms);
       // The cache write: blob put (SHA-256 + atomic write with fsync) of the 4 MB embedding + index.
       forgetEmbedding(ws, key);
       const c = new EmbeddingCache();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,15 +173,25 @@ describe('big files', () => {
     }
   });
 
-  it('refuses a model with external-data weights (it loads, but the store keeps one file per part)', async () => {
+  it('keeps a model with external-data weights together with its data file (both checksummed); a missing data file is refused', async () => {
     const encoder = writeExternalDataEncoder(join(dir, 'external'));
     expect((await checkTeacherFiles({ ...pairs.sam!, encoder })).encoder.layout).toBe('nchw');
     const ws = Workspace.open(join(dir, 'ws-external'), { create: true });
     try {
-      await expect(addTeacherModel(ws, { ...pairs.sam!, encoder })).rejects.toThrow(/external-data files .*re-export it as a single \.onnx/);
-      expect(listTeacherModels(ws)).toEqual([]);
-      // nothing left in the store but the folder itself
-      expect(readdirSync(ws.blobs.root).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((d) => readdirSync(join(ws.blobs.root, d)))).toEqual([]);
+      const m = await addTeacherModel(ws, { ...pairs.sam!, encoder });
+      expect(m.files.find((f) => f.part === 'encoder')!.externalData).toMatchObject([{ location: 'external.encoder-fixture.onnx.data' }]);
+      const lonely = join(dir, 'external-lonely');
+      mkdirSync(lonely, { recursive: true });
+      copyFileSync(encoder, join(lonely, 'external.encoder-fixture.onnx'));
+      const ws2 = Workspace.open(join(dir, 'ws-external-2'), { create: true });
+      try {
+        await expect(addTeacherModel(ws2, { ...pairs.sam!, encoder: join(lonely, 'external.encoder-fixture.onnx') })).rejects.toThrow(/external-data file .*beside it/);
+        expect(listTeacherModels(ws2)).toEqual([]);
+        // nothing left in the store but the folder itself
+        expect(readdirSync(ws2.blobs.root).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((d) => readdirSync(join(ws2.blobs.root, d)))).toEqual([]);
+      } finally {
+        ws2.close();
+      }
     } finally {
       ws.close();
     }

@@ -1,7 +1,8 @@
 import { LOW_RES_SIDE, type Box, type Point } from '../imaging/geometry/frames';
 import type { Ort, OrtModule } from '../onnx/runtime';
 import type { TeacherFamily } from './families';
-import type { EncoderInterface, LayoutId } from './layouts';
+import { tensorFloat32 } from './half';
+import { layoutSpec, type EncoderInterface, type LayoutId } from './layouts';
 import type { PromptPoint } from './prompts';
 
 /**
@@ -25,9 +26,20 @@ export interface Translation {
 /**
  * Mining's points + box → what the layout takes. Transformers' SAM export has no box input: the
  * box is dropped, and when no positive point is left its centre stands in for it (the object the
- * box frames). Null when the prompt is fed as given.
+ * box frames). LiteMedSAM's decoder takes the box alone: points are dropped. EfficientSAM reads at
+ * most 6 points, box corners included: the points beyond are dropped (its graph would cut them
+ * silently). Null when the prompt is fed as given.
  */
 export function translatePrompt(layout: LayoutId, points: PromptPoint[], box: Box | null): Translation | null {
+  const spec = layoutSpec(layout);
+  if (spec.takesPoints === false && points.length > 0) {
+    return { points: [], box, note: `points dropped (the ${layout} decoder takes a box only)` };
+  }
+  if (spec.maxPoints !== undefined) {
+    const room = spec.maxPoints - (box ? 2 : 0);
+    if (points.length > room) return { points: points.slice(0, room), box, note: `${points.length - room} point(s) dropped (the ${layout} decoder reads at most ${spec.maxPoints} points, box corners included)` };
+    return null;
+  }
   if (layout !== 'transformers-sam' || !box) return null;
   if (points.some((p) => p.label === 1)) return { points, box: null, note: 'box dropped (the transformers SAM export has no box input); points kept' };
   const centre = { x: (box.x0 + box.x1) / 2, y: (box.y0 + box.y1) / 2, label: 1 as const };
@@ -82,6 +94,42 @@ export function decoderFeeds(
   noMask: Float32Array,
 ): DecoderRun {
   const tensor = (name: string) => new ort.Tensor('float32', embedding[name]!.data, embedding[name]!.dims);
+  if (layout === 'litemedsam') {
+    if (!prompt.box || prompt.points.length) throw new Error('the litemedsam decoder takes a box alone (translatePrompt first)');
+    const b = prompt.box;
+    return { feeds: { image_embeddings: tensor('image_embeddings'), boxes: new ort.Tensor('float32', Float32Array.of(b.x0, b.y0, b.x1, b.y1), [1, 4]) }, pointsFed: 2 };
+  }
+  if (layout === 'efficientsam') {
+    // Source pixels, no padding point: the graph rescales by 1024 / orig_im_size and pads with −1 itself.
+    const { coords, labels } = pointList(prompt, false);
+    const n = labels.length;
+    return {
+      feeds: {
+        image_embeddings: tensor('image_embeddings'),
+        batched_point_coords: new ort.Tensor('float32', coords, [1, 1, n, 2]),
+        batched_point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, 1, n]),
+        orig_im_size: new ort.Tensor('int64', BigInt64Array.of(BigInt(size.height), BigInt(size.width)), [2]),
+      },
+      pointsFed: n,
+    };
+  }
+  if (layout === 'sam2') {
+    // The graph appends its own padding point (samexporter's _embed_points).
+    const { coords, labels } = pointList(prompt, false);
+    const n = labels.length;
+    return {
+      feeds: {
+        image_embed: tensor('image_embed'),
+        high_res_feats_0: tensor('high_res_feats_0'),
+        high_res_feats_1: tensor('high_res_feats_1'),
+        point_coords: new ort.Tensor('float32', coords, [1, n, 2]),
+        point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, n]),
+        mask_input: new ort.Tensor('float32', mask ?? noMask, [1, 1, LOW_RES_SIDE, LOW_RES_SIDE]),
+        has_mask_input: new ort.Tensor('float32', Float32Array.of(mask ? 1 : 0), [1]),
+      },
+      pointsFed: n + 1,
+    };
+  }
   if (layout === 'transformers-sam') {
     if (prompt.box) throw new Error('the transformers SAM export has no box input (translatePrompt first)');
     const { coords, labels } = pointList(prompt, false);
@@ -120,14 +168,34 @@ export interface DecoderAnswer {
   full: { data: Float32Array; height: number; width: number } | null;
   /** 256×256 logits over the teacher frame, one plane per mask. */
   low: Float32Array | null;
+  /** Each output's name and dims without the leading batch dims: iou [1,C], low [1,C,256,256], full [1,C,H,W]. */
+  shapes: { iou: [string, number[]]; low: [string, number[]] | null; full: [string, number[]] | null };
 }
 
+/** Per layout: which outputs hold the scores, the low-resolution and the full-size masks, and how many leading batch dims to drop. */
+const OUTPUTS: Record<LayoutId, { iou: string; low: string | null; full: string | null; extraDims: number }> = {
+  'segment-anything': { iou: 'iou_predictions', low: 'low_res_masks', full: 'masks', extraDims: 0 },
+  'samexporter-hwc': { iou: 'iou_predictions', low: 'low_res_masks', full: 'masks', extraDims: 0 },
+  'transformers-sam': { iou: 'iou_scores', low: 'pred_masks', full: null, extraDims: 1 },
+  edgesam: { iou: 'scores', low: 'masks', full: null, extraDims: 0 },
+  // [batch, queries, 3, H, W]: one image, one query
+  efficientsam: { iou: 'iou_predictions', low: null, full: 'output_masks', extraDims: 1 },
+  litemedsam: { iou: 'iou_predictions', low: 'low_res_masks', full: null, extraDims: 0 },
+  sam2: { iou: 'iou_predictions', low: 'masks', full: null, extraDims: 0 },
+};
+
 export function readDecoder(layout: LayoutId, out: Ort.InferenceSession.ReturnType): DecoderAnswer {
-  const f32 = (name: string) => out[name]!.data as Float32Array;
-  if (layout === 'transformers-sam') return { iou: f32('iou_scores'), full: null, low: f32('pred_masks') };
-  if (layout === 'edgesam') return { iou: f32('scores'), full: null, low: f32('masks') };
-  const [, , height, width] = out.masks!.dims as number[];
-  return { iou: f32('iou_predictions'), full: { data: f32('masks'), height: height!, width: width! }, low: f32('low_res_masks') };
+  const o = OUTPUTS[layout];
+  // fp16 exports answer in float16: converted here, once
+  const f32 = (name: string) => tensorFloat32(out[name]!);
+  const dims = (name: string): [string, number[]] => [name, (out[name]!.dims as number[]).slice(o.extraDims)];
+  const shapes = { iou: dims(o.iou), low: o.low && out[o.low] ? dims(o.low) : null, full: o.full ? dims(o.full) : null };
+  let full: DecoderAnswer['full'] = null;
+  if (o.full) {
+    const d = shapes.full![1];
+    full = { data: f32(o.full), height: d[2]!, width: d[3]! };
+  }
+  return { iou: f32(o.iou), full, low: o.low && out[o.low] ? f32(o.low) : null, shapes };
 }
 
 /**

@@ -17,13 +17,30 @@ import type { EncoderLayout, TeacherFamily } from './families';
  *   edgesam            EdgeSAM's scripts/export_onnx_model.py: encoder `image` [1,3,1024,1024],
  *                      decoder `image_embeddings`, `point_coords`, `point_labels` → `scores`,
  *                      `masks` (4 low-resolution masks); no mask input, no original size.
+ *   efficientsam       EfficientSAM's export_to_onnx.py: encoder `batched_images` [batch,3,H,W],
+ *                      the whole image in 0..1 (it resizes to 1024 and normalises inside) →
+ *                      `image_embeddings`; decoder `batched_point_coords` [B,Q,n,2] in source
+ *                      pixels, `batched_point_labels`, int64 `orig_im_size` → `output_masks`
+ *                      (3 full-size masks), `iou_predictions`. The graph pads or cuts to 6 points.
+ *   litemedsam         LiteMedSAM / Rep-MedSAM (CVPR 2024 challenge exports): encoder
+ *                      [1,3,256,256] → `image_embeddings`; box-only decoder `image_embeddings`,
+ *                      `boxes` [1,4] in the 256 frame → `low_res_masks` [1,1,256,256] (= the 256
+ *                      frame), `iou_predictions`.
+ *   sam2               SAM 2 / 2.1 image predictor (samexporter's export_sam2.py): encoder `image`
+ *                      [1,3,1024,1024] → `high_res_feats_0`, `high_res_feats_1`, `image_embed` (all
+ *                      three cached); decoder those, `point_coords`, `point_labels`, `mask_input`,
+ *                      `has_mask_input` → `masks` (3 low-resolution), `iou_predictions`; the graph
+ *                      appends its own padding point.
+ *
+ * Precision: a float input or output may be float16 (fp16 exports); it is converted at the
+ * boundary (half.ts). int8-quantised exports keep float32 I/O, so they are the same layouts.
  *
  * A symbolic dimension is accepted only where the layout's makers leave it symbolic (a batch, the
  * number of points, an HWC image's height and width): a [batch,3,height,width] encoder may expect
  * anything and is refused unless a layout names it.
  */
 
-export type LayoutId = 'segment-anything' | 'samexporter-hwc' | 'transformers-sam' | 'edgesam';
+export type LayoutId = 'segment-anything' | 'samexporter-hwc' | 'transformers-sam' | 'edgesam' | 'efficientsam' | 'litemedsam' | 'sam2';
 export type Shape = (number | string)[];
 
 export interface TensorMeta {
@@ -41,7 +58,8 @@ export interface EncoderInterface {
   input: string;
   /** 'nchw': [1,3,1024,1024] already normalised and padded; 'hwc': [H,W,3] resized 0..255 image. */
   layout: EncoderLayout;
-  inputType: 'float32' | 'uint8';
+  /** float16: an fp16 export, fed float32 values converted at the boundary. */
+  inputType: 'float32' | 'uint8' | 'float16';
   inputShape: Shape;
   /** The image embedding output (the first of `outputs`). */
   output: string;
@@ -55,6 +73,8 @@ export interface DecoderInterface {
   outputs: Record<string, Shape>;
   /** Masks per prompt (1 for a single-mask export, 3 or 4 for multimask). */
   maskCount: number;
+  /** Float inputs an fp16 export declares float16 (converted at the boundary, half.ts). */
+  halfInputs?: string[];
   /** Whether full-size masks came back at the original size in the test run (else low-resolution masks are upscaled). */
   masksAtOriginalSize: boolean;
 }
@@ -68,6 +88,10 @@ export interface LayoutSpec {
   takesBox: boolean;
   /** Whether the decoder takes a mask prompt (mask_input). */
   takesMask: boolean;
+  /** False for a box-only decoder (LiteMedSAM); points are then dropped and recorded. */
+  takesPoints?: boolean;
+  /** Most points the graph reads, box corners included (EfficientSAM: 6). */
+  maxPoints?: number;
   /** What the encoder is fed, for `models check` and the Models view. */
   preprocessing: (family: TeacherFamily) => string;
   /** How prompts are encoded and which mask is kept. */
@@ -100,6 +124,9 @@ function shapeFits(expected: readonly (number | 'sym')[], found: Shape): boolean
   return expected.length === found.length && expected.every((d, i) => dimFits(d, found[i]));
 }
 
+/** float32 where expected, or float16 (an fp16 export, converted at the boundary). */
+const floatFits = (expected: string, found: string) => found === expected || (expected === 'float32' && found === 'float16');
+
 const want = (name: string, type: string, shape: readonly (number | 'sym')[]) => `${name} ${type} ${fmtShape(shape.map((d) => (d === 'sym' ? 'N' : d)))}`;
 
 export const EMBEDDING: readonly number[] = [1, 256, 64, 64];
@@ -107,29 +134,62 @@ const EMBED_FIT = [1, 256, 64, 64] as const;
 
 const concrete = (s: Shape): number[] => s.map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
 
-function embeddingOutput(g: Graph, name?: string): TensorMeta | Miss {
+function embeddingOutput(g: Graph, name?: string, shape: readonly number[] = EMBED_FIT): TensorMeta | Miss {
   const o = name ? g.outputs.find((x) => x.name === name) : (g.outputs.find((x) => x.name === 'image_embeddings') ?? (g.outputs.length === 1 ? g.outputs[0] : undefined));
   if (!o) return { miss: name ? `no output ${name}` : `no output named image_embeddings (outputs: ${g.outputs.map(describeMeta).join(', ') || 'none'})` };
-  if (o.type !== 'float32' || !shapeFits(EMBED_FIT, o.shape)) return { miss: `output ${describeMeta(o)}, expected float32 [1,256,64,64]` };
+  if (!floatFits('float32', o.type) || !shapeFits(shape, o.shape)) return { miss: `output ${describeMeta(o)}, expected float32 ${fmtShape(shape)}` };
   return o;
 }
 
-/** An encoder taking [1,3,1024,1024] float32 with the spatial size fixed (the batch may be symbolic). */
-function nchwEncoder(g: Graph, inputName?: string): EncoderInterface | Miss {
+/** An encoder taking [1,3,side,side] float32 with the spatial size fixed (the batch may be symbolic). */
+function nchwEncoder(g: Graph, inputName?: string, side = 1024): EncoderInterface | Miss {
   if (g.inputs.length !== 1) return { miss: `it has ${g.inputs.length} inputs` };
   const input = g.inputs[0]!;
   if (inputName && input.name !== inputName) return { miss: `its input is ${input.name}, not ${inputName}` };
   if (input.shape.length !== 4 || !dimFits(1, input.shape[0]) || input.shape[1] !== 3) return { miss: `input ${input.name} has shape ${fmtShape(input.shape)}` };
-  if (input.shape[2] !== 1024 || input.shape[3] !== 1024) {
+  if (input.shape[2] !== side || input.shape[3] !== side) {
     return symbolic(input.shape[2]) || symbolic(input.shape[3])
-      ? { miss: `input ${input.name} ${fmtShape(input.shape)} has a symbolic height/width: such an encoder may resize and normalise inside (EfficientSAM takes the whole image in 0..1), so what to feed it is unknown` }
-      : { miss: `input ${input.name} has shape ${fmtShape(input.shape)}` };
+      ? { miss: `input ${input.name} ${fmtShape(input.shape)} has a symbolic height/width: such an encoder may resize and normalise inside, so what to feed it is unknown unless a layout names it (EfficientSAM's batched_images)` }
+      : { miss: `input ${input.name} has shape ${fmtShape(input.shape)}, expected [1,3,${side},${side}]` };
   }
-  if (input.type !== 'float32') return { miss: `input ${input.name} is ${input.type}, not float32` };
+  if (!floatFits('float32', input.type)) return { miss: `input ${input.name} is ${input.type}, not float32` };
   const out = embeddingOutput(g);
   if (isMiss(out)) return out;
-  return { input: input.name, layout: 'nchw', inputType: 'float32', inputShape: input.shape, output: out.name, outputShape: out.shape, outputs: [{ name: out.name, shape: concrete(out.shape) }] };
+  return { input: input.name, layout: 'nchw', inputType: input.type as 'float32' | 'float16', inputShape: input.shape, output: out.name, outputShape: out.shape, outputs: [{ name: out.name, shape: concrete(out.shape) }] };
 }
+
+/** EfficientSAM's encoder: `batched_images` [batch,3,height,width], the whole image; it resizes and normalises inside. */
+function efficientSamEncoder(g: Graph): EncoderInterface | Miss {
+  if (g.inputs.length !== 1) return { miss: `it has ${g.inputs.length} inputs` };
+  const input = g.inputs[0]!;
+  if (input.name !== 'batched_images') return { miss: `its input is ${input.name}, not batched_images` };
+  if (input.shape.length !== 4 || !dimFits(1, input.shape[0]) || input.shape[1] !== 3 || !symbolic(input.shape[2]) || !symbolic(input.shape[3])) {
+    return { miss: `input batched_images has shape ${fmtShape(input.shape)}, not [batch,3,height,width] with symbolic height and width` };
+  }
+  if (!floatFits('float32', input.type)) return { miss: `input batched_images is ${input.type}, not float32` };
+  const out = embeddingOutput(g, 'image_embeddings');
+  if (isMiss(out)) return out;
+  return { input: input.name, layout: 'nchw', inputType: input.type as 'float32' | 'float16', inputShape: input.shape, output: out.name, outputShape: out.shape, outputs: [{ name: out.name, shape: concrete(out.shape) }] };
+}
+
+/** SAM 2's image encoder: [1,3,1024,1024] → image_embed and the two high-resolution feature maps, all cached. */
+function sam2Encoder(g: Graph): EncoderInterface | Miss {
+  if (g.inputs.length !== 1) return { miss: `it has ${g.inputs.length} inputs` };
+  const base = nchwEncoder({ inputs: g.inputs, outputs: g.outputs.filter((o) => o.name === 'image_embed') });
+  if (isMiss(base)) return g.outputs.some((o) => o.name === 'image_embed') ? base : { miss: `no output image_embed (outputs: ${g.outputs.map(describeMeta).join(', ') || 'none'})` };
+  const outputs = [...base.outputs!];
+  for (const [name, shape] of SAM2_HIGH_RES) {
+    const o = embeddingOutput(g, name, shape);
+    if (isMiss(o)) return o;
+    outputs.push({ name, shape: concrete(o.shape) });
+  }
+  return { ...base, outputs };
+}
+
+const SAM2_HIGH_RES: [string, number[]][] = [
+  ['high_res_feats_0', [1, 32, 256, 256]],
+  ['high_res_feats_1', [1, 64, 128, 128]],
+];
 
 function hwcEncoder(g: Graph): EncoderInterface | Miss {
   if (g.inputs.length !== 1) return { miss: `it has ${g.inputs.length} inputs` };
@@ -155,9 +215,10 @@ interface Port {
 }
 
 /** Checks a graph's ports by name, type and shape; every problem is listed. */
-function ports(g: Graph, inputs: Port[], outputs: string[]): { inputs: Record<string, Shape>; outputs: Record<string, Shape> } | Miss {
+function ports(g: Graph, inputs: Port[], outputs: string[]): { inputs: Record<string, Shape>; outputs: Record<string, Shape>; halfInputs?: string[] } | Miss {
   const problems: string[] = [];
   const found: Record<string, Shape> = {};
+  const half: string[] = [];
   for (const w of inputs) {
     const got = g.inputs.find((m) => m.name === w.name);
     if (!got) {
@@ -165,7 +226,8 @@ function ports(g: Graph, inputs: Port[], outputs: string[]): { inputs: Record<st
       continue;
     }
     found[got.name] = got.shape;
-    if (got.type !== w.type || !shapeFits(w.shape, got.shape)) problems.push(`input ${w.name} should be ${want(w.name, w.type, w.shape).slice(w.name.length + 1)}, found ${got.type} ${fmtShape(got.shape)}`);
+    if (got.type === 'float16' && w.type === 'float32') half.push(got.name);
+    if (!floatFits(w.type, got.type) || !shapeFits(w.shape, got.shape)) problems.push(`input ${w.name} should be ${want(w.name, w.type, w.shape).slice(w.name.length + 1)}, found ${got.type} ${fmtShape(got.shape)}`);
     else for (const i of w.dynamic ?? []) if (!symbolic(got.shape[i])) problems.push(`input ${w.name} must take any number of points, found a fixed ${fmtShape(got.shape)}`);
   }
   const extra = g.inputs.filter((m) => !inputs.some((d) => d.name === m.name));
@@ -176,8 +238,12 @@ function ports(g: Graph, inputs: Port[], outputs: string[]): { inputs: Record<st
     if (!o) problems.push(`output ${name} is missing`);
     else outs[name] = o.shape;
   }
-  return problems.length ? { miss: problems.join('; ') } : { inputs: found, outputs: outs };
+  if (problems.length) return { miss: problems.join('; ') };
+  return half.length ? { inputs: found, outputs: outs, halfInputs: half } : { inputs: found, outputs: outs };
 }
+
+/** EfficientSAM's `decoder_max_num_input_points`: its graph pads to, or cuts at, 6 points. */
+export const EFFICIENTSAM_MAX_POINTS = 6;
 
 const SAM_DECODER_INPUTS: Port[] = [
   { name: 'image_embeddings', type: 'float32', shape: EMBED_FIT },
@@ -209,6 +275,78 @@ export const LAYOUTS: readonly LayoutSpec[] = [
         : 'points (labels 1/0) and box corners (2, 3) in the 1024 frame, padding point (0,0) label −1 without a box; of 4 masks SAM\'s rule (token 0 for ≥3 points fed, else the best of 1–3), of others the best iou',
     encoder: (g) => nchwEncoder(g),
     decoder: samDecoder,
+  },
+  {
+    id: 'efficientsam',
+    label: "EfficientSAM (its export_to_onnx.py: the image in 0..1, resized inside)",
+    families: ['sam', 'mobilesam'],
+    takesBox: true,
+    takesMask: false,
+    maxPoints: EFFICIENTSAM_MAX_POINTS,
+    preprocessing: () =>
+      'the whole image as [1,3,H,W] float32 RGB scaled to 0..1 (x / 255), no resize and no padding: the encoder resizes to 1024×1024 and normalises with ImageNet mean/std inside',
+    prompts: () =>
+      `points (labels 1/0) and box corners (2, 3) in source pixels (the graph rescales them), int64 orig_im_size [H,W]; at most ${EFFICIENTSAM_MAX_POINTS} points with the box corners (the graph pads with −1 or cuts): points beyond that are dropped and recorded; no mask input; best of 3 full-size masks by iou_predictions`,
+    encoder: efficientSamEncoder,
+    decoder: (g) =>
+      ports(
+        g,
+        [
+          { name: 'image_embeddings', type: 'float32', shape: EMBED_FIT },
+          { name: 'batched_point_coords', type: 'float32', shape: [1, 1, 'sym', 2], dynamic: [2] },
+          { name: 'batched_point_labels', type: 'float32', shape: [1, 1, 'sym'] },
+          { name: 'orig_im_size', type: 'int64', shape: [2] },
+        ],
+        ['output_masks', 'iou_predictions'],
+      ),
+  },
+  {
+    id: 'sam2',
+    label: "SAM 2 / 2.1 image predictor (samexporter's export_sam2.py)",
+    families: ['sam', 'mobilesam'],
+    takesBox: true,
+    takesMask: true,
+    preprocessing: () =>
+      'stretch to 1024×1024 (bilinear, antialiased), RGB, rescale by 1/255, normalise with ImageNet mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225, no padding; [1,3,1024,1024] float32 image; image_embed and both high_res_feats are cached',
+    prompts: () =>
+      'points (labels 1/0) and box corners (2, 3) in the stretched 1024 frame (x·1024/W, y·1024/H); the graph appends its own padding point; best of 3 masks by iou_predictions, low-resolution masks resized to the image',
+    encoder: sam2Encoder,
+    decoder: (g) =>
+      ports(
+        g,
+        [
+          { name: 'image_embed', type: 'float32', shape: EMBED_FIT },
+          { name: 'high_res_feats_0', type: 'float32', shape: [1, 32, 256, 256] },
+          { name: 'high_res_feats_1', type: 'float32', shape: [1, 64, 128, 128] },
+          { name: 'point_coords', type: 'float32', shape: [1, 'sym', 2], dynamic: [1] },
+          { name: 'point_labels', type: 'float32', shape: [1, 'sym'] },
+          { name: 'mask_input', type: 'float32', shape: [1, 1, 256, 256] },
+          { name: 'has_mask_input', type: 'float32', shape: [1] },
+        ],
+        ['masks', 'iou_predictions'],
+      ),
+  },
+  {
+    id: 'litemedsam',
+    label: 'LiteMedSAM / Rep-MedSAM (256 frame, box-only decoder)',
+    families: ['medsam'],
+    takesBox: true,
+    takesPoints: false,
+    takesMask: false,
+    preprocessing: () =>
+      'resize longest side to 256 (area averaging as cv2 INTER_AREA; bilinear when enlarging), RGB, min–max scale the resized image to [0, 1], pad bottom/right with 0 to 256×256; [1,3,256,256] float32',
+    prompts: () =>
+      'box only: boxes [1,4] = x0, y0, x1, y1 in the 256 frame (source × 256 / longest side); points are dropped (recorded), a box is required; the one low-resolution mask (the 256 frame itself) resized to the image',
+    encoder: (g) => nchwEncoder(g, undefined, 256),
+    decoder: (g) =>
+      ports(
+        g,
+        [
+          { name: 'image_embeddings', type: 'float32', shape: EMBED_FIT },
+          { name: 'boxes', type: 'float32', shape: [1, 4] },
+        ],
+        ['low_res_masks', 'iou_predictions'],
+      ),
   },
   {
     id: 'samexporter-hwc',

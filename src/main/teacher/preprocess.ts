@@ -1,7 +1,8 @@
-import { samResizedSize, TEACHER_SIDE, teacherFrame, type Frame } from '../imaging/geometry/frames';
+import { samResizedSize, sourceFrame, TEACHER_SIDE, teacherFrame, type Frame } from '../imaging/geometry/frames';
 import { axisTaps, clampByte, horizontalPass, resizeRgb, resizeRows, TRIANGLE } from '../imaging/geometry/pil-resize';
 import type { Rgb } from '../imaging/raster';
 import { familySpec, type EncoderLayout, type TeacherFamily } from './families';
+import type { LayoutId } from './layouts';
 
 /** SAM's pixel statistics (segment_anything/modeling/sam.py), on the 0..255 scale. */
 export const SAM_PIXEL_MEAN = [123.675, 116.28, 103.53] as const;
@@ -209,4 +210,132 @@ export async function withInputBuffer<T>(use: (buffer: Float32Array) => Promise<
   } finally {
     spareInput = buffer;
   }
+}
+
+/** ImageNet statistics on the 0..1 scale (SAM 2's SAM2Transforms, transformers' SamProcessor). */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/** LiteMedSAM's side: its TinyViT / RepViT encoders take 256×256. */
+export const LITEMEDSAM_SIDE = 256;
+
+/**
+ * The frame a layout's prompts are given in. EfficientSAM: source pixels (its graph rescales).
+ * LiteMedSAM: × 256 / longest side (its `resize_box_to_256`). SAM 2: stretched to 1024×1024
+ * (`SAM2Transforms`, coordinates normalised by the original size). Others: the family's 1024 frame.
+ */
+export function layoutFrame(layout: LayoutId, family: TeacherFamily, width: number, height: number): Frame {
+  if (layout === 'efficientsam') return { ...sourceFrame(width, height), name: 'efficientsam-source' };
+  if (layout === 'litemedsam') {
+    const s = LITEMEDSAM_SIDE / Math.max(width, height);
+    return { name: 'litemedsam-256', width: LITEMEDSAM_SIDE, height: LITEMEDSAM_SIDE, sx: s, sy: s, tx: 0, ty: 0 };
+  }
+  if (layout === 'sam2') return { name: 'sam2-1024', width: TEACHER_SIDE, height: TEACHER_SIDE, sx: TEACHER_SIDE / width, sy: TEACHER_SIDE / height, tx: 0, ty: 0 };
+  return teacherFrame(family, width, height);
+}
+
+/** EfficientSAM: the whole image as [1,3,H,W] RGB / 255 — its encoder resizes and normalises inside. */
+export function preprocessEfficientSam(img: Rgb): EncoderInput {
+  const { width, height } = img;
+  const plane = width * height;
+  const data = new Float32Array(3 * plane);
+  const table = byteTable((v) => v / 255);
+  const rowLen = width * 3;
+  for (let y = 0; y < height; y++) scatterPlanes(img.data.subarray(y * rowLen, (y + 1) * rowLen), width, data, y * width, plane, table, table, table);
+  return { data, type: 'float32', dims: [1, 3, height, width], frame: layoutFrame('efficientsam', 'sam', width, height), recipe: 'efficientsam-source-rgb01-nchw' };
+}
+
+/**
+ * LiteMedSAM's inference script: `resize_longest_side` to 256 with cv2 INTER_AREA, min–max scale the
+ * resized image to [0, 1] — (x − min) / clip(max − min, 1e-8) — then pad bottom/right with zeros to
+ * 256×256, as [1,3,256,256] float32.
+ */
+export function preprocessLiteMedSam(img: Rgb): EncoderInput {
+  const side = LITEMEDSAM_SIDE;
+  const size = samResizedSize(img.width, img.height, side);
+  const resized = areaResize(img, size.width, size.height);
+  let min = 255, max = 0;
+  for (const v of resized.data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = Math.max(max - min, 1e-8);
+  const table = byteTable((v) => (v - min) / range);
+  const plane = side * side;
+  const data = new Float32Array(3 * plane); // zeros: the padding
+  const rowLen = size.width * 3;
+  for (let y = 0; y < size.height; y++) scatterPlanes(resized.data.subarray(y * rowLen, (y + 1) * rowLen), size.width, data, y * side, plane, table, table, table);
+  return { data, type: 'float32', dims: [1, 3, side, side], frame: layoutFrame('litemedsam', 'medsam', img.width, img.height), recipe: 'litemedsam-longest256-area-minmax-pad-nchw' };
+}
+
+/**
+ * cv2.resize with INTER_AREA: when shrinking, each output pixel is the mean of the source area it
+ * covers (fractional pixels weighted by their overlap), rounded to a byte; when enlarging, cv2
+ * interpolates bilinearly, which the app's bilinear resize does for enlargement.
+ */
+export function areaResize(img: Rgb, width: number, height: number): Rgb {
+  if (width > img.width || height > img.height) return resizeRgb(img, width, height, 'bilinear');
+  const taps = (inSize: number, outSize: number) => {
+    const scale = inSize / outSize;
+    return Array.from({ length: outSize }, (_, o) => {
+      const start = o * scale, end = (o + 1) * scale;
+      const list: [number, number][] = [];
+      for (let i = Math.floor(start); i < Math.min(inSize, Math.ceil(end)); i++) {
+        const w = Math.min(end, i + 1) - Math.max(start, i);
+        if (w > 1e-12) list.push([i, w / scale]);
+      }
+      return list;
+    });
+  };
+  const tx = taps(img.width, width), ty = taps(img.height, height);
+  const out = new Uint8Array(width * height * 3);
+  const row = new Float64Array(width * 3);
+  const acc = new Float64Array(width * 3);
+  for (let y = 0; y < height; y++) {
+    acc.fill(0);
+    for (const [sy, wy] of ty[y]!) {
+      const base = sy * img.width * 3;
+      row.fill(0);
+      for (let x = 0; x < width; x++) for (const [sx, wx] of tx[x]!) for (let c = 0; c < 3; c++) row[x * 3 + c]! += img.data[base + sx * 3 + c]! * wx;
+      for (let k = 0; k < row.length; k++) acc[k]! += row[k]! * wy;
+    }
+    for (let k = 0; k < acc.length; k++) out[y * width * 3 + k] = clampByte(acc[k]!);
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * SAM 2 (SAM2Transforms): stretch to 1024×1024 (bilinear, antialiased), rescale to 0..1, normalise
+ * with ImageNet mean/std, as [1,3,1024,1024] float32, no padding.
+ */
+export function preprocessSam2(img: Rgb, into?: Float32Array): EncoderInput {
+  const resized = resizeRgb(img, TEACHER_SIDE, TEACHER_SIDE, 'bilinear');
+  const [lr, lg, lb] = [0, 1, 2].map((c) => byteTable((v) => (v / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!)) as [Float32Array, Float32Array, Float32Array];
+  const plane = TEACHER_SIDE * TEACHER_SIDE;
+  const data = inputBuffer(into); // every value is written below
+  const rowLen = TEACHER_SIDE * 3;
+  for (let y = 0; y < TEACHER_SIDE; y++) scatterPlanes(resized.data.subarray(y * rowLen, (y + 1) * rowLen), TEACHER_SIDE, data, y * TEACHER_SIDE, plane, lr, lg, lb);
+  return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame: layoutFrame('sam2', 'sam', img.width, img.height), recipe: 'sam2-stretch1024-bilinear-imagenet-nchw' };
+}
+
+/** What a model's encoder is fed, by its layout: the recipe (cache key) and the input itself. */
+export function layoutRecipe(layout: LayoutId, family: TeacherFamily, encoder: { layout: EncoderLayout; inputType: string }): string {
+  if (layout === 'efficientsam') return 'efficientsam-source-rgb01-nchw';
+  if (layout === 'litemedsam') return 'litemedsam-longest256-area-minmax-pad-nchw';
+  if (layout === 'sam2') return 'sam2-stretch1024-bilinear-imagenet-nchw';
+  // an fp16 encoder gets the float32 recipe's values, converted at the boundary
+  return preprocessRecipe(family, encoder.layout, encoder.inputType === 'uint8' ? 'uint8' : 'float32');
+}
+
+export function preprocessForLayout(
+  img: Rgb,
+  layout: LayoutId,
+  family: TeacherFamily,
+  encoder: { layout: EncoderLayout; inputType: string },
+  into?: Float32Array,
+): EncoderInput {
+  if (layout === 'efficientsam') return preprocessEfficientSam(img);
+  if (layout === 'litemedsam') return preprocessLiteMedSam(img);
+  if (layout === 'sam2') return preprocessSam2(img, into);
+  return preprocessForTeacher(img, family, encoder.layout, encoder.inputType === 'uint8' ? 'uint8' : 'float32', into);
 }

@@ -1,12 +1,13 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, normalize, resolve } from 'node:path';
 import { describe, RemedyError } from '../util/errors';
-import { dropModelFile, insertTeacherModel, modelFilePath, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
+import { dropModelFile, insertTeacherModel, modelFilePath, modelRunFolder, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
 import { nowIso, type Workspace } from '../workspace/workspace';
 import { familySpec, type TeacherFamily } from './families';
 import { createSession } from '../onnx/device';
 import { loadOrt, ortStatus, type Ort } from '../onnx/runtime';
 import { decoderFeeds, readDecoder } from './decoder-io';
+import { halfFeeds } from './half';
 import {
   describeMeta,
   EMBEDDING,
@@ -31,6 +32,11 @@ export interface TeacherFile {
   path: string;
   sha256: string;
   bytes: number;
+  /**
+   * Weights kept outside the .onnx (exports over 2 GB, e.g. ViT-H): each file by the location the
+   * model names, stored and checksummed with it, and put beside it again when it runs.
+   */
+  externalData?: { location: string; sha256: string; bytes: number }[];
 }
 
 /** What the checks found, stored in models.interface. */
@@ -105,7 +111,7 @@ function loadFailure(file: string, part: Part, bytes: number, e: unknown): Teach
   }
   if (/external/i.test(reason)) {
     return new TeacherModelError(
-      `${part} file ${file} keeps its weights in a separate external-data file, which the app cannot store with it; re-export it as a single .onnx file (onnxruntime said: ${reason})`,
+      `${part} file ${file} keeps its weights in an external-data file that could not be read beside it; copy the .onnx together with its data file, under the name the model gives it (onnxruntime said: ${reason})`,
     );
   }
   if (head[0] === 0x08) {
@@ -144,15 +150,20 @@ export function detectLayout(
   const candidates = LAYOUTS.filter((l) => l.families.includes(family));
   const encoderMisses: string[] = [];
   const decoderMisses: string[] = [];
+  // Every layout in order, with the part that did not fit: an encoder several layouts could take
+  // (EfficientSAM's batched_images) is still explained when its decoder fits none.
+  const tried: string[] = [];
   for (const layout of candidates) {
     const e = layout.encoder(enc);
     if (isMiss(e)) {
       encoderMisses.push(`${layout.id}: ${e.miss}`);
+      tried.push(`${layout.id}: ${e.miss}`);
       continue;
     }
     const d = layout.decoder(dec);
     if (isMiss(d)) {
       decoderMisses.push(`${layout.id}: ${d.miss}`);
+      tried.push(`${layout.id}: the encoder fits; decoder: ${d.miss}`);
       continue;
     }
     return { layout, encoder: e, decoder: d };
@@ -170,12 +181,20 @@ export function detectLayout(
   throw new TeacherModelError(
     `decoder file ${files.decoder} does not fit the ${family} decoder interface of any layout its encoder fits: ${decoderMisses.join(' | ')}. Found ${describeGraph(dec)}` +
       (encoderMisses.length ? `. Encoder layouts that did not fit: ${encoderMisses.join(' | ')}` : '') +
+      `. Layouts tried: ${tried.join(' | ')} (encoder file ${files.encoder})` +
       notTried,
   );
 }
 
 /** One decoder run with the layout's own feeds: proves it runs, and learns its mask count and output size. */
-async function testRunDecoder(file: string, family: TeacherFamily, layout: LayoutSpec, encoder: EncoderInterface, session: Ort.InferenceSession): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
+async function testRunDecoder(
+  file: string,
+  family: TeacherFamily,
+  layout: LayoutSpec,
+  encoder: EncoderInterface,
+  halfInputs: string[] | undefined,
+  session: Ort.InferenceSession,
+): Promise<Pick<DecoderInterface, 'maskCount' | 'masksAtOriginalSize'>> {
   const [h, w] = [300, 400];
   const ort = await loadOrt();
   const embedding = Object.fromEntries(
@@ -186,21 +205,30 @@ async function testRunDecoder(file: string, family: TeacherFamily, layout: Layou
   const { feeds } = decoderFeeds(ort, layout.id, family, embedding, prompt, { width: w, height: h }, null, noMask);
   let r: Ort.InferenceSession.ReturnType;
   try {
-    r = await session.run(feeds);
+    r = await session.run(halfFeeds(ort, feeds, halfInputs));
   } catch (e) {
     throw new TeacherModelError(`decoder file ${file} failed a test run with the ${layout.id} decoder inputs: ${describe(e).split('\n')[0]}`);
   }
-  const answer = readDecoder(layout.id, r);
-  const names = { 'transformers-sam': ['iou_scores', 'pred_masks'], edgesam: ['scores', 'masks'] }[layout.id as string] ?? ['iou_predictions', 'low_res_masks', 'masks'];
-  const dims = (name: string) => [...r[name]!.dims];
-  // transformers' outputs carry the point batch: [1,1,C] and [1,1,C,256,256]
-  const iou = layout.id === 'transformers-sam' ? dims(names[0]!).slice(1) : dims(names[0]!);
-  const low = layout.id === 'transformers-sam' ? dims(names[1]!).slice(1) : dims(names[1]!);
+  let answer: ReturnType<typeof readDecoder>;
+  try {
+    answer = readDecoder(layout.id, r);
+  } catch (e) {
+    throw new TeacherModelError(`decoder file ${file} gave unreadable outputs in a test run: ${describe(e).split('\n')[0]}`);
+  }
+  // Dims as each layout's outputs carry them, leading point-batch / query dims dropped (readDecoder).
+  const dims = (name: string) => fmtShape([...r[name]!.dims]);
+  const [iouName, iou] = answer.shapes.iou;
   const c = iou[iou.length - 1] ?? 0;
   const problems: string[] = [];
-  if (iou.length !== 2 || iou[0] !== 1 || c < 1) problems.push(`${names[0]} came back ${fmtShape(dims(names[0]!))}, expected [1,C]`);
-  if (low.length !== 4 || low[0] !== 1 || low[1] !== c || low[2] !== 256 || low[3] !== 256) problems.push(`${names[1]} came back ${fmtShape(dims(names[1]!))}, expected [1,${c},256,256]`);
-  if (answer.full && (r.masks!.dims.length !== 4 || r.masks!.dims[0] !== 1 || r.masks!.dims[1] !== c)) problems.push(`masks came back ${fmtShape(dims('masks'))}, expected [1,${c},H,W]`);
+  if (iou.length !== 2 || iou[0] !== 1 || c < 1) problems.push(`${iouName} came back ${dims(iouName)}, expected [1,C]`);
+  if (answer.shapes.low) {
+    const [name, low] = answer.shapes.low;
+    if (low.length !== 4 || low[0] !== 1 || low[1] !== c || low[2] !== 256 || low[3] !== 256) problems.push(`${name} came back ${dims(name)}, expected [1,${c},256,256]`);
+  }
+  if (answer.shapes.full) {
+    const [name, full] = answer.shapes.full;
+    if (full.length !== 4 || full[0] !== 1 || full[1] !== c) problems.push(`${name} came back ${dims(name)}, expected [1,${c},H,W]`);
+  }
   if (problems.length) throw new TeacherModelError(`decoder file ${file} gave unexpected outputs in a test run (orig_im_size ${h}×${w}): ${problems.join('; ')}`);
   if (family === 'medsam' && c !== 1 && c !== 4) {
     throw new TeacherModelError(
@@ -233,7 +261,7 @@ export async function checkTeacherFiles(req: { encoder: string; decoder: string;
   const dec = await openChecked(decoderFile, 'decoder', statSync(decoderFile).size);
   try {
     const found = detectLayout(family, { encoder: encoderFile, decoder: decoderFile }, enc, { inputs: metadata(dec.inputMetadata), outputs: metadata(dec.outputMetadata) });
-    const run = await testRunDecoder(decoderFile, family, found.layout, found.encoder, dec);
+    const run = await testRunDecoder(decoderFile, family, found.layout, found.encoder, found.decoder.halfInputs, dec);
     return { family, layout: found.layout.id, encoder: found.encoder, decoder: { ...found.decoder, ...run }, checkedWith: await ortVersion() };
   } finally {
     await dec.release();
@@ -273,22 +301,70 @@ export async function addTeacherModel(
   ] as const) {
     const { sha256, bytes, existed, watchFound } = await storeModelFile(ws, path, { watch: EXTERNAL_DATA_MARK });
     if (!existed) created.push(sha256);
+    const file: TeacherFile = { part, path, sha256, bytes };
     if (watchFound) {
-      for (const h of created) dropModelFile(ws, h);
-      throw new TeacherModelError(
-        `${part} file ${path} keeps its weights in separate external-data files (as exports over 2 GB do); the app stores one file per part — re-export it as a single .onnx file (e.g. quantised, or ViT-B/L instead of ViT-H), see resources/models/README.md`,
-      );
+      try {
+        file.externalData = [];
+        for (const location of externalDataLocations(path, part)) {
+          const data = await storeModelFile(ws, resolve(dirname(path), location));
+          if (!data.existed) created.push(data.sha256);
+          file.externalData.push({ location, sha256: data.sha256, bytes: data.bytes });
+        }
+      } catch (e) {
+        for (const h of created) dropModelFile(ws, h);
+        throw e;
+      }
     }
-    files.push({ part, path, sha256, bytes });
+    files.push(file);
   }
   const same = listTeacherModels(ws).find(
-    (m) => m.family === iface.family && m.files.every((f) => files.some((g) => g.part === f.part && g.sha256 === f.sha256)),
+    (m) =>
+      m.family === iface.family &&
+      m.files.every((f) => files.some((g) => g.part === f.part && g.sha256 === f.sha256 && sameExternalData(f, g))),
   );
   if (same) return { ...same, existing: true };
   const name = req.name?.trim() || `${iface.family} ${basename(req.encoder).replace(/\.onnx$/i, '')}`;
   const createdAt = nowIso();
   const id = insertTeacherModel(ws, { family: iface.family, name, files, interface: iface, createdAt });
   return { id, family: iface.family, name, files, interface: iface, createdAt, existing: false };
+}
+
+const sameExternalData = (a: TeacherFile, b: TeacherFile) =>
+  JSON.stringify((a.externalData ?? []).map((d) => [d.location, d.sha256])) === JSON.stringify((b.externalData ?? []).map((d) => [d.location, d.sha256]));
+
+/**
+ * The external-data files a model names (TensorProto.external_data entries with key "location"),
+ * each once, in order. Read from the .onnx itself, which stays small when the weights are outside.
+ * A location must be a relative path inside the model's folder, as onnxruntime requires.
+ */
+export function externalDataLocations(file: string, part: Part): string[] {
+  const bytes = readFileSync(file);
+  const found: string[] = [];
+  for (let at = bytes.indexOf(EXTERNAL_DATA_MARK); at >= 0; at = bytes.indexOf(EXTERNAL_DATA_MARK, at + 1)) {
+    let p = at + EXTERNAL_DATA_MARK.length;
+    if (bytes[p] !== 0x12) continue; // value = field 2, length-delimited
+    p++;
+    let len = 0;
+    for (let shift = 0; p < bytes.length; shift += 7) {
+      const b = bytes[p++]!;
+      len |= (b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    const location = bytes.subarray(p, p + len).toString('utf8');
+    if (!found.includes(location)) found.push(location);
+  }
+  if (found.length === 0) throw new TeacherModelError(`${part} file ${file} marks weights as external data but names no location`);
+  for (const location of found) {
+    const inside = normalize(location);
+    if (isAbsolute(location) || inside.startsWith('..')) {
+      throw new TeacherModelError(`${part} file ${file} keeps weights in ${location}, outside its own folder; onnxruntime loads external data only beside the model`);
+    }
+    const data = resolve(dirname(file), inside);
+    if (!existsSync(data)) {
+      throw new TeacherModelError(`${part} file ${file} keeps its weights in ${location}, which is not beside it (${data} does not exist); copy the .onnx together with its data file`);
+    }
+  }
+  return found;
 }
 
 export function listTeacherModels(ws: Workspace): TeacherModel[] {
@@ -314,7 +390,13 @@ export function teacherPartPath(ws: Workspace, model: TeacherModel, part: Part):
   if (!f) throw new TeacherModelError(`teacher model ${model.id} has no ${part} file`);
   const { path: p, missingFrom } = modelFilePath(ws, f.sha256);
   if (missingFrom) throw new TeacherModelError(`teacher model ${model.id}: the ${part} blob ${f.sha256} is missing from ${missingFrom}; add the model again`);
-  return p;
+  if (!f.externalData?.length) return p;
+  for (const d of f.externalData) {
+    const data = modelFilePath(ws, d.sha256);
+    if (data.missingFrom) throw new TeacherModelError(`teacher model ${model.id}: the ${part}'s external data ${d.location} (blob ${d.sha256}) is missing from ${data.missingFrom}; add the model again`);
+  }
+  // onnxruntime finds external data beside the model file, by the names the model gives it.
+  return modelRunFolder(ws, f.sha256, f.externalData);
 }
 
 export function teacherPartSha(model: TeacherModel, part: Part): string {

@@ -1,4 +1,4 @@
-import { fromFrame, LOW_RES_SIDE, lowResFrame, teacherFrame, toFrame, type Box, type Frame, type Point } from '../imaging/geometry/frames';
+import { fromFrame, LOW_RES_SIDE, lowResFrame, toFrame, type Box, type Frame, type Point } from '../imaging/geometry/frames';
 import { upsampleThresholded } from '../imaging/geometry/resample';
 import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
@@ -8,7 +8,8 @@ import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCac
 import { decoderFeeds, embeddingParts, readDecoder, selectMask, translatePrompt, type Translation } from './decoder-io';
 import { familySpec, type TeacherFamily } from './families';
 import { layoutSpec, storedLayout, type LayoutId } from './layouts';
-import { preprocessForTeacher, preprocessRecipe, withInputBuffer } from './preprocess';
+import { layoutFrame, layoutRecipe, preprocessForLayout, withInputBuffer } from './preprocess';
+import { halfFeeds, tensorFloat32, toHalf } from './half';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
 import { createSession, defaultDevice, type Device, type DeviceSession, type ResolvedDevice } from '../onnx/device';
 import { loadOrt } from '../onnx/runtime';
@@ -150,8 +151,9 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
   const cache = opts.cache ?? defaultCache;
   const notes: string[] = [];
   let frame: Frame | null = null;
-  // The recipe is known without decoding the image: it depends on the family and encoder interface.
-  const recipe = preprocessRecipe(model.family, iface.encoder.layout, iface.encoder.inputType);
+  // The recipe is known without decoding the image: it depends on the layout, family and encoder interface.
+  const layout = storedLayout(iface);
+  const recipe = layoutRecipe(layout, model.family, iface.encoder);
   const embedding = await cache.get(
     ws,
     { imageSha256: rec.sha256, frameIndex: rec.frame_index, encoderSha256: teacherPartSha(model, 'encoder'), recipe },
@@ -161,21 +163,24 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
       // The input buffer is free again once the run is over (onnxruntime keeps no reference to feeds).
       return withInputBuffer(async (buffer) => {
         const rgb = opts.rgb ?? loadModelRgb(ws, imageId);
-        const input = preprocessForTeacher(rgb, model.family, iface.encoder.layout, iface.encoder.inputType, buffer);
+        const input = preprocessForLayout(rgb, layout, model.family, iface.encoder, buffer);
         frame = input.frame;
         const ort = await loadOrt();
         const tensor =
           input.type === 'uint8'
             ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
-            : new ort.Tensor('float32', input.data as Float32Array, input.dims);
+            : iface.encoder.inputType === 'float16'
+              ? new ort.Tensor('float16', toHalf(input.data as Float32Array), input.dims)
+              : new ort.Tensor('float32', input.data as Float32Array, input.dims);
         const out = await enc.session.run({ [iface.encoder.input]: tensor });
         // Every output the decoder needs (SAM: the embedding; transformers: its positional
         // embedding too) is cached, concatenated in the interface's order (embeddingParts splits them).
         const names = (iface.encoder.outputs ?? [{ name: iface.encoder.output }]).map((o) => o.name);
         const missing = names.filter((n) => !out[n]);
         if (missing.length) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${missing.join(', ')} output`);
-        if (names.length === 1) return { data: out[names[0]!]!.data as Float32Array, dims: [...out[names[0]!]!.dims] };
-        const parts = names.map((n) => out[n]!.data as Float32Array);
+        // fp16 encoders answer in float16; the cache holds float32
+        if (names.length === 1) return { data: tensorFloat32(out[names[0]!]!), dims: [...out[names[0]!]!.dims] };
+        const parts = names.map((n) => tensorFloat32(out[n]!));
         const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
         let at = 0;
         for (const p of parts) {
@@ -186,7 +191,7 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
       });
     },
   );
-  frame ??= teacherFrame(model.family, rec.width, rec.height);
+  frame ??= layoutFrame(layout, model.family, rec.width, rec.height);
   return { model, runtime, frame, width: rec.width, height: rec.height, embedding, notes };
 }
 
@@ -194,7 +199,7 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
 function maskInputFrom(prompt: MaskPrompt, teacher: Frame): Float32Array {
   const { map } = prompt;
   const out = new Float32Array(LOW_RES_SIDE * LOW_RES_SIDE);
-  const grid = lowResFrame(teacher);
+  const grid = maskGrid(teacher);
   const eps = 1e-6;
   for (let i = 0; i < LOW_RES_SIDE; i++) {
     for (let j = 0; j < LOW_RES_SIDE; j++) {
@@ -224,7 +229,12 @@ export function lowResToMask(low: Float32Array, offset: number, frame: Frame, wi
 
 /** `lowResToMask`, with the mask's area. */
 function upscaleLowRes(low: Float32Array, offset: number, frame: Frame, width: number, height: number): { data: Uint8Array; area: number } {
-  return upsampleThresholded(low, offset, lowResFrame(frame), width, height, MASK_LOGIT_THRESHOLD);
+  return upsampleThresholded(low, offset, maskGrid(frame), width, height, MASK_LOGIT_THRESHOLD);
+}
+
+/** The 256×256 grid low-resolution masks lie on: 1/4 of a 1024 frame, or a 256 frame itself (LiteMedSAM). */
+function maskGrid(frame: Frame): Frame {
+  return frame.width === LOW_RES_SIDE && frame.height === LOW_RES_SIDE ? frame : lowResFrame(frame);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
@@ -305,6 +315,7 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt, lowResOnly = false): 
   const given = prompt.points ?? [];
   const givenBox = prompt.box ?? null;
   if (spec.needsBox && !givenBox) throw new TeacherModelError(`${spec.label} needs a box prompt (points alone are not what it was trained on)`);
+  if (layoutSpec(layout).takesPoints === false && !givenBox) throw new TeacherModelError(`the ${layout} decoder takes a box only; give a box (in mining: turn the box prompt on)`);
   if (!givenBox && given.length === 0 && !prompt.mask) throw new TeacherModelError('no prompt: give at least one point, a box or a mask');
   for (const pt of given) checkInside(pt, p.width, p.height, 'point');
   if (givenBox) {
@@ -330,12 +341,13 @@ async function decodeOnce(p: Prepared, prompt: UserPrompt, lowResOnly = false): 
   const ort = await loadOrt();
   const embedding = embeddingParts(p.model.interface.encoder, p.embedding.data, p.embedding.dims);
   const { feeds, pointsFed } = decoderFeeds(ort, layout, p.model.family, embedding, framed, { width: p.width, height: p.height }, maskInput, NO_MASK_INPUT);
+  const fed = halfFeeds(ort, feeds, p.model.interface.decoder.halfInputs);
   // onnxruntime runs only the nodes the fetched outputs need.
   const skip = lowResOnly ? LOW_RES_OUTPUTS[layout] : undefined;
   const t0 = performance.now();
-  const out = skip ? await dec.session.run(feeds, [skip.iou, skip.low]) : await dec.session.run(feeds);
+  const out = skip ? await dec.session.run(fed, [skip.iou, skip.low]) : await dec.session.run(fed);
   const ms = performance.now() - t0;
-  const answer = skip ? { iou: out[skip.iou]!.data as Float32Array, full: null, low: out[skip.low]!.data as Float32Array } : readDecoder(layout, out);
+  const answer = skip ? { iou: tensorFloat32(out[skip.iou]!), full: null, low: tensorFloat32(out[skip.low]!) } : readDecoder(layout, out);
   const best = selectMask(answer.iou, pointsFed, p.model.family);
   let data: Uint8Array;
   let area: number;

@@ -29,6 +29,11 @@ export const BLOB_COLUMNS: { what: string; of: string; list: string }[] = [
     of: 'model',
     list: `SELECT json_extract(f.value, '$.sha256') AS blob, models.id AS row FROM models, json_each(models.files) f`,
   },
+  {
+    what: "teacher model's external data",
+    of: 'model',
+    list: `SELECT json_extract(d.value, '$.sha256') AS blob, models.id AS row FROM models, json_each(models.files) f, json_each(f.value, '$.externalData') d`,
+  },
 ];
 
 const REFERENCES = BLOB_COLUMNS.map((c) => `SELECT COUNT(*) AS n FROM (${c.list}) WHERE blob = @h`);

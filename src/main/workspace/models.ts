@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { putFileStreaming } from './blob-stream';
 import { releaseBlob } from './blob-release';
 import type { Workspace } from './workspace';
@@ -42,6 +44,35 @@ export function dropModelFile(ws: Workspace, sha256: string): void {
 export function modelFilePath(ws: Workspace, sha256: string): { path: string; missingFrom: string | null } {
   const path = ws.blobs.path(sha256);
   return { path, missingFrom: existsSync(path) ? null : ws.blobs.root };
+}
+
+/**
+ * A folder holding a model file and its external-data files under the names the model gives them
+ * (onnxruntime looks for them beside the model): `<blobs>/teacher-run/<model sha256>/model.onnx`
+ * and each location, hard links to the blobs (a copy where links are not possible). Made once,
+ * each entry atomically (temp name + rename), so a reader never sees a partial file.
+ */
+export function modelRunFolder(ws: Workspace, sha256: string, data: readonly { location: string; sha256: string; bytes: number }[]): string {
+  const folder = join(ws.blobs.root, 'teacher-run', sha256);
+  const place = (blob: string, name: string, bytes?: number) => {
+    const target = join(folder, name);
+    if (existsSync(target) && (bytes === undefined || statSync(target).size === bytes)) return;
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      linkSync(ws.blobs.path(blob), tmp);
+    } catch {
+      copyFileSync(ws.blobs.path(blob), tmp);
+    }
+    try {
+      renameSync(tmp, target);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  };
+  place(sha256, 'model.onnx');
+  for (const d of data) place(d.sha256, d.location, d.bytes);
+  return join(folder, 'model.onnx');
 }
 
 export function insertTeacherModel(
