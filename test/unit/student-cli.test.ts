@@ -8,6 +8,7 @@ import { decodeMaskPng } from '../../src/main/imaging/mask';
 import { initStudentBackend } from '../../src/main/student/backend';
 import { imageRecord } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
+import { getRun } from '../../src/main/workspace/runs';
 import { createSplit } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 
@@ -53,6 +54,21 @@ describe('student CLI', () => {
     await expect(cmds.train!.run([wsPath], { engine: 'gpu' }, true)).rejects.toThrow(/--engine must be/);
     await expect(cmds.train!.run([wsPath], { resume: String(run) }, true)).rejects.toThrow(/already done/);
   });
+
+  it('pretrain --json prints the runId that train --init starts from', async () => {
+    const model = { size: '64', width: '8', blocks: '1,1,1,1', decoder: '32,16,8,8,4', device: 'cpu' };
+    const p = (await cmds.pretrain!.run([wsPath], { ...model, epochs: '1', batch: '4' }, true)) as Record<string, unknown>;
+    expect(p).toMatchObject({ epochs: 1 });
+    expect(typeof p.nt_xent).toBe('number');
+    const t = (await cmds.train!.run([wsPath], { ...model, epochs: '1', batch: '4', init: String(p.runId) }, true)) as Record<string, unknown>;
+    const ws = Workspace.open(wsPath);
+    try {
+      expect(getRun(ws, t.runId as number)!.config).toMatchObject({ initRun: p.runId, initRunKind: 'pretrain' });
+    } finally {
+      ws.close();
+    }
+    await expect(cmds.pretrain!.run([wsPath], { batch: '1' }, true)).rejects.toThrow(/at least 2 images/);
+  }, 120_000);
 
   it('predict --mode fast writes masks at source resolution under <ws>/exports/', async () => {
     const r = (await cmds.predict!.run([wsPath], { mode: 'fast', run: String(run), images: '1,2' }, true)) as {

@@ -2,7 +2,8 @@ import type { JobProgress } from '../../shared/contract';
 import { runMining } from '../jobs/training-jobs';
 import { mineProgressReporter } from '../jobs/progress';
 import { withJobSlot } from '../jobs/workspace-lock';
-import { DEFAULT_EXPERIMENT, runExperiment, type Method } from '../mining/experiment';
+import { resolve } from 'node:path';
+import { DEFAULT_EXPERIMENT, PROMPT_PRESETS, runExperiment, type InitFactor, type Method, type PromptPreset } from '../mining/experiment';
 import { mineSettings, type Schedule } from '../mining/mine';
 import { pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { TeacherSpec } from '../mining/teachers';
@@ -50,7 +51,7 @@ export function teacherFromFlags(flags: Flags): TeacherSpec {
   return { kind: 'sam', modelId: id };
 }
 
-function list<T extends string | number>(flags: Flags, name: string, parse: (s: string) => T): T[] | undefined {
+function list<T>(flags: Flags, name: string, parse: (s: string) => T): T[] | undefined {
   const v = flags[name];
   if (v === undefined) return undefined;
   return String(v)
@@ -62,7 +63,7 @@ function list<T extends string | number>(flags: Flags, name: string, parse: (s: 
 
 function progressBar(json: boolean) {
   const bar = json ? null : new ProgressBar('mine');
-  return { bar, onProgress: (p: JobProgress) => bar?.update(p.done, p.total, p.message) };
+  return { bar, onProgress: (p: JobProgress) => bar?.show(p) };
 }
 
 export const TEACHER_OPTIONS = {
@@ -122,7 +123,8 @@ export function miningCommands(): Record<string, Command> {
       summary:
         'experiment <ws> --teacher <model id|oracle|noisy-oracle> [--name N] [--ratios 1,0.75,0.5] [--schedules supervised,one-time,continuous]\n' +
         '     [--seeds 3] [--val 0.1 --test 0.1] [--weight 0.5] [train flags]\n' +
-        "                                          the paper's tables: IoU/Dice mean ± std per ratio and method; resumes",
+        '     [--inits scratch,simclr,<pretrain run id>,<weights file>] [--teachers 3,oracle,noisy-oracle] [--prompt-sets points,box,both,mask]\n' +
+        "                                          the paper's tables: IoU/Dice mean ± std per ratio, init and method; resumes",
       options: {
         name: { type: 'string' },
         ratios: { type: 'string' },
@@ -131,11 +133,25 @@ export function miningCommands(): Record<string, Command> {
         val: { type: 'string' },
         test: { type: 'string' },
         weight: { type: 'string' },
+        inits: { type: 'string' },
+        teachers: { type: 'string' },
+        'prompt-sets': { type: 'string' },
         ...TEACHER_OPTIONS,
         ...PROMPT_OPTIONS,
         ...TRAIN_FLAG_OPTIONS,
       },
       async run(pos, flags, json) {
+        const inits = list(flags, 'inits', (s): InitFactor => {
+          if (s === 'scratch') return { kind: 'scratch' };
+          if (s === 'simclr') return { kind: 'simclr' };
+          if (/^\d+$/.test(s)) return { kind: 'run', runId: Number(s) };
+          return { kind: 'weights', path: resolve(s) };
+        });
+        const teachers = list(flags, 'teachers', (s) => teacherFromFlags({ ...flags, teacher: s }));
+        const promptSets = list(flags, 'prompt-sets', (s) => {
+          if (!(s in PROMPT_PRESETS)) throw new UsageError(`--prompt-sets: one of ${Object.keys(PROMPT_PRESETS).join(', ')} (got "${s}")`);
+          return s as PromptPreset;
+        });
         const schedules = list(flags, 'schedules', (s) => {
           if (!['supervised', 'one-time', 'continuous'].includes(s)) throw new UsageError(`--schedules: unknown schedule "${s}"`);
           return s as Method;
@@ -145,7 +161,7 @@ export function miningCommands(): Record<string, Command> {
           if (!(r > 0 && r <= 1)) throw new UsageError(`--ratios must be fractions in (0, 1] (got ${s})`);
           return r;
         });
-        const teacher = teacherFromFlags(flags);
+        const teacher = teachers ? teachers[0]! : teacherFromFlags(flags);
         const spec = {
           ...DEFAULT_EXPERIMENT,
           name: typeof flags.name === 'string' ? flags.name : 'default',
@@ -158,6 +174,9 @@ export function miningCommands(): Record<string, Command> {
           teacher,
           prompts: promptFlags(flags),
           train: trainSettingsFromFlags(flags),
+          ...(inits ? { inits } : {}),
+          ...(teachers ? { teachers } : {}),
+          ...(promptSets ? { promptSets } : {}),
         };
         const { onProgress, bar } = progressBar(json);
         const { signal, release: dispose } = interruptSignal();
@@ -171,7 +190,10 @@ export function miningCommands(): Record<string, Command> {
               name: r.name,
               table: r.table.map((t) => ({
                 labeled: t.ratio,
+                init: t.init,
                 method: t.schedule,
+                teacher: t.teacher,
+                prompts: t.prompts,
                 runs: t.runs,
                 iou_mean: t.iou.mean,
                 iou_std: t.iou.std,

@@ -18,6 +18,9 @@ import type { Workspace } from '../workspace/workspace';
 import { TEACHER_OPTIONS, teacherFromFlags } from './mining-commands';
 import { idList, interruptSignal, num, UsageError, withWs, type Command, type Flags } from './command';
 import { TRAIN_FLAG_OPTIONS, trainSettingsFromFlags } from './train-flags';
+import { DEVICE_OPTION } from './device-flag';
+import { withJobSlot } from '../jobs/workspace-lock';
+import { DEFAULT_PRETRAIN, pretrainStudent, resolvePretrainSettings, resumePretrain, type PretrainConfig, type PretrainProgress } from '../student/simclr';
 
 /** Refine mode without --teacher: the most recently installed SAM-family model. */
 function latestTeacher(ws: Workspace): TeacherSpec {
@@ -31,7 +34,7 @@ export function studentCommands(): Record<string, Command> {
     train: {
       summary:
         'train <ws> [--epochs 100 --size 224 --batch 8 --lr 5e-5 --seed 1 --lambda 0.5 --width 64 --blocks 3,4,6,3 --decoder 256,128,64,32,16\n' +
-        '           --split <id> --init-weights file --engine onnxruntime|tfjs --device auto|cpu|cuda --threads N] | train <ws> --resume <run>\n' +
+        '           --split <id> --init <pretrain run|weights file> --engine onnxruntime|tfjs --device auto|cpu|cuda --threads N] | train <ws> --resume <run>\n' +
         '                                          train the U-Net++ student (paper protocol); Ctrl-C keeps the last checkpoint',
       options: {
         ...TRAIN_FLAG_OPTIONS,
@@ -61,7 +64,7 @@ export function studentCommands(): Record<string, Command> {
               process.stderr.write(
                 `epoch ${m.epoch}: train_loss ${m.train_loss.toFixed(4)} val_loss ${m.val_loss.toFixed(4)} val_iou ${m.val_iou.toFixed(3)} val_dice ${m.val_dice.toFixed(3)} lr ${m.lr.toExponential(2)}\n`,
               );
-            bar.update(p.done, p.total, p.message);
+            bar.show(p);
           };
           const { signal, release } = interruptSignal();
           try {
@@ -86,6 +89,73 @@ export function studentCommands(): Record<string, Command> {
           console.log(
             `test (${r.test_n} images, source resolution): IoU ${r.test_iou_mean!.toFixed(3)} ± ${r.test_iou_std!.toFixed(3)}, Dice ${r.test_dice_mean!.toFixed(3)} ± ${r.test_dice_std!.toFixed(3)} (mean ± sample std)`,
           );
+      },
+    },
+    pretrain: {
+      summary:
+        'pretrain <ws> [--epochs 100 --size 224 --batch 32 --lr 1e-3 --temperature 0.5 --proj-dim 128 --jitter 0.5 --seed 1\n' +
+        '           --width 64 --blocks 3,4,6,3 --decoder 256,128,64,32,16 --split <id> --device auto|cpu|cuda] | pretrain <ws> --resume <run>\n' +
+        "                                          SimCLR pre-training of the student's encoder on the training images; prints runId for --init",
+      options: {
+        epochs: { type: 'string' },
+        size: { type: 'string' },
+        batch: { type: 'string' },
+        lr: { type: 'string' },
+        temperature: { type: 'string' },
+        'proj-dim': { type: 'string' },
+        jitter: { type: 'string' },
+        seed: { type: 'string' },
+        width: { type: 'string' },
+        blocks: { type: 'string' },
+        decoder: { type: 'string' },
+        split: { type: 'string' },
+        resume: { type: 'string' },
+        ...DEVICE_OPTION,
+      },
+      async run(pos, flags, json) {
+        const resume = flags.resume !== undefined ? num(flags, 'resume') : null;
+        const train = trainSettingsFromFlags({ ...flags, epochs: undefined, batch: undefined, lr: undefined });
+        const partial: Partial<PretrainConfig> = {
+          ...(train.model ? { model: { ...DEFAULT_PRETRAIN.model, ...train.model } } : {}),
+          ...(train.size !== undefined ? { size: train.size } : {}),
+          ...(train.seed !== undefined ? { seed: train.seed } : {}),
+          ...(train.splitId !== undefined ? { splitId: train.splitId } : {}),
+          ...(train.device ? { device: train.device } : {}),
+          ...(flags.epochs !== undefined ? { maxEpochs: num(flags, 'epochs') } : {}),
+          ...(flags.batch !== undefined ? { batch: num(flags, 'batch') } : {}),
+          ...(flags.lr !== undefined ? { lr: num(flags, 'lr') } : {}),
+          ...(flags.temperature !== undefined ? { temperature: num(flags, 'temperature') } : {}),
+          ...(flags['proj-dim'] !== undefined ? { head: { hidden: null, out: num(flags, 'proj-dim') } } : {}),
+          ...(flags.jitter !== undefined ? { augment: { ...DEFAULT_PRETRAIN.augment, jitterStrength: num(flags, 'jitter') } } : {}),
+        };
+        try {
+          resolvePretrainSettings(partial);
+        } catch (e) {
+          throw new UsageError(e instanceof Error ? e.message : String(e));
+        }
+        return withWs(pos, async (ws) => {
+          const bar = json ? null : new ProgressBar('pretrain');
+          const onProgress = (p: PretrainProgress) =>
+            bar?.update(p.phase === 'prepare' ? p.batch : p.batch, p.batches, p.phase === 'prepare' ? 'preparing images' : `epoch ${p.epoch}/${p.maxEpochs} NT-Xent ${p.loss?.toFixed(4) ?? '…'}`);
+          const { signal, release } = interruptSignal();
+          try {
+            const r = await withJobSlot(ws.root, 'train', () =>
+              resume !== null ? resumePretrain(ws, resume, { signal, onProgress }) : pretrainStudent(ws, partial, { signal, onProgress }),
+            );
+            bar?.done();
+            return { runId: r.runId, epochs: r.epochs, nt_xent: r.loss, seconds: Math.round(r.seconds) };
+          } catch (e) {
+            bar?.done();
+            if (e instanceof TrainingInterrupted) throw new Error(e.message.replace('--resume', 'apprentice pretrain <ws> --resume'));
+            throw e;
+          } finally {
+            release();
+          }
+        });
+      },
+      print(result) {
+        const r = result as { runId: number; epochs: number; nt_xent: number };
+        console.log(`pre-training run ${r.runId}: ${r.epochs} epochs, NT-Xent ${r.nt_xent.toFixed(4)}; start a student from it with --init ${r.runId}`);
       },
     },
     predict: {

@@ -21,6 +21,7 @@ export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   decoder: { type: 'string' },
   split: { type: 'string' },
   'init-weights': { type: 'string' },
+  init: { type: 'string' },
   'early-stop': { type: 'string' },
   patience: { type: 'string' },
   'test-engine': { type: 'string' },
@@ -48,6 +49,11 @@ export function trainSettingsFromFlags(flags: Flags): Partial<TrainConfig> {
   if (flags.lambda !== undefined) out.lambda = num(flags, 'lambda');
   if (flags.split !== undefined) out.splitId = num(flags, 'split');
   if (typeof flags['init-weights'] === 'string') out.initWeights = resolve(flags['init-weights']);
+  // --init <run id> starts from a finished run (a SimCLR pre-training run), --init <file> from a weights file.
+  if (typeof flags.init === 'string') {
+    if (/^\d+$/.test(flags.init)) out.initRun = Number(flags.init);
+    else out.initWeights = resolve(flags.init);
+  }
   if (flags['early-stop'] !== undefined) out.earlyStopPatience = num(flags, 'early-stop');
   if (flags.patience !== undefined) out.plateauPatience = num(flags, 'patience');
   const model: Partial<TrainConfig['model']> = {};
