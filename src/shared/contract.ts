@@ -714,6 +714,8 @@ export const JobProgress = z.object({
   metrics: EpochMetrics.nullable(),
   /** Seconds left in this phase, when known. */
   eta: z.number().nullable(),
+  /** Something the user must not miss between progress lines: a learning-rate drop, an early stop. */
+  notice: z.string().optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 

@@ -4,7 +4,7 @@ import { binarize, dice } from '../metrics/metrics';
 import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
 import { resample } from '../imaging/geometry/resample';
-import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainResult, type TrainConfig } from '../student/train';
+import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
 import { centreSquare, sourceFrame, studentInferFrame, wholeImage } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
 import { loadModelRgb } from '../workspace/images';
@@ -42,6 +42,8 @@ export interface MineProgress {
   total: number;
   message: string;
   detail?: Record<string, number | string | null>;
+  /** The student's own progress while the supervised or mining phase trains (batches, epochs, decisions). */
+  train?: TrainProgress;
 }
 
 export interface MineResult {
@@ -124,6 +126,7 @@ export async function mineStudent(
           total: p.maxEpochs,
           message: `supervised epoch ${p.epoch}`,
           detail: progressDetail(p),
+          train: p,
         }),
     });
     baseRunId = base.runId;
@@ -212,6 +215,7 @@ function miningOptions(
     return {
       mask: answer.mask,
       seconds,
+      encoderRan: answer.encoderMs > 0,
       provenance: {
         runId,
         epoch,
@@ -242,6 +246,7 @@ function miningOptions(
         total: p.maxEpochs,
         message: `${settings.schedule} epoch ${p.epoch}${skippedNote}`,
         detail: progressDetail(p),
+        train: p,
       }),
     pseudo: {
       imageIds: unlabeled,
@@ -251,22 +256,29 @@ function miningOptions(
         if (settings.schedule !== 'one-time') return;
         // Made once, by the supervised student, before the first mining epoch; kept per run so a
         // resumed run reuses what it already asked.
+        // The teacher pass is the longest silent stretch of a one-time run (minutes with a real
+        // SAM): it reports before its first image and after every image, saying how each was answered.
+        const teacherPass = (done: number, how: string) =>
+          opts.onProgress?.({
+            phase: 'pseudo-labelling',
+            done,
+            total: unlabeled.length,
+            message: `${how}${skippedNote}`,
+            detail: { run_id: id },
+          });
+        teacherPass(0, `loading the supervised student (run ${baseRunId}) to prompt ${teacher.label}`);
         const predictor = await createPredictor(base, 'onnx');
         const t0 = Date.now();
         try {
           for (let i = 0; i < unlabeled.length; i++) {
             opts.signal?.throwIfAborted();
             const imageId = unlabeled[i]!;
-            opts.onProgress?.({
-              phase: 'pseudo-labelling',
-              done: i,
-              total: unlabeled.length,
-              message: `pseudo-labelling image ${imageId}${skippedNote}`,
-            });
             const rgb = loadModelRgb(ws, imageId);
             const have = latestPseudoLabel(ws, imageId, runId);
             let mask = have ? pseudoLabelMask(ws, have) : null;
-            if (!mask) {
+            const image = `image ${i + 1}/${unlabeled.length} (#${imageId})`;
+            if (mask) teacherPass(i + 1, `${image} · kept from before the interruption`);
+            else {
               const pred = await predictRgb(predictor, rgb);
               const map: ProbabilityMap = {
                 width: rgb.width,
@@ -278,6 +290,8 @@ function miningOptions(
               };
               const studentMask = { width: rgb.width, height: rgb.height, data: pred.mask };
               const r = await ask(imageId, map, { agreement: (m) => dice(m.data, pred.mask), mask: studentMask }, 0, baseBlob, rgb);
+              const how = settings.teacher.kind !== 'sam' ? settings.teacher.kind : r?.encoderRan ? 'encoder' : 'cached embedding';
+              teacherPass(i + 1, `${image} · ${r ? how : 'no prompt: the student sees nothing here'}`);
               if (!r) continue;
               storePseudoLabel(ws, imageId, r.mask, r.provenance);
               stored++;
