@@ -80,9 +80,9 @@ export function ellipseStats(e: Ellipse, width: number, height: number, value: (
   return statsOf(width, height, inside, value, spacing, bounds);
 }
 
-/** Statistics inside a mask given as RGBA (the label canvas): a pixel is in where alpha > 127. */
-export function maskStats(maskRgba: ArrayLike<number>, width: number, height: number, value: (i: number) => number, spacing: Spacing): RoiStats | null {
-  return statsOf(width, height, (x, y) => maskRgba[(y * width + x) * 4 + 3]! > 127, value, spacing);
+/** Statistics inside a mask given as one alpha byte a pixel (the label's snapshot): in where > 127. */
+export function maskStats(alpha: ArrayLike<number>, width: number, height: number, value: (i: number) => number, spacing: Spacing): RoiStats | null {
+  return statsOf(width, height, (x, y) => alpha[y * width + x]! > 127, value, spacing);
 }
 
 /** "12.3 mm" or "57 px (no pixel spacing)": a length never passes for mm when it is not. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COLOURS, heatRgba, hexToRgb, maskRgba, rgbCss } from './colour';
+import { AGE_PALETTE, COLOURS, LEGEND, heatRgba, hexToRgb, maskRgba, rgbCss, versionColour } from './colour';
 
 describe('overlay colours', () => {
   it('reads #rrggbb and writes css rgb()', () => {
@@ -24,5 +24,20 @@ describe('overlay colours', () => {
     expect([...out.slice(8, 12)]).toEqual([255, 77, 0, 255]);
     expect(out[7]).toBeGreaterThan(0);
     expect(out[7]).toBeLessThan(255);
+  });
+});
+
+describe('one colour per layer kind', () => {
+  it('never gives two layer kinds of the legend the same colour', () => {
+    const colours = LEGEND.map((l) => l.colour.toLowerCase());
+    expect(new Set(colours).size).toBe(colours.length);
+    // The SAM proposal and the refined student were both magenta once.
+    expect(COLOURS.refine).not.toBe(COLOURS.teacher);
+    expect(AGE_PALETTE).not.toContain(COLOURS.teacher);
+  });
+
+  it('colours a version by age, the latest the same everywhere', () => {
+    expect(versionColour(0)).toBe(AGE_PALETTE[0]);
+    expect(versionColour(AGE_PALETTE.length)).toBe(AGE_PALETTE[0]);
   });
 });

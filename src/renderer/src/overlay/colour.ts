@@ -12,14 +12,15 @@ export function rgbCss(rgb: Rgb): string {
 }
 
 /**
- * Colours that mean the same thing in the Viewer and in Review: ground truth green, the teacher
- * (SAM) magenta, the student blue, a correction being drawn yellow.
+ * One colour per layer kind, the same in the Viewer and in Review: ground truth green, the student
+ * light blue, the student refined by SAM violet, SAM's proposal magenta, pseudo-label versions in
+ * warm colours by age, a correction being drawn yellow.
  */
 export const COLOURS = {
   truth: '#00e676',
-  teacher: [255, 64, 200] as Rgb,
-  fastStudent: [66, 165, 245] as Rgb,
   student: '#40c4ff',
+  refine: '#b388ff',
+  teacher: '#ff40c8',
   correction: '#ffea00',
   promptBox: '#ffd54f',
   derivedPrompt: '#4fc3f7',
@@ -27,17 +28,24 @@ export const COLOURS = {
   negativePoint: '#ff5252',
 } as const;
 
-/** Viewer: pseudo-label versions coloured by position, oldest first. */
-export const VERSION_COLOURS: readonly Rgb[] = [
-  [255, 152, 0],
-  [255, 235, 59],
-  [156, 39, 176],
-  [0, 188, 212],
-  [233, 30, 99],
-];
+/** Pseudo-label versions by age, the latest first: warm colours, none shared with another layer kind. */
+export const AGE_PALETTE: readonly string[] = ['#ff9100', '#ffc400', '#ff6e40', '#f48fb1', '#bcaaa4', '#e0e0e0'];
 
-/** Review: versions coloured by age, the latest in the teacher's magenta so the eye finds it first. */
-export const AGE_PALETTE: readonly string[] = ['#ff40c8', '#ff9100', '#b388ff', '#ff5252', '#1de9b6', '#e0e0e0'];
+/** A version's colour by age (0 = the latest), so "the latest" looks the same on every image and view. */
+export function versionColour(age: number): string {
+  return AGE_PALETTE[age % AGE_PALETTE.length]!;
+}
+
+/** What the legend lists: each layer kind with its colour. */
+export const LEGEND: readonly { name: string; colour: string }[] = [
+  { name: 'ground truth', colour: COLOURS.truth },
+  { name: 'student', colour: COLOURS.student },
+  { name: 'student → SAM', colour: COLOURS.refine },
+  { name: 'SAM proposal', colour: COLOURS.teacher },
+  { name: 'pseudo-label (latest)', colour: AGE_PALETTE[0]! },
+  { name: 'older versions', colour: AGE_PALETTE[1]! },
+  { name: 'correction', colour: COLOURS.correction },
+];
 
 /** A mask pixel (grey 0…255) as RGBA: `colour` where the mask is on (> 127), transparent elsewhere. */
 export function maskRgba(grey: number, colour: Rgb, out: Uint8ClampedArray, at: number): void {

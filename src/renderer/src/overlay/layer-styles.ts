@@ -1,4 +1,4 @@
-import { AGE_PALETTE, COLOURS } from './colour';
+import { COLOURS, versionColour } from './colour';
 
 export interface LayerStyle {
   colour: string;
@@ -18,7 +18,7 @@ function defaultColour(pref: string): string {
   if (pref === 'truth') return COLOURS.truth;
   if (pref === 'student') return COLOURS.student;
   const age = pref.startsWith('older') ? Number(pref.slice(5)) : 0;
-  return AGE_PALETTE[age % AGE_PALETTE.length]!;
+  return versionColour(age);
 }
 
 /**
