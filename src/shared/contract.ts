@@ -299,6 +299,8 @@ export const TeacherModelSummary = z.object({
   preprocessing: z.string().optional(),
   prompts: z.string().optional(),
   takesBox: z.boolean().optional(),
+  /** False for a box-only decoder (LiteMedSAM): mining's points are dropped. */
+  takesPoints: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type TeacherModelSummary = z.infer<typeof TeacherModelSummary>;

@@ -96,6 +96,7 @@ export function teacherCommands(): Record<string, Command> {
           console.log(`preprocessing  ${r.preprocessing}`);
           console.log(`prompts        ${r.prompts}`);
           if (!r.takesBox) console.log('box prompts    not taken by this export: mining\'s boxes are translated (see prompts)');
+          if (r.takesPoints === false) console.log('point prompts  not taken by this export (box only): mining\'s points are dropped, the box is required');
         } else if (!r.models && r.id === undefined) console.log(JSON.stringify(result, null, 2));
       },
     },

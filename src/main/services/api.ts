@@ -38,8 +38,8 @@ import { doctor } from './doctor';
 import { describeForApp, RemedyError } from '../util/errors';
 
 function teacherSummary(m: TeacherModel): TeacherModelSummary {
-  const { layout, preprocessing, prompts, takesBox } = layoutFeeding(m.interface);
-  return { id: m.id, family: m.family, name: m.name, files: m.files, layout, preprocessing, prompts, takesBox, createdAt: m.createdAt };
+  const { layout, preprocessing, prompts, takesBox, takesPoints } = layoutFeeding(m.interface);
+  return { id: m.id, family: m.family, name: m.name, files: m.files, layout, preprocessing, prompts, takesBox, takesPoints, createdAt: m.createdAt };
 }
 
 function pngDataUrl(png: Uint8Array): string {

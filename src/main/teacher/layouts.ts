@@ -434,5 +434,6 @@ export function layoutFeeding(iface: { family: TeacherFamily; layout?: LayoutId;
     preprocessing: layout.preprocessing(iface.family),
     prompts: layout.prompts(iface.family),
     takesBox: layout.takesBox,
+    takesPoints: layout.takesPoints !== false,
   };
 }
