@@ -6,7 +6,8 @@
  *   layouts.ts     the export layouts, recognised from the graphs (names, dtypes, shapes)
  *   registry.ts    detects the layout of encoder/decoder files (a refusal lists every layout tried), stores them
  *   decoder-io.ts  per layout: prompt encoding, prompt translation (no box input), mask choice
- *   preprocess.ts  source RGB → the encoder's input, per family
+ *   preprocess.ts  source RGB → the encoder's input, per layout and family (and each layout's prompt frame)
+ *   half.ts        float16 ↔ float32 at the boundary of fp16 exports
  *   (frames: source pixels ↔ student frames ↔ the teacher's 1024 frame live in imaging/geometry/frames.ts)
  *   embeddings.ts  image embeddings, computed once per (image, encoder), cached in the blob store
  *   prompts.ts     prompts from a probability map (points, box, components), with recorded settings
