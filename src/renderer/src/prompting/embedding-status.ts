@@ -12,8 +12,8 @@ export function nextFrames(imageId: number, stack: readonly number[], count = PR
 /**
  * Whether the teacher's encoder is at work for the image in view, and for how long: a first prompt
  * on an image can wait seconds for its embedding, and the Viewer says so ("computing the image
- * embedding… N s") instead of looking frozen. Once the image's embedding exists, the next frames'
- * are asked for in the background (the main process runs them only while no prompt is waiting).
+ * embedding… N s") instead of looking frozen. The next frames' embeddings are asked for in the
+ * background (the main process runs them only while no prompt is waiting).
  */
 export class EmbeddingStatus {
   /** Images whose embedding is known to exist (a prompt or an embed answered for them). */
@@ -31,17 +31,10 @@ export class EmbeddingStatus {
     private readonly quietMs = 200,
   ) {}
 
-  /** The image's embedding made now (with the status shown), then the next frames' in the background. */
-  prepare(imageId: number, next: readonly number[]): void {
-    void this.whileComputing(imageId, () => this.api.call('segment.embed', { imageId }))
-      .then(() => this.api.call('segment.precompute', { imageIds: [...next] }))
-      // No teacher installed, or a broken image: a prompt on it will say why.
-      .catch(() => undefined);
-  }
-
   /**
-   * Stepping with the prompt tool on: this image's and the next ones' embeddings in the background
-   * (replacing the previous list, so scrolling past images leaves at most the run under way).
+   * With the prompt tool on: the next frames' embeddings in the background (replacing the previous
+   * list, so scrolling past images leaves at most the run under way). The image in view gets its
+   * embedding from its first prompt, with the status shown.
    */
   ahead(imageIds: readonly number[]): void {
     void this.api.call('segment.precompute', { imageIds: [...imageIds] }).catch(() => undefined);
