@@ -281,8 +281,28 @@ export const TrainSettings = z.object({
   blocks: z.array(z.number().int().min(1).max(8)).length(4).optional(),
   decoder: z.array(z.number().int().min(1).max(512)).length(5).optional(),
   device: Device.optional(),
+  /** Start from a SimCLR pre-training run's weights (its run id) instead of scratch. */
+  initRun: z.number().int().positive().optional(),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
+
+/** SimCLR pre-training of the student's encoder; absent settings keep the SimCLR paper's defaults. */
+export const PretrainSettings = z.object({
+  epochs: z.number().int().min(1).max(1000).optional(),
+  size: z.number().int().min(32).max(1024).optional(),
+  batch: z.number().int().min(2).max(512).optional(),
+  lr: z.number().positive().max(1).optional(),
+  temperature: z.number().positive().max(10).optional(),
+  projDim: z.number().int().min(1).max(4096).optional(),
+  jitter: z.number().min(0).max(2).optional(),
+  seed: z.number().int().optional(),
+  width: z.number().int().min(1).max(64).optional(),
+  blocks: z.array(z.number().int().min(1).max(8)).length(4).optional(),
+  decoder: z.array(z.number().int().min(1).max(512)).length(5).optional(),
+  device: Device.optional(),
+});
+export type PretrainSettings = z.infer<typeof PretrainSettings>;
+
 
 
 
@@ -614,6 +634,7 @@ export const commands = {
   'runs.metrics': { input: z.object({ runId: id }), output: z.object({ points: z.array(MetricPoint) }) },
   'train.start': { input: z.object({ settings: TrainSettings, resume: id.optional() }), output: z.object({ jobId: z.string() }) },
   'mine.start': { input: z.object({ request: MineRequest.optional(), resume: id.optional() }), output: z.object({ jobId: z.string() }) },
+  'pretrain.start': { input: z.object({ settings: PretrainSettings, resume: id.optional() }), output: z.object({ jobId: z.string() }) },
   'experiment.start': { input: z.object({ request: ExperimentRequest }), output: z.object({ jobId: z.string() }) },
   predict: {
     input: z.object({ imageId: id, mode: z.enum(['fast', 'refine']), runId: id.optional(), teacher: TeacherChoice.optional() }),
@@ -694,7 +715,7 @@ export const commands = {
 } as const;
 
 /** Long work the app runs as a job; training, mining and experiments take the workspace's one job slot. */
-export const JobKind = z.enum(['import', 'train', 'mine', 'experiment', 'export', 'predict', 'check']);
+export const JobKind = z.enum(['import', 'train', 'mine', 'experiment', 'export', 'predict', 'check', 'pretrain']);
 export type JobKind = z.infer<typeof JobKind>;
 
 /**
@@ -759,17 +780,27 @@ export const MineOutcome = z.object({
 });
 export type MineOutcome = z.infer<typeof MineOutcome>;
 
+/** What `pretrain --json` prints and a pre-training job ends with: `runId` is what `--init` takes. */
+export const PretrainOutcome = z.object({
+  runId: z.number().int(),
+  epochs: z.number().int(),
+  nt_xent: z.number(),
+  seconds: z.number(),
+});
+export type PretrainOutcome = z.infer<typeof PretrainOutcome>;
+
 /** What a job worker is handed: a request already validated by the API, checked again on arrival. */
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('train'), workspace: path, settings: TrainSettings, resume: id.optional() }),
   z.object({ kind: z.literal('mine'), workspace: path, request: MineRequest.optional(), resume: id.optional() }),
   z.object({ kind: z.literal('experiment'), workspace: path, request: ExperimentRequest }),
+  z.object({ kind: z.literal('pretrain'), workspace: path, settings: PretrainSettings, resume: id.optional() }),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 
 export const JobEvent = z.discriminatedUnion('type', [
   JobProgress.extend({ type: z.literal('progress'), jobId: z.string(), kind: JobKind }),
-  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExportOutcome, PredictOutcome, ExperimentOutcome, WorkspaceCheck]) }),
+  z.object({ type: z.literal('done'), jobId: z.string(), kind: JobKind, result: z.union([ImportResult, TrainOutcome, MineOutcome, ExportOutcome, PredictOutcome, ExperimentOutcome, WorkspaceCheck, PretrainOutcome]) }),
   z.object({ type: z.literal('failed'), jobId: z.string(), kind: JobKind, error: z.string() }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;

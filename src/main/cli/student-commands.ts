@@ -19,8 +19,8 @@ import { TEACHER_OPTIONS, teacherFromFlags } from './mining-commands';
 import { idList, interruptSignal, num, UsageError, withWs, type Command, type Flags } from './command';
 import { TRAIN_FLAG_OPTIONS, trainSettingsFromFlags } from './train-flags';
 import { DEVICE_OPTION } from './device-flag';
-import { withJobSlot } from '../jobs/workspace-lock';
-import { DEFAULT_PRETRAIN, pretrainStudent, resolvePretrainSettings, resumePretrain, type PretrainConfig, type PretrainProgress } from '../student/simclr';
+import { DEFAULT_PRETRAIN, resolvePretrainSettings, type PretrainConfig } from '../student/simclr';
+import { runPretraining } from '../jobs/pretrain-job';
 
 /** Refine mode without --teacher: the most recently installed SAM-family model. */
 function latestTeacher(ws: Workspace): TeacherSpec {
@@ -135,15 +135,12 @@ export function studentCommands(): Record<string, Command> {
         }
         return withWs(pos, async (ws) => {
           const bar = json ? null : new ProgressBar('pretrain');
-          const onProgress = (p: PretrainProgress) =>
-            bar?.update(p.phase === 'prepare' ? p.batch : p.batch, p.batches, p.phase === 'prepare' ? 'preparing images' : `epoch ${p.epoch}/${p.maxEpochs} NT-Xent ${p.loss?.toFixed(4) ?? '…'}`);
+          const onProgress = (p: JobProgress) => bar?.update(p.done, p.total, p.message);
           const { signal, release } = interruptSignal();
           try {
-            const r = await withJobSlot(ws.root, 'train', () =>
-              resume !== null ? resumePretrain(ws, resume, { signal, onProgress }) : pretrainStudent(ws, partial, { signal, onProgress }),
-            );
+            const r = await runPretraining(ws, resume !== null ? { resume } : { settings: partial }, { signal, onProgress });
             bar?.done();
-            return { runId: r.runId, epochs: r.epochs, nt_xent: r.loss, seconds: Math.round(r.seconds) };
+            return r;
           } catch (e) {
             bar?.done();
             if (e instanceof TrainingInterrupted) throw new Error(e.message.replace('--resume', 'apprentice pretrain <ws> --resume'));

@@ -10,6 +10,7 @@ import type {
   PredictOutcome,
   TrainOutcome,
   WorkspaceCheck,
+  PretrainOutcome,
 } from '../../shared/contract';
 import { describeForApp } from '../util/errors';
 
@@ -20,7 +21,7 @@ export interface JobContext {
   progress(p: JobProgress): void;
 }
 
-export type JobResult = ImportResult | TrainOutcome | MineOutcome | ExportOutcome | PredictOutcome | ExperimentOutcome | WorkspaceCheck;
+export type JobResult = ImportResult | TrainOutcome | MineOutcome | ExportOutcome | PredictOutcome | ExperimentOutcome | WorkspaceCheck | PretrainOutcome;
 
 /**
  * Long work runs as a job: it reports progress, can be cancelled, and ends with one `done` or

@@ -6,6 +6,7 @@ import { Workspace } from '../workspace/workspace';
 import { mineProgressReporter, trainProgressReporter } from './progress';
 import { withJobSlot } from './workspace-lock';
 import { runExperimentJob } from './experiment-job';
+import { pretrainSettingsFromRequest, runPretraining } from './pretrain-job';
 import type { WorkerOutcome } from './worker-protocol';
 
 /**
@@ -100,6 +101,7 @@ export function trainSettingsFromRequest(s: TrainSettings): Partial<TrainConfig>
   if (s.seed !== undefined) out.seed = s.seed;
   if (s.lambda !== undefined) out.lambda = s.lambda;
   if (s.device !== undefined) out.device = s.device;
+  if (s.initRun !== undefined) out.initRun = s.initRun;
   if (s.width !== undefined || s.blocks || s.decoder) {
     const model: Partial<TrainConfig['model']> = {};
     if (s.width !== undefined) model.width = s.width;
@@ -132,6 +134,8 @@ export async function runJobRequest(request: JobRequest, opts: JobOptions): Prom
   const ws = Workspace.open(request.workspace);
   try {
     if (request.kind === 'experiment') return await runExperimentJob(ws, request.request, opts);
+    if (request.kind === 'pretrain')
+      return await runPretraining(ws, request.resume ? { resume: request.resume } : { settings: pretrainSettingsFromRequest(request.settings) }, opts);
     if (request.kind === 'train')
       return await runTraining(ws, request.resume ? { resume: request.resume } : { settings: trainSettingsFromRequest(request.settings) }, opts);
     if (request.resume) return await runMining(ws, { resume: request.resume }, opts);

@@ -1,7 +1,7 @@
-import type { ExperimentOutcome, JobProgress, JobRequest, MineOutcome, TrainOutcome } from '../../shared/contract';
+import type { ExperimentOutcome, JobProgress, JobRequest, MineOutcome, PretrainOutcome, TrainOutcome } from '../../shared/contract';
 
 /** What a job worker ends with. */
-export type WorkerOutcome = TrainOutcome | MineOutcome | ExperimentOutcome;
+export type WorkerOutcome = TrainOutcome | MineOutcome | ExperimentOutcome | PretrainOutcome;
 
 /** Messages between the app and a job worker (src/main/jobs/worker.ts), as JSON. */
 export type ToWorker = { type: 'start'; request: JobRequest } | { type: 'cancel' };

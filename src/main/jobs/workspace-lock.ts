@@ -24,7 +24,11 @@ export class WorkspaceBusyError extends Error {
 
 const LOCK_FILE = 'job.lock';
 
-const NOUN: Record<JobKind, string> = { import: 'an import', train: 'a training', mine: 'a mining run', experiment: 'an experiment', export: 'an export', predict: 'a prediction batch', check: 'a workspace check' };
+const NOUN: Record<JobKind, string> = { import: 'an import', train: 'a training', mine: 'a mining run', experiment: 'an experiment', export: 'an export', predict: 'a prediction batch', check: 'a workspace check', pretrain: 'a pre-training' };
+
+export function jobNoun(kind: JobKind): string {
+  return NOUN[kind];
+}
 
 export function describeRunning(j: RunningJob): string {
   return `${NOUN[j.kind]}${j.runId !== null ? ` (run ${j.runId})` : ''} started ${j.startedAt} by process ${j.pid}`;

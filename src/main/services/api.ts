@@ -33,6 +33,7 @@ import { seriesTree } from '../workspace/series';
 import { assignSubset, createSplit } from '../workspace/splits';
 import { checkWorkspace } from '../workspace/verify';
 import { Workspace } from '../workspace/workspace';
+import { jobNoun } from '../jobs/workspace-lock';
 import { appVersion } from '../util/package-root';
 import { doctor } from './doctor';
 import { describeForApp, RemedyError } from '../util/errors';
@@ -113,6 +114,7 @@ export class ApiService {
       'runs.list': () => ({ runs: listRuns(this.workspace()) }),
       'runs.metrics': ({ runId }) => ({ points: runMetrics(this.workspace(), runId) }),
       'train.start': ({ settings, resume }) => this.startWorkerJob({ kind: 'train', workspace: this.workspace().root, settings, resume }),
+      'pretrain.start': ({ settings, resume }) => this.startWorkerJob({ kind: 'pretrain', workspace: this.workspace().root, settings, resume }),
       'mine.start': ({ request, resume }) => {
         if (!request && !resume) throw new ApiError('give mining settings or a run to resume');
         return this.startWorkerJob({ kind: 'mine', workspace: this.workspace().root, request, resume });
@@ -230,11 +232,8 @@ export class ApiService {
    * whether this app started it or another process (a CLI) holds the workspace's job slot.
    */
   private startWorkerJob(request: JobRequest): { jobId: string } {
-    const ours = this.jobs.runningKinds().find((k) => k === 'train' || k === 'mine' || k === 'experiment');
-    if (ours)
-      throw new ApiError(
-        `a ${ours === 'train' ? 'training' : ours === 'mine' ? 'mining run' : 'experiment'} started from this window is still running; wait for it or cancel it first`,
-      );
+    const ours = this.jobs.runningKinds().find((k) => k === 'train' || k === 'mine' || k === 'experiment' || k === 'pretrain');
+    if (ours) throw new ApiError(`${jobNoun(ours)} started from this window is still running; wait for it or cancel it first`);
     const other = runningJob(request.workspace);
     if (other) throw new ApiError(new WorkspaceBusyError(other).message);
     return { jobId: this.jobs.start(request.kind, (ctx) => runWorkerJob(request, ctx)).jobId };

@@ -57,3 +57,26 @@ describe('following one job', () => {
     expect(f.busy).toBe(false);
   });
 });
+
+describe('starting a job through the follower', () => {
+  it('follows the job the call started, and events that beat the call back are not lost', async () => {
+    const seen: JobEvent[] = [];
+    const f = new JobFollower((e) => seen.push(e));
+    const reason = await f.start(async () => {
+      f.receive(done('j9')); // the job ended before its id came back
+      return { jobId: 'j9' };
+    });
+    expect(reason).toBeNull();
+    expect(seen.map((e) => e.type)).toEqual(['done']);
+    expect(f.busy).toBe(false);
+  });
+
+  it('gives the reason a job could not start and is not busy afterwards', async () => {
+    const f = new JobFollower(() => {});
+    const reason = await f.start(async () => {
+      throw new Error('a training (run 3) is already running');
+    });
+    expect(reason).toBe('a training (run 3) is already running');
+    expect(f.busy).toBe(false);
+  });
+});

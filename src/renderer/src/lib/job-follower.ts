@@ -43,6 +43,21 @@ export class JobFollower {
     this.early = [];
   }
 
+  /**
+   * Starts a job with `call` and follows it; resolves with the reason when it could not start
+   * (null when it did), so a panel shows that reason instead of waiting for events.
+   */
+  async start(call: () => Promise<{ jobId: string }>): Promise<string | null> {
+    this.begin();
+    try {
+      this.started((await call()).jobId);
+      return null;
+    } catch (e) {
+      this.failedToStart();
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
   /** Every job event of the window passes here. */
   receive(e: JobEvent): void {
     if (this.starting && this.jobId === null) {

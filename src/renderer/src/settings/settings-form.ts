@@ -17,6 +17,8 @@ export interface TrainForm {
   /** "small" tries the workflow quickly; "full" is the paper's ResNet34 U-Net++. */
   model: 'full' | 'small';
   device: Device;
+  /** '' starts from scratch; otherwise the id of a finished SimCLR pre-training run. */
+  init: string;
 }
 
 export const DEFAULT_TRAIN_FORM: Readonly<TrainForm> = {
@@ -29,6 +31,7 @@ export const DEFAULT_TRAIN_FORM: Readonly<TrainForm> = {
   width: '',
   model: 'full',
   device: 'auto',
+  init: '',
 };
 
 export const SMALL_MODEL = { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] };
@@ -61,7 +64,7 @@ export function parseTrainForm(f: TrainForm): Parsed<TrainSettings> {
     if (v !== undefined) out[key] = v;
   }
   if (typeof out.size === 'number' && (out.size < 32 || out.size % 32 !== 0)) return { ok: false, error: 'Size must be a multiple of 32' };
-  return { ok: true, value: { ...(out as TrainSettings), device: f.device } };
+  return { ok: true, value: { ...(out as TrainSettings), device: f.device, ...(f.init ? { initRun: Number(f.init) } : {}) } };
 }
 
 export interface PromptForm {
