@@ -313,7 +313,16 @@ export const TeacherModelSummary = z.object({
   id: z.number().int(),
   family: z.string(),
   name: z.string(),
-  files: z.array(z.object({ part: z.string(), path: z.string(), sha256: z.string(), bytes: z.number() })),
+  files: z.array(
+    z.object({
+      part: z.string(),
+      path: z.string(),
+      sha256: z.string(),
+      bytes: z.number(),
+      /** Weights kept outside the .onnx (ViT-H exports), stored and checksummed with it. */
+      externalData: z.array(z.object({ location: z.string(), sha256: z.string(), bytes: z.number() })).optional(),
+    }),
+  ),
   /** The export layout detected from the graphs, what it is fed, and whether it takes a box prompt. */
   layout: z.string().optional(),
   preprocessing: z.string().optional(),

@@ -96,6 +96,10 @@ describe('EfficientSAM, LiteMedSAM and SAM 2 recognised from their graphs', () =
     expect(msg).toContain(pairs.efficientsam!.encoder);
   });
 
+  it('a LiteMedSAM pair given as SAM weights is refused with the family that fits', async () => {
+    await expect(checkTeacherFiles({ ...pairs.litemedsam!, family: 'sam' })).rejects.toThrow(/The pair is a litemedsam export .*add it with --family medsam/);
+  });
+
   it('models check --json names the layout and the preprocessing that will be applied', async () => {
     const cli = teacherCommands();
     const eff = (await cli.models!.run(['check'], { ...pairs.efficientsam! }, true)) as Record<string, unknown>;

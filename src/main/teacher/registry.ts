@@ -168,8 +168,13 @@ export function detectLayout(
     }
     return { layout, encoder: e, decoder: d };
   }
-  const others = LAYOUTS.filter((l) => !l.families.includes(family)).map((l) => l.id);
-  const notTried = others.length ? ` (${others.join(', ')} not tried: ${family} weights do not come in ${others.length === 1 ? 'that layout' : 'those layouts'})` : '';
+  const otherLayouts = LAYOUTS.filter((l) => !l.families.includes(family));
+  const others = otherLayouts.map((l) => l.id);
+  // A pair in a layout this family does not come in says whose weights it holds (LiteMedSAM's are MedSAM's).
+  const fitsOther = otherLayouts.find((l) => !isMiss(l.encoder(enc)) && !isMiss(l.decoder(dec)));
+  const notTried =
+    (others.length ? ` (${others.join(', ')} not tried: ${family} weights do not come in ${others.length === 1 ? 'that layout' : 'those layouts'})` : '') +
+    (fitsOther ? `. The pair is a ${fitsOther.id} export (${fitsOther.label}): add it with --family ${fitsOther.families.join(' or --family ')}` : '');
   if (decoderMisses.length === 0) {
     const first = encoderMisses[0]!.slice(encoderMisses[0]!.indexOf(': ') + 2);
     throw new TeacherModelError(
