@@ -307,7 +307,7 @@ export const LAYOUTS: readonly LayoutSpec[] = [
     takesBox: true,
     takesMask: true,
     preprocessing: () =>
-      'stretch to 1024×1024 (bilinear, antialiased), RGB, rescale by 1/255, normalise with ImageNet mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225, no padding; [1,3,1024,1024] float32 image; image_embed and both high_res_feats are cached',
+      'stretch to 1024×1024 (bilinear, antialiased; resized as bytes, where SAM2Transforms resizes the 0..1 floats: within a grey level), RGB, rescale by 1/255, normalise with ImageNet mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225, no padding; [1,3,1024,1024] float32 image; image_embed and both high_res_feats are cached',
     prompts: () =>
       'points (labels 1/0) and box corners (2, 3) in the stretched 1024 frame (x·1024/W, y·1024/H); the graph appends its own padding point; best of 3 masks by iou_predictions, low-resolution masks resized to the image',
     encoder: sam2Encoder,
