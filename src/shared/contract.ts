@@ -394,6 +394,18 @@ export type MineRequest = z.infer<typeof MineRequest>;
 
 export const ExperimentMethod = z.enum(['supervised', 'one-time', 'continuous']);
 /** The experiment grid: ratios × schedules × seeds with one teacher; seeds 1…n each make their own split. */
+/** Where a grid cell's student starts: He initialisation, SimCLR pre-training made by the grid, or a finished pre-training run. */
+export const ExperimentInit = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('scratch') }),
+  z.object({ kind: z.literal('simclr'), epochs: z.number().int().min(1).max(1000).optional() }),
+  z.object({ kind: z.literal('run'), runId: z.number().int().positive() }),
+]);
+export type ExperimentInit = z.infer<typeof ExperimentInit>;
+
+/** The paper's prompt ablation: points only, box only, both, both with the mask prompt. */
+export const PromptPreset = z.enum(['points', 'box', 'both', 'mask']);
+export type PromptPreset = z.infer<typeof PromptPreset>;
+
 export const ExperimentRequest = z.object({
   name: z.string().trim().min(1).max(100),
   ratios: z.array(z.number().gt(0).max(1)).min(1).max(20),
@@ -405,6 +417,10 @@ export const ExperimentRequest = z.object({
   weight: z.number().min(0).max(1).optional(),
   prompts: PromptSettingsInput.optional(),
   settings: TrainSettings,
+  /** The paper's further factors; absent: scratch, `teacher` and `prompts` alone. */
+  inits: z.array(ExperimentInit).min(1).max(8).optional(),
+  teachers: z.array(TeacherChoice).min(1).max(8).optional(),
+  promptSets: z.array(PromptPreset).min(1).max(4).optional(),
 });
 export type ExperimentRequest = z.infer<typeof ExperimentRequest>;
 
@@ -412,7 +428,19 @@ const MeanStd = z.object({ n: z.number().int(), mean: z.number(), std: z.number(
 /** What an experiment job ends with: the table (test split, mean ± sample std over seeds), every cell, the files and the plot. */
 export const ExperimentOutcome = z.object({
   name: z.string(),
-  table: z.array(z.object({ ratio: z.number(), schedule: ExperimentMethod, runs: z.number().int(), iou: MeanStd, dice: MeanStd })),
+  table: z.array(
+    z.object({
+      ratio: z.number(),
+      /** Factor labels; empty when the grid did not vary that factor. */
+      init: z.string(),
+      schedule: ExperimentMethod,
+      teacher: z.string(),
+      prompts: z.string(),
+      runs: z.number().int(),
+      iou: MeanStd,
+      dice: MeanStd,
+    }),
+  ),
   cells: z.array(
     z.object({
       seed: z.number().int(),

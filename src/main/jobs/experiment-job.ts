@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ExperimentOutcome, ExperimentRequest } from '../../shared/contract';
-import { DEFAULT_EXPERIMENT, runExperiment, type ExperimentSpec } from '../mining/experiment';
+import type { ExperimentInit, ExperimentOutcome, ExperimentRequest } from '../../shared/contract';
+import { DEFAULT_EXPERIMENT, runExperiment, type ExperimentSpec, type InitFactor } from '../mining/experiment';
 import type { Workspace } from '../workspace/workspace';
 import { mineProgressReporter } from './progress';
 import { teacherSpecOf, trainSettingsFromRequest, type JobOptions } from './training-jobs';
@@ -20,7 +20,15 @@ export function experimentSpecFromRequest(r: ExperimentRequest): ExperimentSpec 
     pseudoWeight: r.weight ?? DEFAULT_EXPERIMENT.pseudoWeight,
     prompts: r.prompts ?? {},
     train: trainSettingsFromRequest(r.settings),
+    ...(r.inits ? { inits: r.inits.map(initFactorOf) } : {}),
+    ...(r.teachers ? { teachers: r.teachers.map(teacherSpecOf) } : {}),
+    ...(r.promptSets ? { promptSets: r.promptSets } : {}),
   };
+}
+
+function initFactorOf(i: ExperimentInit): InitFactor {
+  if (i.kind === 'simclr') return i.epochs !== undefined ? { kind: 'simclr', settings: { maxEpochs: i.epochs } } : { kind: 'simclr' };
+  return i;
 }
 
 /** An experiment as a job: it holds the workspace's job slot for the whole grid, as the CLI's does. */
