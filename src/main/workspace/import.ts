@@ -2,7 +2,7 @@ import { basename, extname, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isDicom } from '../imaging/dicom';
 import { sharedDecoder } from '../imaging/decode-client';
-import type { DecodedRaster } from '../imaging/decode-for-import';
+import type { DecodedDicom, DecodedRaster } from '../imaging/decode-for-import';
 import type { DicomPlacement } from '../imaging/dicom-types';
 import type { Mask } from '../imaging/mask';
 import { bytesOf } from '../imaging/pixels';
@@ -47,12 +47,17 @@ export async function importImages(
   result.failed.push(...problems);
   const maskIndex = req.masks ? indexMasks(req.masks, result) : null;
 
+  // One file ahead: the decode process decodes the next file while this one's blobs are written.
+  const prepare = (i: number) => (i < files.length ? quietly(prepareFile(ws, files[i]!, maskIndex)) : null);
+  let next = prepare(0);
   for (let i = 0; i < files.length; i++) {
     opts.signal?.throwIfAborted();
     const file = files[i]!;
+    const prepared = next!;
+    next = prepare(i + 1);
     opts.onProgress?.({ done: i, total: files.length, file: file.display });
     try {
-      const outcome = await importFile(ws, file, maskIndex);
+      const outcome = await importFile(ws, await prepared, maskIndex);
       if (outcome.added > 0) result.imported += outcome.added;
       else result.duplicates += 1;
       result.masks += outcome.masks;
@@ -95,25 +100,44 @@ interface FileOutcome {
   maskError?: ImportFailure;
 }
 
-async function importFile(ws: Workspace, found: FoundFile, maskIndex: Map<string, FoundFile> | null): Promise<FileOutcome> {
+/** A file read and hashed; when it is not stored yet, its decode (and its mask's) is already queued. */
+type PreparedFile = { file: string; bytes: Buffer; hash: string } & (
+  | { format: 'png' | 'jpeg'; image: Promise<DecodedRaster> | null; mask: Promise<MaskRead> | null }
+  | { format: 'dicom'; image: Promise<DecodedDicom> | null }
+);
+
+/** A promise awaited later: its rejection is the file's failure then, not an unhandled rejection now. */
+function quietly<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+async function prepareFile(ws: Workspace, found: FoundFile, maskIndex: Map<string, FoundFile> | null): Promise<PreparedFile> {
   const bytes = readRegularFile(found.path, maxFileBytes());
   const file = found.display;
   if (bytes.length === 0) throw new Error('empty file');
   const hash = sha256(bytes);
+  const stored = ws.db.prepare('SELECT 1 FROM images WHERE sha256 = ? LIMIT 1').get(hash) !== undefined;
   const raster = sniffRaster(bytes);
-  if (raster) return importRaster(ws, file, bytes, hash, raster, maskIndex);
-  if (isDicom(bytes)) return importDicom(ws, file, bytes, hash);
+  if (raster) {
+    const maskFile = maskIndex?.get(stem(file));
+    const image = stored ? null : quietly(sharedDecoder().decode('raster', bytes));
+    return { file, bytes, hash, format: raster, image, mask: !stored && maskFile ? readMask(maskFile) : null };
+  }
+  if (isDicom(bytes)) return { file, bytes, hash, format: 'dicom', image: stored ? null : quietly(sharedDecoder().decode('dicom', bytes)) };
   throw new Error('unrecognised format: not PNG, JPEG or DICOM');
+}
+
+async function importFile(ws: Workspace, prepared: PreparedFile, maskIndex: Map<string, FoundFile> | null): Promise<FileOutcome> {
+  return prepared.format === 'dicom' ? importDicom(ws, prepared) : importRaster(ws, prepared, maskIndex);
 }
 
 async function importRaster(
   ws: Workspace,
-  file: string,
-  bytes: Buffer,
-  hash: string,
-  format: 'png' | 'jpeg',
+  prepared: PreparedFile & { format: 'png' | 'jpeg' },
   maskIndex: Map<string, FoundFile> | null,
 ): Promise<FileOutcome> {
+  const { file, bytes, hash, format } = prepared;
   const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
     { id: number; width: number; height: number } | undefined;
   const maskFile = maskIndex?.get(stem(file));
@@ -121,7 +145,7 @@ async function importRaster(
     // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.
     const hasMask = ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
     if (hasMask || !maskFile) return { added: 0, masks: 0 };
-    const m = await readMask(maskFile, existing.width, existing.height);
+    const m = sizedMask(await readMask(maskFile), existing.width, existing.height);
     if ('error' in m) return { added: 0, masks: 0, maskError: m.error };
     saveMask(ws, existing.id, m.mask, 'imported', { sourcePath: maskFile.display });
     return { added: 0, masks: 1 };
@@ -129,11 +153,11 @@ async function importRaster(
 
   let rgb: DecodedRaster;
   try {
-    rgb = await sharedDecoder().decode('raster', bytes);
+    rgb = await (prepared.image ?? sharedDecoder().decode('raster', bytes));
   } catch (e) {
     throw new Error(`cannot decode ${format.toUpperCase()}: ${describe(e)}`);
   }
-  const m = maskFile ? await readMask(maskFile, rgb.width, rgb.height) : null;
+  const m = maskFile ? sizedMask(await (prepared.mask ?? readMask(maskFile)), rgb.width, rgb.height) : null;
   const thumb = ws.blobs.put(rgb.thumbnail);
   ws.blobs.put(bytes);
   const maskBlob = m && 'mask' in m ? m.mask : null;
@@ -159,23 +183,30 @@ async function importRaster(
   return { added: 1, masks: maskBlob ? 1 : 0, maskError: m && 'error' in m ? m.error : undefined };
 }
 
-async function readMask(found: FoundFile, width: number, height: number): Promise<{ mask: Mask } | { error: ImportFailure }> {
+type MaskRead = { mask: Mask; file: string } | { error: ImportFailure };
+
+async function readMask(found: FoundFile): Promise<MaskRead> {
   const file = found.display;
   try {
-    const mask = await sharedDecoder().decode('mask', readRegularFile(found.path, maxFileBytes()));
-    if (mask.width !== width || mask.height !== height) {
-      return { error: { file, error: `mask is ${mask.width}×${mask.height} but its image is ${width}×${height}; mask skipped` } };
-    }
-    return { mask };
+    return { mask: await sharedDecoder().decode('mask', readRegularFile(found.path, maxFileBytes())), file };
   } catch (e) {
     return { error: { file, error: `cannot read mask: ${describe(e)}` } };
   }
 }
 
-async function importDicom(ws: Workspace, file: string, bytes: Buffer, hash: string): Promise<FileOutcome> {
+function sizedMask(m: MaskRead, width: number, height: number): { mask: Mask } | { error: ImportFailure } {
+  if ('error' in m) return m;
+  if (m.mask.width !== width || m.mask.height !== height) {
+    return { error: { file: m.file, error: `mask is ${m.mask.width}×${m.mask.height} but its image is ${width}×${height}; mask skipped` } };
+  }
+  return m;
+}
+
+async function importDicom(ws: Workspace, prepared: PreparedFile & { format: 'dicom' }): Promise<FileOutcome> {
+  const { file, bytes, hash } = prepared;
   const known = ws.db.prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?').get(hash) as { n: number };
   if (known.n > 0) return { added: 0, masks: 0 };
-  const { info, frames } = await sharedDecoder().decode('dicom', bytes);
+  const { info, frames } = await (prepared.image ?? sharedDecoder().decode('dicom', bytes));
   if (frames.length === 0) throw new Error('no frames decoded');
   ws.blobs.put(bytes);
   const rows = frames.map((fr) => ({ fr, pixelBlob: ws.blobs.put(bytesOf(fr.data)), thumb: ws.blobs.put(fr.thumbnail) }));
