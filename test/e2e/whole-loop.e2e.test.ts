@@ -146,7 +146,7 @@ describe('the whole loop through the UI only (small student, fixture teacher)', 
       labeled.push(await shownId());
       if (k < 6) {
         await page.getByTestId('tool-brush').click();
-        for (let i = 0; i < 6; i++) await page.keyboard.press(']');
+        await page.getByTestId('brush-size').fill('50'); // image pixels: a polyp-sized stroke on a 600-pixel image
         await drag([
           { x: c.x - c.w * 0.15, y: c.y - c.h * 0.1 },
           { x: c.x + c.w * 0.15, y: c.y - c.h * 0.1 },
@@ -177,14 +177,22 @@ describe('the whole loop through the UI only (small student, fixture teacher)', 
     // One CT slice, for the DICOM SEG at the end.
     const ct = images.find((i) => i.format === 'dicom')!.id;
     await openImage(ct);
+    // The grey slice is on the canvas (a colour image shows no window): a stroke lands on it, not on
+    // the previous image's geometry.
+    await page.getByTestId('voi').waitFor();
+    await page.waitForTimeout(300);
     const c = await centre();
     await page.getByTestId('tool-brush').click();
+    await page.getByTestId('brush-size').fill('3'); // the slices are 16×16
     await drag([
       { x: c.x - c.w * 0.1, y: c.y },
       { x: c.x + c.w * 0.1, y: c.y },
     ]);
     await page.getByTestId('label-save').click();
     await page.getByTestId('label-notice').filter({ hasText: 'Saved as ground truth v1 (drawn' }).waitFor();
+    const area = inWorkspace((ws) => (ws.db.prepare('SELECT area FROM masks WHERE image_id = ? AND current = 1').get(ct) as { area: number }).area);
+    expect(area).toBeGreaterThan(0);
+    expect(area).toBeLessThan(16 * 16); // a stroke, not the whole slice
     await shoot('94-loop-ct-labeled');
   }, 180_000);
 
