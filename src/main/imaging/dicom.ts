@@ -5,6 +5,7 @@
  * a user can act on.
  */
 import { checkFrames, checkImageSize, decodeLimits } from './decode-limits';
+import { explainDecodeError } from './decode-errors';
 import { DicomError, describeThrown } from './dicom-error';
 import { decodeEncodedFrame, looksEncoded, unsupportedReason } from './dicom-codecs';
 import { encapsulatedFrames, nativeFrames, type NativeFrame } from './dicom-frames';
@@ -108,7 +109,11 @@ async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Prom
   const { info } = header;
   const element = header.pixelElement;
   if (!element) {
-    throw new DicomError(parsed.parseProblem ? `no pixel data (parsing stopped early: ${parsed.parseProblem})` : 'no pixel data');
+    throw new DicomError(
+      parsed.parseProblem
+        ? `no pixel data: ${explainDecodeError('DICOM', `parsing stopped early: ${parsed.parseProblem}`)}`
+        : 'no pixel data',
+    );
   }
   const unsupported = unsupportedReason(info.transferSyntax);
   if (unsupported) throw new DicomError(unsupported);

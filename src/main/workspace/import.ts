@@ -8,6 +8,7 @@ import type { Mask } from '../imaging/mask';
 import { bytesOf } from '../imaging/pixels';
 import { sniffRaster } from '../imaging/raster';
 import { decodeLimits } from '../imaging/decode-limits';
+import { explainDecodeError } from '../imaging/decode-errors';
 import { describe } from '../util/errors';
 import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
 import { sha256 } from './blobs';
@@ -155,7 +156,8 @@ async function importRaster(
   try {
     rgb = await (prepared.image ?? sharedDecoder().decode('raster', bytes));
   } catch (e) {
-    throw new Error(`cannot decode ${format.toUpperCase()}: ${describe(e)}`);
+    const kind = format === 'png' ? 'PNG' : 'JPEG';
+    throw new Error(`cannot decode ${kind}: ${explainDecodeError(kind, describe(e))}`);
   }
   const m = maskFile ? sizedMask(await (prepared.mask ?? readMask(maskFile)), rgb.width, rgb.height) : null;
   const thumb = ws.blobs.put(rgb.thumbnail);
@@ -190,7 +192,7 @@ async function readMask(found: FoundFile): Promise<MaskRead> {
   try {
     return { mask: await sharedDecoder().decode('mask', readRegularFile(found.path, maxFileBytes())), file };
   } catch (e) {
-    return { error: { file, error: `cannot read mask: ${describe(e)}` } };
+    return { error: { file, error: `cannot read mask: ${explainDecodeError(/\.png$/i.test(file) ? 'PNG' : 'JPEG', describe(e))}` } };
   }
 }
 
