@@ -113,11 +113,57 @@ export type WorkspaceStatus = z.infer<typeof WorkspaceStatus>;
 
 export const ImportFailure = z.object({ file: z.string(), error: z.string() });
 export type ImportFailure = z.infer<typeof ImportFailure>;
+/** A coded concept (DICOM PS3.3 8.8), e.g. SNOMED CT: code value, coding scheme designator, meaning. */
+export const CodedConcept = z.object({
+  value: z.string().trim().min(1).max(64),
+  scheme: z.string().trim().min(1).max(16),
+  meaning: z.string().trim().min(1).max(64),
+});
+export type CodedConcept = z.infer<typeof CodedConcept>;
+
+/**
+ * One structure of a workspace's label schema. `value` is its pixel value in a stored label map
+ * (1..254; 0 is background and 255 the ignore region); category and type are what a DICOM SEG
+ * segment says it is.
+ */
+export const LabelStructure = z.object({
+  value: z.number().int().min(1).max(254),
+  name: z.string().trim().min(1).max(64),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+  category: CodedConcept,
+  type: CodedConcept,
+});
+export type LabelStructure = z.infer<typeof LabelStructure>;
+
+/** How one mask file's pixel values were read: 0/255 (JPEG noise: >127), 0/1, or a 0..K label map. */
+export const MaskRule = z.enum(['binary-255', 'binary-1', 'label-map', 'empty']);
+export type MaskRule = z.infer<typeof MaskRule>;
+
+/** What an import found in one mask file: the values seen and each structure's share of the pixels. */
+export const MaskFileReport = z.object({
+  file: z.string(),
+  rule: MaskRule,
+  /** Distinct pixel values in the file (after the JPEG >127 rule for 0/255 masks), ascending. */
+  values: z.array(z.number().int()),
+  /** Structure value → fraction of the image's pixels (0..1); ignored pixels count in none. */
+  fractions: z.record(z.string(), z.number()),
+  ignoredFraction: z.number(),
+  /** False when the mask was reported and not stored (see `failed` for why). */
+  stored: z.boolean(),
+});
+export type MaskFileReport = z.infer<typeof MaskFileReport>;
+
 export const ImportResult = z.object({
   imported: z.number().int(),
   duplicates: z.number().int(),
   masks: z.number().int(),
   failed: z.array(ImportFailure),
+  /** One entry per mask file read (imports with a masks folder). */
+  maskFiles: z.array(MaskFileReport).optional(),
+  /** Structures the import added to the schema (`newStructures`). */
+  newStructures: z.array(LabelStructure).optional(),
+  /** The source pixel value read as "ignore" (stored as 255), when the import named one. */
+  ignoreValue: z.number().int().nullable().optional(),
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 

@@ -40,6 +40,59 @@ export function decodeMaskPng(bytes: Uint8Array): Mask {
   return decodeMaskFile(bytes);
 }
 
+/** The stored value of pixels excluded from the loss, the metrics and the pseudo-label agreement. */
+export const IGNORE_LABEL = 255;
+
+/**
+ * Ground truth with several structures: one byte per pixel, 0 background, 1..254 a structure's
+ * value in the workspace's label schema, IGNORE_LABEL excluded. A binary Mask (0/1) is the label
+ * map of structure 1.
+ */
+export type LabelMap = Mask;
+
+/** A mask file's pixel values as they are (grey level; the mean of R, G, B for colour files), before any rule. */
+export function decodeMaskValues(bytes: Uint8Array): LabelMap {
+  const rgb = decodeRaster(bytes);
+  const data = new Uint8Array(rgb.width * rgb.height);
+  for (let i = 0; i < data.length; i++) {
+    const k = i * 3;
+    data[i] = Math.round((rgb.data[k]! + rgb.data[k + 1]! + rgb.data[k + 2]!) / 3);
+  }
+  return { width: rgb.width, height: rgb.height, data };
+}
+
+/** A stored label map: 8-bit greyscale PNG of the values themselves (no 0/255 scaling). */
+export function encodeLabelMapPng(map: LabelMap): Buffer {
+  return encodeGreyPng(map);
+}
+
+export function decodeLabelMapPng(bytes: Uint8Array): LabelMap {
+  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  // pngjs hands back RGBA; a grey PNG repeats the value in R, G and B.
+  const data = new Uint8Array(png.width * png.height);
+  for (let i = 0; i < data.length; i++) data[i] = png.data[i * 4]!;
+  return { width: png.width, height: png.height, data };
+}
+
+/** One structure of a label map as a binary mask (ignored pixels are not the structure). */
+export function structureMask(map: LabelMap, value: number): Mask {
+  const data = new Uint8Array(map.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = map.data[i] === value ? 1 : 0;
+  return { width: map.width, height: map.height, data };
+}
+
+/** The pixels a label map excludes (1) from the loss and the metrics. */
+export function ignoreMask(map: LabelMap): Mask {
+  return structureMask(map, IGNORE_LABEL);
+}
+
+/** Pixels per value, 256 bins. */
+export function valueHistogram(map: LabelMap): Uint32Array {
+  const h = new Uint32Array(256);
+  for (let i = 0; i < map.data.length; i++) h[map.data[i]!]!++;
+  return h;
+}
+
 export function maskArea(mask: Mask): number {
   let n = 0;
   for (let i = 0; i < mask.data.length; i++) n += mask.data[i]!;

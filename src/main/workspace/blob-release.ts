@@ -10,6 +10,7 @@ export const BLOB_COLUMNS: { what: string; of: string; list: string }[] = [
   { what: 'decoded frame', of: 'image', list: `SELECT pixel_blob AS blob, id AS row FROM images WHERE pixel_blob IS NOT NULL` },
   { what: 'thumbnail', of: 'image', list: `SELECT thumbnail_blob AS blob, id AS row FROM images` },
   { what: 'ground-truth mask', of: 'image', list: `SELECT blob, image_id AS row FROM masks` },
+  { what: 'ground-truth label map', of: 'image', list: `SELECT labelmap_blob AS blob, image_id AS row FROM masks WHERE labelmap_blob IS NOT NULL` },
   { what: 'pseudo-label mask', of: 'image', list: `SELECT mask_blob AS blob, image_id AS row FROM pseudo_labels` },
   {
     what: "pseudo-label's student",

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
+import { decodeLabelMapPng, decodeMaskPng, encodeLabelMapPng, encodeMaskPng, IGNORE_LABEL, structureMask, valueHistogram, type LabelMap, type Mask } from '../imaging/mask';
 import { imageRecord } from './images';
+import { labelSchema, structureValues } from './labels';
 import { latestSubsetOf } from './splits';
 import type { GroundTruthVersion, MaskDetails, MaskProvenance, SavedGroundTruth } from '../../shared/contract';
 import { nowIso, type Workspace } from './workspace';
@@ -50,31 +51,58 @@ export function currentGroundTruth(ws: Workspace, imageId: number): GroundTruthV
   return groundTruthVersions(ws, imageId).find((v) => v.current) ?? null;
 }
 
+type SaveOptions = { sourcePath?: string | null; pseudoLabelId?: number | null; details?: MaskDetails | null };
+
 /**
- * Makes `mask` the image's current ground truth; earlier versions stay in the table (current = 0)
- * so nothing a radiologist drew is ever lost, and the result names the one it replaced so callers
- * can say so. Call inside a transaction when it belongs with other rows.
+ * Makes `mask` (binary: structure 1) the image's current ground truth; earlier versions stay in the
+ * table (current = 0) so nothing a radiologist drew is ever lost, and the result names the one it
+ * replaced so callers can say so. Call inside a transaction when it belongs with other rows.
  */
-export function saveMask(
-  ws: Workspace,
-  imageId: number,
-  mask: Mask,
-  provenance: MaskProvenance,
-  opts: { sourcePath?: string | null; pseudoLabelId?: number | null; details?: MaskDetails | null } = {},
-): SavedGroundTruth {
+export function saveMask(ws: Workspace, imageId: number, mask: Mask, provenance: MaskProvenance, opts: SaveOptions = {}): SavedGroundTruth {
+  // Any non-zero pixel of a binary mask is foreground, as it always was.
+  const data = mask.data.map((v) => (v ? 1 : 0));
+  return saveLabelMap(ws, imageId, { width: mask.width, height: mask.height, data }, provenance, opts);
+}
+
+/** Pixels per structure value of a label map (background and ignore left out). */
+export function structureAreas(map: LabelMap): Record<number, number> {
+  const hist = valueHistogram(map);
+  const areas: Record<number, number> = {};
+  for (let v = 1; v < IGNORE_LABEL; v++) if (hist[v]) areas[v] = hist[v]!;
+  return areas;
+}
+
+/**
+ * Makes a label map (0 background, schema values, IGNORE_LABEL) the image's current ground truth,
+ * as saveMask does. A map of 0/1 only is stored exactly as a binary mask; any other is stored as
+ * its label map beside the 0/255 PNG of structure 1, which is what loadMask and every binary reader
+ * keep seeing. A value outside the schema is refused, naming it.
+ */
+export function saveLabelMap(ws: Workspace, imageId: number, map: LabelMap, provenance: MaskProvenance, opts: SaveOptions = {}): SavedGroundTruth {
   const rec = imageRecord(ws, imageId);
-  if (mask.width !== rec.width || mask.height !== rec.height) {
-    throw new Error(`mask is ${mask.width}×${mask.height} but image ${imageId} is ${rec.width}×${rec.height}`);
+  if (map.width !== rec.width || map.height !== rec.height) {
+    throw new Error(`mask is ${map.width}×${map.height} but image ${imageId} is ${rec.width}×${rec.height}`);
   }
-  const blob = ws.blobs.put(encodeMaskPng(mask));
-  const area = maskArea(mask);
+  const areas = structureAreas(map);
+  const hist = valueHistogram(map);
+  const known = structureValues(ws);
+  const unknown = Object.keys(areas).map(Number).filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    const schema = labelSchema(ws).map((s) => `${s.value} ${s.name}`).join(', ');
+    throw new Error(`label value${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not in the label schema (${schema})`);
+  }
+  const binary = hist[IGNORE_LABEL] === 0 && Object.keys(areas).every((v) => v === '1');
+  const structure1 = binary ? map : structureMask(map, 1);
+  const blob = ws.blobs.put(encodeMaskPng(structure1));
+  const labelmapBlob = binary ? null : ws.blobs.put(encodeLabelMapPng(map));
+  const area = areas[1] ?? 0;
   return ws.transaction(() => {
     const replaced = currentGroundTruth(ws, imageId);
     ws.db.prepare('UPDATE masks SET current = 0 WHERE image_id = ? AND current = 1').run(imageId);
     const info = ws.db
       .prepare(
-        `INSERT INTO masks (image_id, blob, area, provenance, source_path, pseudo_label_id, details, created_at, current)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+        `INSERT INTO masks (image_id, blob, area, provenance, source_path, pseudo_label_id, details, created_at, current, labelmap_blob, areas)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
       )
       .run(
         imageId,
@@ -85,6 +113,8 @@ export function saveMask(
         opts.pseudoLabelId ?? null,
         opts.details ? JSON.stringify(opts.details) : null,
         nowIso(),
+        labelmapBlob,
+        JSON.stringify(areas),
       );
     const count = ws.db.prepare('SELECT COUNT(*) AS n FROM masks WHERE image_id = ?').get(imageId) as { n: number };
     return {
@@ -95,6 +125,28 @@ export function saveMask(
       replaced: replaced && { ...replaced, current: false },
     };
   });
+}
+
+/**
+ * The image's current ground truth as a label map (0..K, IGNORE_LABEL excluded), or null when it has
+ * none. A binary ground truth comes back as the label map of structure 1.
+ */
+export function loadLabelMap(ws: Workspace, imageId: number): LabelMap | null {
+  const row = ws.db.prepare('SELECT blob, labelmap_blob FROM masks WHERE image_id = ? AND current = 1').get(imageId) as
+    | { blob: string; labelmap_blob: string | null }
+    | undefined;
+  if (!row) return null;
+  return row.labelmap_blob ? decodeLabelMapPng(ws.blobs.get(row.labelmap_blob)) : decodeMaskPng(ws.blobs.get(row.blob));
+}
+
+/** Pixels per structure of the image's current ground truth ({} when it has none). */
+export function currentStructureAreas(ws: Workspace, imageId: number): Record<number, number> {
+  const row = ws.db.prepare('SELECT area, areas FROM masks WHERE image_id = ? AND current = 1').get(imageId) as
+    | { area: number; areas: string | null }
+    | undefined;
+  if (!row) return {};
+  // Rows from before label maps are binary: all of it is structure 1.
+  return row.areas ? (JSON.parse(row.areas) as Record<number, number>) : row.area > 0 ? { 1: row.area } : {};
 }
 
 /** The image's current ground truth, as stored, with where it came from; null when it has none. */

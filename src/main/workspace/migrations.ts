@@ -168,4 +168,27 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE images ADD COLUMN voi_windows TEXT;        -- JSON [{center, width, name}]
   ALTER TABLE images ADD COLUMN spacing_source TEXT;
   `,
+  // 6: a label schema per workspace and ground truth with several structures. Every workspace starts
+  // with the one structure a binary project always had (the "Lesion" its SEGs named). A mask's
+  // \`blob\` stays the 0/255 PNG of structure 1, so every reader of binary masks works unchanged; a
+  // mask with other structures or an ignore region also keeps \`labelmap_blob\` (PNG of 0..K, 255 =
+  // ignore) and its pixels per structure in \`areas\` (JSON {value: pixels}).
+  `
+  CREATE TABLE label_structures (
+    value       INTEGER PRIMARY KEY CHECK (value BETWEEN 1 AND 254),
+    name        TEXT NOT NULL,
+    color       TEXT NOT NULL,
+    category    TEXT NOT NULL,                -- JSON coded concept {value, scheme, meaning}
+    type        TEXT NOT NULL,                -- JSON coded concept
+    created_at  TEXT NOT NULL
+  );
+  INSERT INTO label_structures (value, name, color, category, type, created_at) VALUES (
+    1, 'Lesion', '#00e676',
+    '{"value":"49755003","scheme":"SCT","meaning":"Morphologically Abnormal Structure"}',
+    '{"value":"4147007","scheme":"SCT","meaning":"Mass"}',
+    strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+  );
+  ALTER TABLE masks ADD COLUMN labelmap_blob TEXT;
+  ALTER TABLE masks ADD COLUMN areas TEXT;
+  `,
 ];
