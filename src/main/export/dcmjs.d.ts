@@ -6,6 +6,8 @@ declare module 'dcmjs' {
     write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
   }
   const dcmjs: {
+    /** loglevel's logger: dcmjs warns through it per element of an implicit-VR file. */
+    log?: { getLevel?(): number; setLevel?(level: string | number): void };
     data: {
       DicomDict: new (meta: Dataset) => DicomDictInstance;
       DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): DicomDictInstance };
