@@ -698,9 +698,20 @@ export const commands = {
   /** Patient → study → series, each series' images ordered by ImagePositionPatient, then InstanceNumber. */
   'series.list': { input: z.object({}), output: z.object({ patients: z.array(PatientNode) }) },
   'import.start': {
-    input: z.object({ paths: z.array(path).min(1).max(10000), masks: path.optional() }),
+    input: z.object({
+      paths: z.array(path).min(1).max(10000),
+      masks: path.optional(),
+      /** The masks' value for "ignore" (stored as 255: excluded from the loss, the metrics and the agreement). */
+      ignore: z.number().int().min(1).max(255).nullable().optional(),
+      /** Label-map values the schema lacks become new structures instead of an error for that file. */
+      newStructures: z.boolean().optional(),
+    }),
     output: z.object({ jobId: z.string() }),
   },
+  /** The workspace's label schema (structure 1 always exists: a binary project is that one structure). */
+  'labels.list': { input: z.object({}), output: z.object({ structures: z.array(LabelStructure) }) },
+  'labels.add': { input: LabelStructure.omit({ value: true }), output: LabelStructure },
+  'labels.update': { input: LabelStructure, output: LabelStructure },
   'jobs.cancel': { input: z.object({ jobId: z.string().max(64) }), output: z.object({ cancelled: z.boolean() }) },
   'split.create': {
     input: z.object({

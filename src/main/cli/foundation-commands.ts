@@ -28,11 +28,16 @@ export function foundationCommands(): Record<string, Command> {
     },
     import: {
       summary:
-        'import <ws> <file|folder>... [--masks <folder>]\n                                          import PNG/JPEG (masks matched by file name) and DICOM',
-      options: { masks: { type: 'string' } },
+        'import <ws> <file|folder>... [--masks <folder> [--ignore V] [--new-structures]]\n                                          import PNG/JPEG (masks matched by file name: 0/255, 0/1 or 0..K label maps) and DICOM',
+      options: { masks: { type: 'string' }, ignore: { type: 'string' }, 'new-structures': { type: 'boolean' } },
       async run(pos, flags, json) {
         const paths = pos.slice(1);
         if (paths.length === 0) throw new UsageError('import needs at least one file or folder');
+        const ignore = flags.ignore === undefined ? null : num(flags, 'ignore');
+        if (ignore !== null && !(Number.isInteger(ignore) && ignore >= 1 && ignore <= 255)) {
+          throw new UsageError('--ignore takes the masks\' ignore value, a whole number from 1 to 255');
+        }
+        if ((ignore !== null || flags['new-structures']) && !flags.masks) throw new UsageError('--ignore and --new-structures need --masks');
         return withWs(pos, async (ws) => {
           const bar = json ? null : new ProgressBar('import');
           const onSigint = new AbortController();
@@ -41,7 +46,7 @@ export function foundationCommands(): Record<string, Command> {
           try {
             const result = await importImages(
               ws,
-              { paths, masks: flags.masks as string | undefined },
+              { paths, masks: flags.masks as string | undefined, ignore, newStructures: flags['new-structures'] === true },
               {
                 signal: onSigint.signal,
                 onProgress: (p) => bar?.update(p.done, p.total),
@@ -57,6 +62,8 @@ export function foundationCommands(): Record<string, Command> {
       print(result) {
         const r = result as Awaited<ReturnType<typeof importImages>>;
         console.log(`imported ${r.imported} images, ${r.masks} masks; ${r.duplicates} already present; ${r.failed.length} failed`);
+        for (const s of r.newStructures ?? []) console.log(`  + structure ${s.value} "${s.name}" added to the label schema`);
+        if (r.maskFiles?.length) console.log(`  masks read as: ${maskRuleCounts(r.maskFiles)}`);
         for (const f of r.failed) console.log(`  ✗ ${f.file}: ${f.error}`);
       },
     },
@@ -164,4 +171,11 @@ function buildRenderer(): void {
   process.stderr.write('The renderer is not built yet; building it once (npm run build)…\n');
   const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error('npm run build failed; see the messages above');
+}
+
+/** "12 binary-255, 3 label-map": how the import read its masks, in one line. */
+function maskRuleCounts(files: { rule: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const f of files) counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1);
+  return [...counts].map(([rule, n]) => `${n} ${rule}`).join(', ');
 }

@@ -1,6 +1,6 @@
 import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
 import { downscaleRgb } from './geometry/resample';
-import { decodeMaskFile, type Mask } from './mask';
+import { decodeMaskFile, decodeMaskValues, type LabelMap, type Mask } from './mask';
 import { frameToModelRgb } from './pixels';
 import { decodeRaster, encodePngRgb, type Rgb } from './raster';
 
@@ -30,6 +30,8 @@ export interface DecodedDicom {
 export interface DecodeResults {
   raster: DecodedRaster;
   mask: Mask;
+  /** A mask file's grey values as they are; the import's mask rules read them (mask-rules.ts). */
+  maskValues: LabelMap;
   dicom: DecodedDicom;
 }
 
@@ -38,6 +40,7 @@ export type DecodeOp = keyof DecodeResults;
 export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array) => DecodeResults[K] | Promise<DecodeResults[K]> } = {
   raster: decodeRasterForImport,
   mask: decodeMaskFile,
+  maskValues: decodeMaskValues,
   dicom: decodeDicomForImport,
 };
 

@@ -29,6 +29,7 @@ import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
+import { addStructure, labelSchema, updateStructure } from '../workspace/labels';
 import { seriesTree } from '../workspace/series';
 import { assignSubset, createSplit } from '../workspace/splits';
 import { checkWorkspace } from '../workspace/verify';
@@ -85,10 +86,13 @@ export class ApiService {
       'images.pixels': ({ id }) => viewerPixels(this.workspace(), id),
       'images.mask': ({ id }) => maskPngDataUrl(this.workspace(), id),
       'series.list': () => ({ patients: seriesTree(this.workspace()) }),
-      'import.start': ({ paths, masks }) => {
+      'labels.list': () => ({ structures: labelSchema(this.workspace()) }),
+      'labels.add': (structure) => addStructure(this.workspace(), structure),
+      'labels.update': ({ value, ...patch }) => updateStructure(this.workspace(), value, patch),
+      'import.start': ({ paths, masks, ignore, newStructures }) => {
         const ws = this.workspace();
         const { jobId } = this.jobs.start('import', (ctx) =>
-          importImages(ws, { paths, masks }, {
+          importImages(ws, { paths, masks, ignore, newStructures }, {
             signal: ctx.signal,
             onProgress: (p) =>
               ctx.progress({ phase: 'import', done: p.done, total: p.total, message: p.file, runId: null, epoch: null, metrics: null, eta: null }),

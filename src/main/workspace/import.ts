@@ -4,7 +4,7 @@ import { isDicom } from '../imaging/dicom';
 import { sharedDecoder } from '../imaging/decode-client';
 import type { DecodedDicom, DecodedRaster } from '../imaging/decode-for-import';
 import type { DicomPlacement } from '../imaging/dicom-types';
-import type { Mask } from '../imaging/mask';
+import type { LabelMap } from '../imaging/mask';
 import { bytesOf } from '../imaging/pixels';
 import { sniffRaster } from '../imaging/raster';
 import { decodeLimits } from '../imaging/decode-limits';
@@ -12,14 +12,14 @@ import { explainDecodeError } from '../imaging/decode-errors';
 import { describe } from '../util/errors';
 import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
 import { sha256 } from './blobs';
-import { saveMask } from './masks';
+import { MaskImport, type MaskImportOptions } from './import-masks';
 import { nowIso, type Workspace } from './workspace';
 import type { ImportFailure, ImportResult } from '../../shared/contract';
 
-export interface ImportRequest {
+export interface ImportRequest extends MaskImportOptions {
   /** Files and folders, as the user gave them; folders are walked recursively in name order. */
   paths: string[];
-  /** Optional folder of masks matched to images by file name (the Kvasir-SEG layout). */
+  /** Optional folder of masks matched to images by file name (the Kvasir-SEG layout); read by the mask rules (mask-rules.ts). */
   masks?: string;
 }
 
@@ -47,6 +47,7 @@ export async function importImages(
   const { files, problems } = walkFiles(req.paths);
   result.failed.push(...problems);
   const maskIndex = req.masks ? indexMasks(req.masks, result) : null;
+  const maskImport = req.masks ? new MaskImport(ws, result, req) : null;
 
   // One file ahead: the decode process decodes the next file while this one's blobs are written.
   const prepare = (i: number) => (i < files.length ? quietly(prepareFile(ws, files[i]!, maskIndex)) : null);
@@ -58,7 +59,7 @@ export async function importImages(
     next = prepare(i + 1);
     opts.onProgress?.({ done: i, total: files.length, file: file.display });
     try {
-      const outcome = await importFile(ws, await prepared, maskIndex);
+      const outcome = await importFile(ws, await prepared, maskIndex, maskImport);
       if (outcome.added > 0) result.imported += outcome.added;
       else result.duplicates += 1;
       result.masks += outcome.masks;
@@ -68,6 +69,7 @@ export async function importImages(
     }
     await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
   }
+  maskImport?.finish(req.masks!);
   opts.onProgress?.({ done: files.length, total: files.length, file: '' });
   return result;
 }
@@ -129,14 +131,20 @@ async function prepareFile(ws: Workspace, found: FoundFile, maskIndex: Map<strin
   throw new Error('unrecognised format: not PNG, JPEG or DICOM');
 }
 
-async function importFile(ws: Workspace, prepared: PreparedFile, maskIndex: Map<string, FoundFile> | null): Promise<FileOutcome> {
-  return prepared.format === 'dicom' ? importDicom(ws, prepared) : importRaster(ws, prepared, maskIndex);
+async function importFile(
+  ws: Workspace,
+  prepared: PreparedFile,
+  maskIndex: Map<string, FoundFile> | null,
+  maskImport: MaskImport | null,
+): Promise<FileOutcome> {
+  return prepared.format === 'dicom' ? importDicom(ws, prepared) : importRaster(ws, prepared, maskIndex, maskImport);
 }
 
 async function importRaster(
   ws: Workspace,
   prepared: PreparedFile & { format: 'png' | 'jpeg' },
   maskIndex: Map<string, FoundFile> | null,
+  maskImport: MaskImport | null,
 ): Promise<FileOutcome> {
   const { file, bytes, hash, format } = prepared;
   const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
@@ -145,11 +153,9 @@ async function importRaster(
   if (existing) {
     // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.
     const hasMask = ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
-    if (hasMask || !maskFile) return { added: 0, masks: 0 };
-    const m = sizedMask(await readMask(maskFile), existing.width, existing.height);
-    if ('error' in m) return { added: 0, masks: 0, maskError: m.error };
-    saveMask(ws, existing.id, m.mask, 'imported', { sourcePath: maskFile.display });
-    return { added: 0, masks: 1 };
+    if (hasMask || !maskFile || !maskImport) return { added: 0, masks: 0 };
+    attachMask(ws, existing.id, await readMask(maskFile), existing, maskImport);
+    return { added: 0, masks: 0 };
   }
 
   let rgb: DecodedRaster;
@@ -159,13 +165,13 @@ async function importRaster(
     const kind = format === 'png' ? 'PNG' : 'JPEG';
     throw new Error(`cannot decode ${kind}: ${explainDecodeError(kind, describe(e))}`);
   }
-  const m = maskFile ? sizedMask(await (prepared.mask ?? readMask(maskFile)), rgb.width, rgb.height) : null;
+  const maskRead = maskFile ? await (prepared.mask ?? readMask(maskFile)) : null;
   const thumb = ws.blobs.put(rgb.thumbnail);
   ws.blobs.put(bytes);
-  const maskBlob = m && 'mask' in m ? m.mask : null;
+  let id: number;
   try {
-    ws.transaction(() => {
-      const id = insertImage(ws, {
+    id = ws.transaction(() =>
+      insertImage(ws, {
         sha256: hash,
         frame_index: 0,
         source_path: resolve(file),
@@ -175,33 +181,37 @@ async function importRaster(
         height: rgb.height,
         samples: 3,
         thumbnail_blob: thumb,
-      });
-      if (maskBlob && maskFile) saveMask(ws, id, maskBlob, 'imported', { sourcePath: maskFile.display });
-    });
+      }),
+    );
   } catch (e) {
     if (isDuplicateRow(e)) return { added: 0, masks: 0 };
     throw e;
   }
-  return { added: 1, masks: maskBlob ? 1 : 0, maskError: m && 'error' in m ? m.error : undefined };
+  // The mask is stored after its image: a killed import leaves an unlabeled image, and a re-run attaches the mask.
+  if (maskRead && maskImport) attachMask(ws, id, maskRead, rgb, maskImport);
+  return { added: 1, masks: 0 };
 }
 
-type MaskRead = { mask: Mask; file: string } | { error: ImportFailure };
+type MaskRead = { mask: LabelMap; lossy: boolean; file: string } | { error: ImportFailure };
+
+/** Reads a mask by the rules and stores it as the image's ground truth; a file that fits no rule is reported (MaskImport counts both). */
+function attachMask(ws: Workspace, imageId: number, m: MaskRead, size: { width: number; height: number }, maskImport: MaskImport): void {
+  if ('error' in m) {
+    maskImport.reportFailure(m.error);
+    return;
+  }
+  const ready = maskImport.read(m.file, m.mask, m.lossy, size.width, size.height);
+  if (ready) ws.transaction(() => maskImport.store(imageId, ready));
+}
 
 async function readMask(found: FoundFile): Promise<MaskRead> {
   const file = found.display;
   try {
-    return { mask: await sharedDecoder().decode('mask', readRegularFile(found.path, maxFileBytes())), file };
+    const bytes = readRegularFile(found.path, maxFileBytes());
+    return { mask: await sharedDecoder().decode('maskValues', bytes), lossy: sniffRaster(bytes) === 'jpeg', file };
   } catch (e) {
     return { error: { file, error: `cannot read mask: ${explainDecodeError(/\.png$/i.test(file) ? 'PNG' : 'JPEG', describe(e))}` } };
   }
-}
-
-function sizedMask(m: MaskRead, width: number, height: number): { mask: Mask } | { error: ImportFailure } {
-  if ('error' in m) return m;
-  if (m.mask.width !== width || m.mask.height !== height) {
-    return { error: { file: m.file, error: `mask is ${m.mask.width}×${m.mask.height} but its image is ${width}×${height}; mask skipped` } };
-  }
-  return m;
 }
 
 async function importDicom(ws: Workspace, prepared: PreparedFile & { format: 'dicom' }): Promise<FileOutcome> {
