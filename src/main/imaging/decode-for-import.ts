@@ -1,7 +1,7 @@
 import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
 import { downscaleRgb } from './geometry/resample';
 import { decodeMaskFile, decodeMaskValues, type LabelMap, type Mask } from './mask';
-import { frameToModelRgb } from './pixels';
+import { frameToThumbnailRgb } from './pixels';
 import { decodeRaster, encodePngRgb, type Rgb } from './raster';
 
 /**
@@ -60,7 +60,7 @@ export async function decodeDicomForImport(bytes: Uint8Array): Promise<DecodedDi
     frames: frames.map((fr) => ({
       ...fr,
       thumbnail: thumbnailOf(
-        frameToModelRgb({
+        frameToThumbnailRgb({
           ...fr,
           rescaleSlope: info.rescaleSlope,
           rescaleIntercept: info.rescaleIntercept,

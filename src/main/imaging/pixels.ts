@@ -33,13 +33,41 @@ export function bytesOf(data: TypedPixels): Uint8Array {
  *  4. grey is replicated to three channels; colour frames are already RGB and pass unchanged.
  */
 export function frameToModelRgb(f: StoredFrame): Rgb {
+  return frameToRgb(f, displayRange(f));
+}
+
+/**
+ * A thumbnail shows the frame through the file's window, like the model input, unless that window
+ * leaves the frame one flat grey — a soft-tissue window on a slice of bone, say, is plain white —
+ * and then through the frame's own min…max, so every thumbnail shows what the slice holds.
+ */
+export function frameToThumbnailRgb(f: StoredFrame): Rgb {
+  const window = displayRange(f);
+  return frameToRgb(f, f.samples === 1 && flatThrough(f, window) ? valueRange(f) : window);
+}
+
+/** Share of pixels the window must clip to one end before the thumbnail stops using it. */
+const FLAT_SHARE = 0.97;
+
+function flatThrough(f: StoredFrame, { lower, upper }: { lower: number; upper: number }): boolean {
+  const n = f.width * f.height;
+  let below = 0;
+  let above = 0;
+  for (let i = 0; i < n; i++) {
+    const v = f.data[i]! * f.rescaleSlope + f.rescaleIntercept;
+    if (v <= lower) below++;
+    else if (v >= upper) above++;
+  }
+  return Math.max(below, above) >= FLAT_SHARE * n;
+}
+
+function frameToRgb(f: StoredFrame, { lower, upper }: { lower: number; upper: number }): Rgb {
   const n = f.width * f.height;
   const out = new Uint8Array(n * 3);
   if (f.samples === 3) {
     out.set(f.data as Uint8Array);
     return { width: f.width, height: f.height, data: out };
   }
-  const { lower, upper } = displayRange(f);
   const invert = f.photometric === 'MONOCHROME1';
   const span = upper - lower;
   for (let i = 0; i < n; i++) {
@@ -61,6 +89,11 @@ export function displayRange(f: StoredFrame): { lower: number; upper: number } {
     const w = f.windowWidth - 1;
     return { lower: c - w / 2, upper: c + w / 2 };
   }
+  return valueRange(f);
+}
+
+/** The frame's min…max of modality values. */
+function valueRange(f: StoredFrame): { lower: number; upper: number } {
   const a = f.min * f.rescaleSlope + f.rescaleIntercept;
   const b = f.max * f.rescaleSlope + f.rescaleIntercept;
   return { lower: Math.min(a, b), upper: Math.max(a, b) };
