@@ -2,7 +2,7 @@ import type { ResolvedDevice } from '../../shared/contract';
 import { createSession } from '../onnx/device';
 import { loadOrt, type Ort, type OrtModule } from '../onnx/runtime';
 import { adamUpdateArray, type AdamState } from './adam';
-import { buildEvalGraph, buildTrainGraph, oihwShape } from './ort-graph';
+import { buildEvalGraph, buildTrainGraph, flippedInputName, flippedShape, flipTransposeInto, oihwShape } from './ort-graph';
 import { paramSpecs, type ParamSpec, type UnetConfig, type WeightArrays } from './unetpp';
 
 /**
@@ -39,10 +39,9 @@ export function oihwToHwio(a: Float32Array, hwioShape: number[]): Float32Array {
   return out;
 }
 
-/** NHWC (3 channels) → NCHW. */
-export function nhwcToNchw(x: Float32Array, n: number, size: number, c = 3): Float32Array {
+/** NHWC (3 channels) → NCHW, into `out` when given (a buffer reused step after step). */
+export function nhwcToNchw(x: Float32Array, n: number, size: number, c = 3, out = new Float32Array(x.length)): Float32Array {
   const plane = size * size;
-  const out = new Float32Array(x.length);
   for (let b = 0; b < n; b++)
     for (let i = 0; i < plane; i++) for (let k = 0; k < c; k++) out[(b * c + k) * plane + i] = x[(b * plane + i) * c + k]!;
   return out;
@@ -63,6 +62,13 @@ interface TrainSession {
   session: Ort.InferenceSession;
   weightInputs: string[];
   bnLayers: string[];
+  /**
+   * Made once per session: the weight and flipped-weight tensors wrap arrays updated in place, the
+   * batch is converted into `x`, unweighted batches share `ones`.
+   */
+  feeds: Record<string, Ort.Tensor>;
+  x: Float32Array;
+  ones: Float32Array;
 }
 
 export class OrtTrainer {
@@ -72,6 +78,9 @@ export class OrtTrainer {
   readonly params = new Map<string, Float32Array>();
   private readonly m = new Map<string, Float32Array>();
   private readonly v = new Map<string, Float32Array>();
+  /** Flipped, transposed copies of the conv weights the training graph reads them from; stale after an update. */
+  private readonly flips = new Map<string, Float32Array>();
+  private flipsStale = true;
   step = 0;
   lr: number;
   private readonly beta1: number;
@@ -114,11 +123,31 @@ export class OrtTrainer {
       s = (async () => {
         const g = buildTrainGraph({ config: this.config, batch, size, lambda });
         const { session } = await createSession(g.bytes, this.device, { threads: this.threads });
-        return { session, weightInputs: g.weightInputs, bnLayers: g.bnLayers };
+        const ort = await loadOrt();
+        const x = new Float32Array(batch * this.config.inChannels * size * size);
+        const feeds: Record<string, Ort.Tensor> = { x: new ort.Tensor('float32', x, [batch, this.config.inChannels, size, size]) };
+        for (const name of g.weightInputs) feeds[name] = this.tensor(ort, name);
+        for (const name of g.flipInputs) {
+          const shape = flippedShape(oihwShape(this.byName.get(name)!.shape));
+          let f = this.flips.get(name);
+          if (!f) {
+            f = new Float32Array(this.params.get(name)!.length);
+            this.flips.set(name, f);
+            this.flipsStale = true;
+          }
+          feeds[flippedInputName(name)] = new ort.Tensor('float32', f, shape);
+        }
+        return { session, weightInputs: g.weightInputs, bnLayers: g.bnLayers, feeds, x, ones: new Float32Array(batch).fill(1) };
       })();
       this.trainSessions.set(key, s);
     }
     return s;
+  }
+
+  private refreshFlips(): void {
+    if (!this.flipsStale) return;
+    for (const [name, f] of this.flips) flipTransposeInto(f, this.params.get(name)!, oihwShape(this.byName.get(name)!.shape));
+    this.flipsStale = false;
   }
 
   private evalSession(batch: number, size: number): Promise<Ort.InferenceSession> {
@@ -144,14 +173,15 @@ export class OrtTrainer {
     lambda: number,
     sampleWeights?: Float32Array,
   ): Promise<{ loss: number; grads: Map<string, Float32Array>; stats: Map<string, { mean: Float32Array; variance: Float32Array }> }> {
-    const { session, weightInputs, bnLayers } = await this.trainSession(n, size, lambda);
+    const { session, weightInputs, bnLayers, feeds: fixed, x: xNchw, ones } = await this.trainSession(n, size, lambda);
     const ort = await loadOrt();
+    this.refreshFlips();
+    nhwcToNchw(x, n, size, this.config.inChannels, xNchw);
     const feeds: Record<string, Ort.Tensor> = {
-      x: new ort.Tensor('float32', nhwcToNchw(x, n, size), [n, 3, size, size]),
+      ...fixed,
       y: new ort.Tensor('float32', y, [n, 1, size, size]),
-      w: new ort.Tensor('float32', sampleWeights ?? new Float32Array(n).fill(1), [n]),
+      w: new ort.Tensor('float32', sampleWeights ?? ones, [n]),
     };
-    for (const name of weightInputs) feeds[name] = this.tensor(ort, name);
     const out = await session.run(feeds);
     const grads = new Map<string, Float32Array>();
     for (const name of weightInputs) grads.set(name, out[`grad/${name}`]!.data as Float32Array);
@@ -195,6 +225,7 @@ export class OrtTrainer {
       }
       adamUpdateArray(p, g, m, v, this.step, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps });
     }
+    this.flipsStale = true;
   }
 
   /** Eval-mode logits (running statistics) of an NHWC batch: NHW. */

@@ -8,14 +8,16 @@ import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp
  * forward op records how to send gradients back, and the tape is replayed in reverse.
  *
  * Layout NCHW; conv weights OIHW. Weights are graph inputs (not initialisers): one graph per
- * (batch, size, λ) serves every step. Outputs: "loss", "grad/<weight>" for each trainable weight,
+ * (batch, size, λ) serves every step; so are the flipped copies the stride-1 input gradients use
+ * ("flip/<weight>", see convInputGrad). Outputs: "loss", "grad/<weight>" for each trainable weight,
  * and "stat/<bn>/mean", "stat/<bn>/var" (batch mean and biased variance) for the running averages.
  *
  * Gradient rules:
  *   Conv        dX = conv of dY with the flipped, transposed filter (stride 1), else
  *               ConvTranspose(dY, W) with output_padding restoring the input size;
- *               dW = Σ_b Σ_taps x_b(shifted) · dY_b(shifted)ᵀ — one batched MatMul per filter tap,
- *               shifting whichever of input and output gradient has fewer channels
+ *               dW = dY(shifted) · x(shifted)ᵀ over batch and positions, channel-major — one
+ *               MatMul per filter tap, shifting whichever of input and output gradient has fewer
+ *               channels
  *   BN (train)  dβ = Σdy, dγ = Σ dy·x̂, dx = γ·inv/N · (N·dy − dβ − x̂·dγ)
  *   ReLU        dy where the output is > 0
  *   MaxPool     scatter-add of dy to the argmax (MaxPool's Indices output)
@@ -94,6 +96,8 @@ export interface BuiltGraph {
   weightInputs: string[];
   /** BN layers whose batch statistics are outputs. */
   bnLayers: string[];
+  /** Conv weights whose flipped, transposed copy (flipTransposeInto) is fed as `flippedInputName(w)`. */
+  flipInputs: string[];
 }
 
 const convOut = (size: number, k: number, s: number, p: number) => Math.floor((size + 2 * p - k) / s) + 1;
@@ -113,9 +117,22 @@ export interface TapeGraph {
   /** BN layers whose batch statistics are outputs, and those outputs' names. */
   bnLayers: string[];
   statOutputs: string[];
+  /** Weights whose flipped copy is a graph input (fedFlips), in first-use order. */
+  flipInputs: string[];
 }
 
-export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number): TapeGraph {
+export interface TapeOptions {
+  /** Stride-1 input gradients read each weight's flipped, transposed copy from an input (see convInputGrad). */
+  fedFlips?: boolean;
+}
+
+/** The graph input holding a conv weight flipped spatially with its two channel axes swapped. */
+export function flippedInputName(weight: string): string {
+  return `flip/${weight}`;
+}
+
+export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number, opts: TapeOptions = {}): TapeGraph {
+  const flipInputs: string[] = [];
   const tape: { out: string; back: Backward }[] = [];
   const grads = new Map<string, string[]>();
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
@@ -139,47 +156,76 @@ export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number): TapeGr
   const perChannel = (v: string, c: number) => G.op1('Reshape', [v, G.ints([1, c, 1, 1])]);
 
   /**
-   * dW of a convolution from its input x and output gradient g, one batched MatMul per filter tap,
-   * summed over the batch. Stride 1 with cout ≤ cin shifts g (the smaller tensor) and multiplies the
-   * input as it is; otherwise each tap is a strided slice of the padded input.
+   * dW of a convolution from its input x and output gradient g, one MatMul per filter tap. Both are
+   * taken channel-major ([C, B, H, W], one Transpose each, shared by every conv that reads the same
+   * tensor), so a tap is a [C, B·H·W] matrix and its product sums over batch and positions at once:
+   * no per-image [B, Cout, Cin] products to reduce (the batched form spent ~5 % of the step in that
+   * ReduceSum). Stride 1 with cout ≤ cin shifts g (the smaller tensor) and multiplies the input as
+   * it is; otherwise each tap is a strided slice of the padded input.
    */
+  const channelMajor = new Map<string, string>();
+  const cmajor = (t: string): string => {
+    let v = channelMajor.get(t);
+    if (!v) {
+      v = G.op1('Transpose', [t], { perm: [1, 0, 2, 3] }, 'cmajor');
+      channelMajor.set(t, v);
+    }
+    return v;
+  };
   const convWeightGrad = (x: Sym, gy: string, cout: number, k: number, s: number, p: number, ho: number, wo: number): string => {
     const taps: string[] = [];
-    // Σ_b g_b · x_bᵀ → [Cout, Cin, 1]; the taps then concatenate on the last axis straight into OIHW
-    const perTap = (xs: string, gs: string) =>
-      G.op1('Reshape', [G.op1('ReduceSum', [G.matMulBT(gs, xs, 'dw_mm'), G.ints([0])], { keepdims: 0 }), G.ints([cout, x.c, 1])], {}, 'dw_tap');
+    // g · xᵀ over B·H·W → [Cout, Cin, 1]; the taps then concatenate on the last axis straight into OIHW
+    const perTap = (gs: string, xs: string) => G.op1('Reshape', [G.matMulBT(gs, xs, 'dw_mm'), G.ints([cout, x.c, 1])], {}, 'dw_tap');
+    const pad = (t: string, hint: string) => (p > 0 ? G.op1('Pad', [t, G.ints([0, 0, p, p, 0, 0, p, p])], {}, hint) : t);
     if (s === 1 && cout <= x.c && ho === x.h && wo === x.w) {
-      // dW[:, :, ky, kx] = Σ_b x_b · (g_b shifted by (p − ky, p − kx))ᵀ
-      const x3 = G.op1('Reshape', [x.name, G.ints([B, x.c, x.h * x.w])]);
-      const gp = p > 0 ? G.op1('Pad', [gy, G.ints([0, 0, p, p, 0, 0, p, p])], {}, 'gpad') : gy; // [B, Cout, H+2p, W+2p]
+      // dW[:, :, ky, kx] = (g shifted by (p − ky, p − kx)) · xᵀ
+      const n = B * x.h * x.w;
+      const x2 = G.op1('Reshape', [cmajor(x.name), G.ints([x.c, n])]);
+      const gc = cmajor(gy);
+      const gp = pad(gc, 'gpad'); // [Cout, B, H+2p, W+2p]
       for (let ky = 0; ky < k; ky++)
         for (let kx = 0; kx < k; kx++) {
           const sy = 2 * p - ky;
           const sx = 2 * p - kx;
-          const sh = k === 1 && p === 0 ? gy : G.op1('Slice', [gp, G.ints([sy, sx]), G.ints([sy + x.h, sx + x.w]), G.ints([2, 3])], {}, 'gtap');
-          taps.push(perTap(x3, G.op1('Reshape', [sh, G.ints([B, cout, x.h * x.w])]))); // [Cin, Cout]
+          const sh = k === 1 && p === 0 ? gc : G.op1('Slice', [gp, G.ints([sy, sx]), G.ints([sy + x.h, sx + x.w]), G.ints([2, 3])], {}, 'gtap');
+          taps.push(perTap(G.op1('Reshape', [sh, G.ints([cout, n])]), x2));
         }
     } else {
-      const src = p > 0 ? G.op1('Pad', [x.name, G.ints([0, 0, p, p, 0, 0, p, p])], {}, 'pad') : x.name;
-      const g3 = G.op1('Reshape', [gy, G.ints([B, cout, ho * wo])]);
+      const n = B * ho * wo;
+      const xc = cmajor(x.name);
+      const src = pad(xc, 'pad');
+      const g2 = G.op1('Reshape', [cmajor(gy), G.ints([cout, n])]);
       for (let ky = 0; ky < k; ky++)
         for (let kx = 0; kx < k; kx++) {
           const t =
             k === 1 && s === 1 && p === 0
-              ? x.name
+              ? xc
               : G.op1('Slice', [src, G.ints([ky, kx]), G.ints([ky + s * (ho - 1) + 1, kx + s * (wo - 1) + 1]), G.ints([2, 3]), G.ints([s, s])], {}, 'tap');
-          taps.push(perTap(G.op1('Reshape', [t, G.ints([B, x.c, ho * wo])]), g3)); // [Cin, Cout]
+          taps.push(perTap(g2, G.op1('Reshape', [t, G.ints([x.c, n])])));
         }
     }
     const all = taps.length === 1 ? taps[0]! : G.op1('Concat', taps, { axis: 2 }, 'dw_taps'); // [Cout, Cin, K]
     return G.op1('Reshape', [all, G.ints([cout, x.c, k, k])], {}, 'dw'); // OIHW
   };
 
-  /** dX of a convolution: stride 1 as a convolution with the flipped, transposed filter; else ConvTranspose. */
+  /**
+   * dX of a convolution: stride 1 as a convolution with the flipped, transposed filter; else
+   * ConvTranspose (output_padding restores an input size that striding rounded away). ConvTranspose
+   * would serve stride 1 as well, but onnxruntime's col2im made it ~2× slower than the Conv. With
+   * `fedFlips` the flipped filter is a graph input the engine refreshes after each update
+   * (flipTransposeInto): flipping inside the graph (a negative-step Slice and a Transpose of every
+   * weight) took ~10 % of the 128² step.
+   */
   const convInputGrad = (x: Sym, g: string, wName: string, k: number, stride: number, pad: number, ho: number, wo: number): string => {
     if (stride === 1 && ho === x.h && wo === x.w && 2 * pad === k - 1) {
-      const wt = G.op1('Transpose', [wName], { perm: [1, 0, 2, 3] }); // [Cin, Cout, k, k]
-      const flipped = k === 1 ? wt : G.op1('Slice', [wt, G.ints([-1, -1]), G.ints([-(k + 1), -(k + 1)]), G.ints([2, 3]), G.ints([-1, -1])], {}, 'wflip');
+      let flipped: string;
+      if (opts.fedFlips) {
+        flipped = flippedInputName(wName);
+        if (!flipInputs.includes(wName)) flipInputs.push(wName);
+      } else {
+        const wt = G.op1('Transpose', [wName], { perm: [1, 0, 2, 3] }); // [Cin, Cout, k, k]
+        flipped = k === 1 ? wt : G.op1('Slice', [wt, G.ints([-1, -1]), G.ints([-(k + 1), -(k + 1)]), G.ints([2, 3]), G.ints([-1, -1])], {}, 'wflip');
+      }
       return G.op1('Conv', [g, flipped], { kernel_shape: [k, k], pads: [pad, pad, pad, pad] }, 'dx');
     }
     const op = [x.h - (stride * (ho - 1) + k - 2 * pad), x.w - (stride * (wo - 1) + k - 2 * pad)];
@@ -302,7 +348,7 @@ export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number): TapeGr
       if (g) t.back(g);
     }
   };
-  return { ops, acc, gradOf, backprop, bnLayers, statOutputs };
+  return { ops, acc, gradOf, backprop, bnLayers, statOutputs, flipInputs };
 }
 
 /** The training-step graph (see the file comment). */
@@ -310,7 +356,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
   const { config, batch: B, size, lambda } = spec;
   const smooth = spec.smooth ?? 1;
   const G = new GraphWriter();
-  const { ops, acc, gradOf, backprop, bnLayers, statOutputs } = tapeGraph(G, config, B);
+  const { ops, acc, gradOf, backprop, bnLayers, statOutputs, flipInputs } = tapeGraph(G, config, B, { fedFlips: true });
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
 
@@ -372,10 +418,33 @@ export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
       { name: 'y', elemType: ONNX_FLOAT, shape: [B, 1, size, size] },
       { name: 'w', elemType: ONNX_FLOAT, shape: [B] },
       ...weightInputs.map((n): ValueInfo => ({ name: n, elemType: ONNX_FLOAT, shape: shapeOf(n) })),
+      ...flipInputs.map((n): ValueInfo => ({ name: flippedInputName(n), elemType: ONNX_FLOAT, shape: flippedShape(shapeOf(n)) })),
     ],
     outputs: outputs.map((n): ValueInfo => ({ name: n, elemType: ONNX_FLOAT, shape: outputShape(n, shapeOf, config, B) })),
   });
-  return { bytes, weightInputs, bnLayers };
+  return { bytes, weightInputs, bnLayers, flipInputs };
+}
+
+/** [O, I, k, k] → [I, O, k, k]. */
+export function flippedShape(oihw: number[]): number[] {
+  const [o, i, kh, kw] = oihw as [number, number, number, number];
+  return [i, o, kh, kw];
+}
+
+/**
+ * A conv weight (OIHW) flipped spatially with its channel axes swapped, into `dst` ([I, O, kh, kw]):
+ * the filter whose convolution with an output gradient is the input gradient (stride 1). Flipping
+ * both spatial axes reverses each kh·kw block.
+ */
+export function flipTransposeInto(dst: Float32Array, src: Float32Array, oihw: number[]): void {
+  const [cout, cin, kh, kw] = oihw as [number, number, number, number];
+  const kk = kh * kw;
+  for (let o = 0; o < cout; o++)
+    for (let i = 0; i < cin; i++) {
+      const s = (o * cin + i) * kk + kk - 1;
+      const d = (i * cout + o) * kk;
+      for (let t = 0; t < kk; t++) dst[d + t] = src[s - t]!;
+    }
 }
 
 /** HWIO (tfjs) → OIHW (ONNX) shape; 1-D shapes unchanged. */
