@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 export const Subset = z.enum(['labeled', 'unlabeled', 'val', 'test']);
 export type Subset = z.infer<typeof Subset>;
-export const ImageFormat = z.enum(['png', 'jpeg', 'dicom']);
+export const ImageFormat = z.enum(['png', 'jpeg', 'dicom', 'nifti']);
 
 export const ImageRow = z.object({
   id: z.number().int(),

@@ -1,6 +1,8 @@
 import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
 import { downscaleRgb } from './geometry/resample';
 import { decodeMaskFile, decodeMaskValues, type LabelMap, type Mask } from './mask';
+import { readDicomSeg, type ParsedSeg } from './dicom-seg-read';
+import { readNifti, type NiftiVolume } from './nifti';
 import { frameToThumbnailRgb } from './pixels';
 import { decodeRaster, encodePngRgb, type Rgb } from './raster';
 
@@ -33,6 +35,10 @@ export interface DecodeResults {
   /** A mask file's grey values as they are; the import's mask rules read them (mask-rules.ts). */
   maskValues: LabelMap;
   dicom: DecodedDicom;
+  /** A NIfTI volume, header and voxels; the importer cuts it into slices along the axis asked for. */
+  nifti: NiftiVolume;
+  /** A DICOM SEG's segments and frames (FRACTIONAL at the default threshold). */
+  seg: ParsedSeg;
 }
 
 export type DecodeOp = keyof DecodeResults;
@@ -42,6 +48,8 @@ export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array) => DecodeResults
   mask: decodeMaskFile,
   maskValues: decodeMaskValues,
   dicom: decodeDicomForImport,
+  nifti: (bytes) => readNifti(bytes),
+  seg: (bytes) => readDicomSeg(bytes),
 };
 
 function thumbnailOf(rgb: Rgb): Uint8Array {

@@ -189,3 +189,14 @@ function pixelBytes(value: unknown): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Whether DICOM bytes declare the Segmentation SOP class near their start (the file meta's
+ * MediaStorageSOPClassUID, or SOPClassUID early in a raw data set), so an import routes them to the
+ * SEG reader before any image decoding; the reader then checks the class properly.
+ */
+export function looksLikeSeg(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096)).toString('latin1');
+  // Not followed by a digit or dot: 1.2.840.10008.5.1.4.1.1.66.4 but not a longer UID it begins.
+  return new RegExp(`${SEG_SOP_CLASS_UID.replace(/\./g, '\\.')}(?![0-9.])`).test(head);
+}

@@ -152,3 +152,28 @@ function calibrationWindow(header: NiftiHeader): { windowCenter: number | null; 
   if (!Number.isFinite(calMin) || !Number.isFinite(calMax) || calMax <= calMin) return { windowCenter: null, windowWidth: null };
   return { windowCenter: (calMin + calMax) / 2, windowWidth: calMax - calMin };
 }
+
+/**
+ * Writes a 2D slice's pixels back into a volume buffer laid out like the source (i fastest), the
+ * inverse of sliceVolume for 3D volume `volume`; slice `index` counts as sliceVolume numbered it.
+ */
+export function placeSlice(
+  dims: readonly number[],
+  voxelAxis: 0 | 1 | 2,
+  out: Uint8Array,
+  index: number,
+  pixels: Uint8Array,
+): void {
+  const [nx, ny, nz] = dims as [number, number, number];
+  const n = [nx, ny, nz];
+  const stride = [1, nx, nx * ny];
+  const [u, w] = planeAxes(voxelAxis);
+  const perVolume = n[voxelAxis]!;
+  const volume = Math.floor(index / perVolume);
+  const s = index % perVolume;
+  const base = volume * nx * ny * nz + s * stride[voxelAxis]!;
+  const width = n[u]!;
+  const height = n[w]!;
+  if (pixels.length !== width * height) throw new Error(`slice ${index + 1} has ${pixels.length} pixels, the volume's slices have ${width}×${height}`);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[base + y * stride[w]! + x * stride[u]!] = pixels[y * width + x]!;
+}

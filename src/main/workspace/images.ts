@@ -11,7 +11,7 @@ interface ImageRecord {
   frame_index: number;
   source_path: string;
   source_blob: string;
-  format: 'png' | 'jpeg' | 'dicom';
+  format: 'png' | 'jpeg' | 'dicom' | 'nifti';
   width: number;
   height: number;
   samples: 1 | 3;
@@ -62,7 +62,7 @@ interface ListRecord {
   id: number;
   source_path: string;
   frame_index: number;
-  format: 'png' | 'jpeg' | 'dicom';
+  format: 'png' | 'jpeg' | 'dicom' | 'nifti';
   width: number;
   height: number;
   modality: string | null;
@@ -166,7 +166,8 @@ export function sourceFileBytes(ws: Workspace, r: ImageRecord): Buffer {
 /** The image as the models see it (8-bit RGB at source resolution), by the rule in imaging/pixels. */
 export function loadModelRgb(ws: Workspace, id: number): Rgb {
   const r = imageRecord(ws, id);
-  if (r.format === 'dicom') return frameToModelRgb(storedFrame(ws, r));
+  // DICOM frames and NIfTI slices are stored decoded; PNG and JPEG decode from their source.
+  if (r.format === 'dicom' || r.format === 'nifti') return frameToModelRgb(storedFrame(ws, r));
   return decodeRaster(ws.blobs.get(r.source_blob));
 }
 
@@ -190,7 +191,7 @@ export function thumbnailDataUrl(ws: Workspace, id: number): string {
 
 export function viewerPixels(ws: Workspace, id: number): ImagePixels {
   const r = imageRecord(ws, id);
-  if (r.format !== 'dicom') {
+  if (r.format === 'png' || r.format === 'jpeg') {
     const mime = r.format === 'png' ? 'image/png' : 'image/jpeg';
     return {
       kind: 'encoded',

@@ -1,6 +1,9 @@
 import { basename, extname, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isDicom } from '../imaging/dicom';
+import { looksLikeSeg, type ParsedSeg } from '../imaging/dicom-seg-read';
+import { isNiftiFile, type NiftiVolume } from '../imaging/nifti';
+import type { SliceAxis } from '../imaging/nifti-slices';
 import { sharedDecoder } from '../imaging/decode-client';
 import type { DecodedDicom, DecodedRaster } from '../imaging/decode-for-import';
 import type { DicomPlacement } from '../imaging/dicom-types';
@@ -12,6 +15,8 @@ import { explainDecodeError } from '../imaging/decode-errors';
 import { describe } from '../util/errors';
 import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
 import { sha256 } from './blobs';
+import { importNifti, labelVolumeKeys } from './import-nifti';
+import { importSeg } from './import-seg';
 import { MaskImport, type MaskImportOptions } from './import-masks';
 import { nowIso, type Workspace } from './workspace';
 import type { ImportFailure, ImportResult } from '../../shared/contract';
@@ -21,6 +26,8 @@ export interface ImportRequest extends MaskImportOptions {
   paths: string[];
   /** Optional folder of masks matched to images by file name (the Kvasir-SEG layout); read by the mask rules (mask-rules.ts). */
   masks?: string;
+  /** NIfTI volumes become 2D slices along this axis (default axial). */
+  niftiAxis?: SliceAxis;
 }
 
 export interface ImportProgress {
@@ -48,6 +55,8 @@ export async function importImages(
   result.failed.push(...problems);
   const maskIndex = req.masks ? indexMasks(req.masks, result) : null;
   const maskImport = req.masks ? new MaskImport(ws, result, req) : null;
+  // A SEG is ground truth of frames imported before it: SEGs wait until every image of this import is in.
+  const segs: (PreparedFile & { format: 'seg' })[] = [];
 
   // One file ahead: the decode process decodes the next file while this one's blobs are written.
   const prepare = (i: number) => (i < files.length ? quietly(prepareFile(ws, files[i]!, maskIndex)) : null);
@@ -59,7 +68,15 @@ export async function importImages(
     next = prepare(i + 1);
     opts.onProgress?.({ done: i, total: files.length, file: file.display });
     try {
-      const outcome = await importFile(ws, await prepared, maskIndex, maskImport);
+      const ready = await prepared;
+      if (ready.format === 'seg') {
+        segs.push(ready);
+        continue;
+      }
+      const outcome: FileOutcome =
+        ready.format === 'nifti'
+          ? await importNifti(ws, ready, (b) => sharedDecoder().decode('nifti', b), req.niftiAxis ?? 'axial', maskImport)
+          : await importFile(ws, ready, maskIndex, maskImport);
       if (outcome.added > 0) result.imported += outcome.added;
       else result.duplicates += 1;
       result.masks += outcome.masks;
@@ -68,6 +85,13 @@ export async function importImages(
       result.failed.push({ file: file.display, error: describe(e) });
     }
     await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
+  }
+  for (const seg of segs) {
+    try {
+      result.masks += importSeg(ws, seg.file, await seg.seg, result).masks;
+    } catch (e) {
+      result.failed.push({ file: seg.file, error: describe(e) });
+    }
   }
   maskImport?.finish(req.masks!);
   opts.onProgress?.({ done: files.length, total: files.length, file: '' });
@@ -107,6 +131,8 @@ interface FileOutcome {
 type PreparedFile = { file: string; bytes: Buffer; hash: string } & (
   | { format: 'png' | 'jpeg'; image: Promise<DecodedRaster> | null; mask: Promise<MaskRead> | null }
   | { format: 'dicom'; image: Promise<DecodedDicom> | null }
+  | { format: 'nifti'; volume: Promise<NiftiVolume> | null; labels: { file: string; volume: Promise<NiftiVolume> } | null }
+  | { format: 'seg'; seg: Promise<ParsedSeg> }
 );
 
 /** A promise awaited later: its rejection is the file's failure then, not an unhandled rejection now. */
@@ -127,13 +153,21 @@ async function prepareFile(ws: Workspace, found: FoundFile, maskIndex: Map<strin
     const image = stored ? null : quietly(sharedDecoder().decode('raster', bytes));
     return { file, bytes, hash, format: raster, image, mask: !stored && maskFile ? readMask(maskFile) : null };
   }
+  if (isDicom(bytes) && looksLikeSeg(bytes)) return { file, bytes, hash, format: 'seg', seg: quietly(sharedDecoder().decode('seg', bytes)) };
   if (isDicom(bytes)) return { file, bytes, hash, format: 'dicom', image: stored ? null : quietly(sharedDecoder().decode('dicom', bytes)) };
-  throw new Error('unrecognised format: not PNG, JPEG or DICOM');
+  if (isNiftiFile(file, bytes)) {
+    const labelFile = stored ? undefined : labelVolumeKeys(file).map((k) => maskIndex?.get(k)).find(Boolean);
+    const labels = labelFile
+      ? { file: labelFile.display, volume: quietly(sharedDecoder().decode('nifti', readRegularFile(labelFile.path, maxFileBytes()))) }
+      : null;
+    return { file, bytes, hash, format: 'nifti', volume: stored ? null : quietly(sharedDecoder().decode('nifti', bytes)), labels };
+  }
+  throw new Error('unrecognised format: not PNG, JPEG, DICOM or NIfTI');
 }
 
 async function importFile(
   ws: Workspace,
-  prepared: PreparedFile,
+  prepared: PreparedFile & { format: 'png' | 'jpeg' | 'dicom' },
   maskIndex: Map<string, FoundFile> | null,
   maskImport: MaskImport | null,
 ): Promise<FileOutcome> {

@@ -191,4 +191,72 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE masks ADD COLUMN labelmap_blob TEXT;
   ALTER TABLE masks ADD COLUMN areas TEXT;
   `,
+  // 7: NIfTI volumes are imported as series of 2D slices (stored frames, like DICOM's), so `format`
+  // gains 'nifti'. SQLite cannot change a CHECK in place: the table is rebuilt, rows and ids kept,
+  // with foreign keys off for the rebuild (the migration runner's rule) so no child row cascades.
+  `
+  CREATE TABLE images_v7 (
+    id              INTEGER PRIMARY KEY,
+    sha256          TEXT NOT NULL,
+    frame_index     INTEGER NOT NULL DEFAULT 0,
+    source_path     TEXT NOT NULL,
+    source_blob     TEXT NOT NULL,
+    format          TEXT NOT NULL CHECK (format IN ('png', 'jpeg', 'dicom', 'nifti')),
+    width           INTEGER NOT NULL,
+    height          INTEGER NOT NULL,
+    samples         INTEGER NOT NULL CHECK (samples IN (1, 3)),
+    pixel_blob      TEXT,                     -- decoded frame (DICOM and NIfTI); PNG/JPEG decode from source
+    pixel_dtype     TEXT,
+    pixel_min       REAL,
+    pixel_max       REAL,
+    thumbnail_blob  TEXT NOT NULL,
+    modality        TEXT,
+    photometric     TEXT,
+    transfer_syntax TEXT,
+    window_center   REAL,
+    window_width    REAL,
+    rescale_slope   REAL NOT NULL DEFAULT 1,
+    rescale_intercept REAL NOT NULL DEFAULT 0,
+    pixel_spacing   TEXT,
+    study_uid       TEXT,
+    series_uid      TEXT,
+    sop_uid         TEXT,
+    frames          INTEGER NOT NULL DEFAULT 1,
+    imported_at     TEXT NOT NULL,
+    patient_id TEXT,
+    patient_name TEXT,
+    study_description TEXT,
+    study_date TEXT,
+    series_description TEXT,
+    series_number INTEGER,
+    instance_number INTEGER,
+    image_position TEXT,
+    image_orientation TEXT,
+    voi_windows TEXT,
+    spacing_source TEXT,
+    UNIQUE (sha256, frame_index)
+  );
+  INSERT INTO images_v7 (id, sha256, frame_index, source_path, source_blob, format, width, height, samples, pixel_blob,
+      pixel_dtype, pixel_min, pixel_max, thumbnail_blob, modality, photometric, transfer_syntax, window_center, window_width,
+      rescale_slope, rescale_intercept, pixel_spacing, study_uid, series_uid, sop_uid, frames, imported_at, patient_id,
+      patient_name, study_description, study_date, series_description, series_number, instance_number, image_position,
+      image_orientation, voi_windows, spacing_source)
+    SELECT id, sha256, frame_index, source_path, source_blob, format, width, height, samples, pixel_blob,
+      pixel_dtype, pixel_min, pixel_max, thumbnail_blob, modality, photometric, transfer_syntax, window_center, window_width,
+      rescale_slope, rescale_intercept, pixel_spacing, study_uid, series_uid, sop_uid, frames, imported_at, patient_id,
+      patient_name, study_description, study_date, series_description, series_number, instance_number, image_position,
+      image_orientation, voi_windows, spacing_source FROM images;
+  DROP TABLE images;
+  ALTER TABLE images_v7 RENAME TO images;
+  `,
+  // 8: a split says which experiment made it for its cells (NULL: the radiologist's, from "Make split"
+  // or an override), so an experiment never changes the workspace's current split. Earlier
+  // experiments' splits are recognised as those their cells use that appeared after the experiment did.
+  `
+  ALTER TABLE splits ADD COLUMN experiment_id INTEGER;
+  UPDATE splits SET experiment_id = (
+    SELECT MIN(e.id) FROM experiment_cells c JOIN experiments e ON e.id = c.experiment_id
+    WHERE c.split_id = splits.id AND e.created_at <= splits.created_at
+  );
+  `,
 ];

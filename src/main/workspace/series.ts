@@ -43,7 +43,7 @@ interface SeriesRecord {
   sha256: string;
   frame_index: number;
   source_path: string;
-  format: 'png' | 'jpeg' | 'dicom';
+  format: 'png' | 'jpeg' | 'dicom' | 'nifti';
   modality: string | null;
   study_uid: string | null;
   series_uid: string | null;
@@ -62,9 +62,12 @@ interface SeriesRecord {
 const NO_PATIENT = 'no patient ID';
 const FOLDERS = 'image folders';
 
-/** Where a row belongs: DICOM by its UIDs (a file without them is its own series), PNG/JPEG by folder. */
+/**
+ * Where a row belongs: DICOM by its UIDs (a file without them is its own series), a NIfTI volume by
+ * the keys its import gave it (one series per 3D volume), PNG/JPEG by folder.
+ */
 function placeOf(r: SeriesRecord): { patient: string; patientName: string | null; study: string; series: string } {
-  if (r.format !== 'dicom') {
+  if (r.format === 'png' || r.format === 'jpeg') {
     const folder = dirname(r.source_path);
     return { patient: FOLDERS, patientName: null, study: FOLDERS, series: `folder:${folder}` };
   }
@@ -77,7 +80,7 @@ function placeOf(r: SeriesRecord): { patient: string; patientName: string | null
 }
 
 function seriesLabel(r: SeriesRecord, key: string): string {
-  if (r.format !== 'dicom') return basename(key.slice('folder:'.length)) || key;
+  if (r.format === 'png' || r.format === 'jpeg') return basename(key.slice('folder:'.length)) || key;
   const parts = [r.series_number !== null ? `#${r.series_number}` : null, r.series_description].filter(Boolean);
   return parts.length ? parts.join(' ') : r.series_uid ? `series …${r.series_uid.slice(-8)}` : basename(r.source_path);
 }
@@ -119,7 +122,7 @@ export function seriesTree(ws: Workspace): PatientNode[] {
       const node: SeriesNode = {
         key: place.series,
         label: seriesLabel(r, place.series),
-        modality: r.format === 'dicom' ? r.modality : r.format.toUpperCase(),
+        modality: r.format === 'dicom' ? r.modality : r.format === 'nifti' ? (r.modality ?? 'NIfTI') : r.format.toUpperCase(),
         count: 0,
         labeled: 0,
         imageIds: [],

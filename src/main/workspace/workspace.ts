@@ -61,11 +61,21 @@ function migrate(db: Database.Database, root: string): void {
       `${root} was written by a newer Apprentice (schema ${current}, this app knows ${MIGRATIONS.length}); update the app to open it`,
     );
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  if (current === MIGRATIONS.length) return;
+  // SQLite's rule for rebuilding a table (ALTER TABLE, "other kinds of table schema changes"):
+  // foreign keys off, so dropping the old table cascades to no child row, then checked before commit.
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]!);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new WorkspaceError(`migration ${v + 1} would leave ${broken.length} rows pointing at nothing; ${root} is unchanged`);
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  } finally {
+    db.pragma('foreign_keys = ON');
   }
 }
 
