@@ -38,6 +38,14 @@ export interface SegOptions {
   type?: Code;
 }
 
+/** One segment of a SEG: a structure's mask on the source frame, its name and codes. */
+export interface SegSegment {
+  mask: Mask;
+  label: string;
+  category?: Code;
+  type?: Code;
+}
+
 /** A binary project's default structure: any lesion the radiologist outlines. */
 export const DEFAULT_CATEGORY: Code = { value: '49755003', scheme: 'SCT', meaning: 'Morphologically Abnormal Structure' };
 export const DEFAULT_TYPE: Code = { value: '4147007', scheme: 'SCT', meaning: 'Mass' };
@@ -46,9 +54,17 @@ const coded = (c: Code): Dataset => ({ CodeValue: c.value, CodingSchemeDesignato
 
 /** DICOM SEG packs binary frames 8 pixels a byte, first pixel in the least significant bit. */
 export function packBits(mask: Mask): Uint8Array {
-  const n = mask.width * mask.height;
+  return packFrames([mask]);
+}
+
+/** Several frames packed as one bit stream: a BINARY SEG's frames are not padded to whole bytes (PS3.5 8.1.1). */
+function packFrames(masks: Mask[]): Uint8Array {
+  const n = masks.reduce((sum, m) => sum + m.width * m.height, 0);
   const out = new Uint8Array(Math.ceil(n / 8));
-  for (let i = 0; i < n; i++) if (mask.data[i]) out[i >> 3]! |= 1 << (i & 7);
+  let bit = 0;
+  for (const m of masks) {
+    for (let i = 0; i < m.data.length; i++, bit++) if (m.data[i]) out[bit >> 3]! |= 1 << (bit & 7);
+  }
   return out;
 }
 
@@ -79,10 +95,18 @@ const lo = (s: string) => normaliseDicomValue('LO', s) as string;
  * sources), and shares its frame of reference, so PACS viewers show it on top of the source.
  */
 export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): Uint8Array {
+  return buildDicomSegSegments(source, [{ mask, label: opts.label, category: opts.category, type: opts.type }], opts);
+}
+
+/** As buildDicomSeg, with one segment (and one frame) per structure, each with its label and codes. */
+export function buildDicomSegSegments(source: SegSource, segments: SegSegment[], opts: SegOptions): Uint8Array {
+  if (segments.length === 0) throw new Error('a DICOM SEG needs at least one segment');
   const header = readSegSource(source.bytes);
   const { rows, columns } = header;
-  if (rows !== mask.height || columns !== mask.width) {
-    throw new Error(`mask is ${mask.width}×${mask.height} but the source DICOM frame is ${columns}×${rows}`);
+  for (const { mask } of segments) {
+    if (rows !== mask.height || columns !== mask.width) {
+      throw new Error(`mask is ${mask.width}×${mask.height} but the source DICOM frame is ${columns}×${rows}`);
+    }
   }
   const src = copiedSourceValues(header.values);
   if (!src.SOPInstanceUID || !src.SeriesInstanceUID) throw new Error('the source has no usable SOP instance or series UID for a SEG to reference');
@@ -142,18 +166,16 @@ export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): 
     HighBit: 0,
     PixelRepresentation: 0,
     LossyImageCompression: '00',
-    NumberOfFrames: 1,
+    NumberOfFrames: segments.length,
     ReferencedSeriesSequence: [{ SeriesInstanceUID: src.SeriesInstanceUID, ReferencedInstanceSequence: [sourceRef] }],
-    SegmentSequence: [
-      {
-        SegmentNumber: 1,
-        SegmentLabel: label,
-        SegmentAlgorithmType: opts.algorithm.type,
-        ...(opts.algorithm.type !== 'MANUAL' ? { SegmentAlgorithmName: lo(opts.algorithm.name ?? '') || 'Apprentice' } : {}),
-        SegmentedPropertyCategoryCodeSequence: [coded(opts.category ?? DEFAULT_CATEGORY)],
-        SegmentedPropertyTypeCodeSequence: [coded(opts.type ?? DEFAULT_TYPE)],
-      },
-    ],
+    SegmentSequence: segments.map((seg, k) => ({
+      SegmentNumber: k + 1,
+      SegmentLabel: lo(seg.label) || label,
+      SegmentAlgorithmType: opts.algorithm.type,
+      ...(opts.algorithm.type !== 'MANUAL' ? { SegmentAlgorithmName: lo(opts.algorithm.name ?? '') || 'Apprentice' } : {}),
+      SegmentedPropertyCategoryCodeSequence: [coded(seg.category ?? DEFAULT_CATEGORY)],
+      SegmentedPropertyTypeCodeSequence: [coded(seg.type ?? DEFAULT_TYPE)],
+    })),
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: newUid() }],
     SharedFunctionalGroupsSequence: [
       {
@@ -161,27 +183,25 @@ export function buildDicomSeg(source: SegSource, mask: Mask, opts: SegOptions): 
         ...(src.ImageOrientationPatient ? { PlaneOrientationSequence: [{ ImageOrientationPatient: src.ImageOrientationPatient }] } : {}),
       },
     ],
-    PerFrameFunctionalGroupsSequence: [
-      {
-        DerivationImageSequence: [
-          {
-            SourceImageSequence: [
-              {
-                ...sourceRef,
-                PurposeOfReferenceCodeSequence: [
-                  { CodeValue: '121322', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source image for image processing operation' },
-                ],
-              },
-            ],
-            DerivationCodeSequence: [{ CodeValue: '113076', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Segmentation' }],
-          },
-        ],
-        FrameContentSequence: [{ DimensionIndexValues: [1] }],
-        SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }],
-        ...(src.ImagePositionPatient ? { PlanePositionSequence: [{ ImagePositionPatient: src.ImagePositionPatient }] } : {}),
-      },
-    ],
-    PixelData: packBits(mask).buffer,
+    PerFrameFunctionalGroupsSequence: segments.map((_, k) => ({
+      DerivationImageSequence: [
+        {
+          SourceImageSequence: [
+            {
+              ...sourceRef,
+              PurposeOfReferenceCodeSequence: [
+                { CodeValue: '121322', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Source image for image processing operation' },
+              ],
+            },
+          ],
+          DerivationCodeSequence: [{ CodeValue: '113076', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Segmentation' }],
+        },
+      ],
+      FrameContentSequence: [{ DimensionIndexValues: [k + 1] }],
+      SegmentIdentificationSequence: [{ ReferencedSegmentNumber: k + 1 }],
+      ...(src.ImagePositionPatient ? { PlanePositionSequence: [{ ImagePositionPatient: src.ImagePositionPatient }] } : {}),
+    })),
+    PixelData: packFrames(segments.map((s) => s.mask)).buffer,
     _vrMap: { PixelData: 'OB' },
   };
 

@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { ExportOutcome, FileOutcome, MaskExportSource, MaskFileFormat } from '../../shared/contract';
-import { decodeMaskPng, encodeMaskPng, type Mask } from '../imaging/mask';
+import { decodeMaskPng, encodeLabelMapPng, encodeMaskPng, structureMask, type LabelMap, type Mask } from '../imaging/mask';
 import { writeFileAtomic } from '../util/atomic-write';
 import { describe } from '../util/errors';
 import { imageRecord, sourceFileBytes } from '../workspace/images';
-import { currentGroundTruth, currentMaskRecord } from '../workspace/masks';
+import { labelSchema } from '../workspace/labels';
+import { currentGroundTruth, currentMaskRecord, storedLabelMap } from '../workspace/masks';
 import { pseudoLabelMask, pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { Workspace } from '../workspace/workspace';
-import { buildDicomSeg } from './dicom-seg';
+import { buildDicomSegSegments, type SegSegment } from './dicom-seg';
 import { groundTruthAlgorithm, pseudoLabelAlgorithm, type SegAlgorithm } from './segment-algorithm';
 
 export type MaskExportFormat = MaskFileFormat;
@@ -24,6 +25,8 @@ export interface MaskFileRequest {
   tag: string;
   label: string;
   algorithm: SegAlgorithm;
+  /** A ground truth with several structures or an ignore region: PNG of its values, a SEG segment per structure. */
+  labelMap?: LabelMap | null;
 }
 
 /**
@@ -37,7 +40,7 @@ export function writeMaskFile(ws: Workspace, rec: ImageRecord, mask: Mask, req: 
   mkdirSync(outDir, { recursive: true });
   if (format === 'dicom-seg') {
     if (rec.format !== 'dicom') throw new Error(`image ${rec.id} (${rec.source_path}) is not DICOM: a DICOM SEG needs a DICOM source; export it as PNG`);
-    const bytes = buildDicomSeg({ bytes: sourceFileBytes(ws, rec), frameIndex: rec.frame_index }, mask, {
+    const bytes = buildDicomSegSegments({ bytes: sourceFileBytes(ws, rec), frameIndex: rec.frame_index }, segmentsOf(ws, mask, req), {
       label: req.label,
       algorithm: req.algorithm,
     });
@@ -47,18 +50,36 @@ export function writeMaskFile(ws: Workspace, rec: ImageRecord, mask: Mask, req: 
     return { file, format };
   }
   const file = join(outDir, `${stem}.${req.tag}.png`);
-  writeFileAtomic(file, encodeMaskPng(mask));
+  writeFileAtomic(file, req.labelMap ? encodeLabelMapPng(req.labelMap) : encodeMaskPng(mask));
   return { file, format };
 }
 
+/**
+ * The SEG segments of one mask: a binary mask is structure 1 under the export's label (codes from the
+ * schema), a label map one segment per schema structure it holds, each with its name and codes.
+ */
+function segmentsOf(ws: Workspace, mask: Mask, req: MaskFileRequest): SegSegment[] {
+  const schema = labelSchema(ws);
+  const first = schema.find((s) => s.value === 1);
+  if (!req.labelMap) return [{ mask, label: req.label, category: first?.category, type: first?.type }];
+  const map = req.labelMap;
+  const present = schema.filter((s) => map.data.includes(s.value));
+  return (present.length ? present : schema.slice(0, 1)).map((s) => ({ mask: structureMask(map, s.value), label: s.name, category: s.category, type: s.type }));
+}
+
 /** The masks of one image an export writes, each with what made it. */
-function masksToExport(ws: Workspace, imageId: number, source: MaskExportSource): { mask: Mask; tag: string; version: number | null; algorithm: SegAlgorithm }[] {
+function masksToExport(
+  ws: Workspace,
+  imageId: number,
+  source: MaskExportSource,
+): { mask: Mask; labelMap?: LabelMap | null; tag: string; version: number | null; algorithm: SegAlgorithm }[] {
   const rec = imageRecord(ws, imageId);
   if (source.kind === 'ground-truth') {
     const stored = currentMaskRecord(ws, imageId);
     const origin = currentGroundTruth(ws, imageId);
     if (!stored || !origin) throw new Error(`image ${imageId} (${rec.source_path}) has no ground truth to export`);
-    return [{ mask: decodeMaskPng(stored.png), tag: 'mask', version: null, algorithm: groundTruthAlgorithm(ws, origin) }];
+    // A binary ground truth is exported exactly as before; a label map as its values and structures.
+    return [{ mask: decodeMaskPng(stored.png), labelMap: storedLabelMap(ws, imageId), tag: 'mask', version: null, algorithm: groundTruthAlgorithm(ws, origin) }];
   }
   const versions = pseudoLabelVersions(ws, imageId);
   if (versions.length === 0) throw new Error(`image ${imageId} (${rec.source_path}) has no pseudo-label to export`);
@@ -100,8 +121,9 @@ export async function exportMasks(
             outDir: req.outDir,
             format: req.format,
             tag: m.tag,
-            label: req.label ?? DEFAULT_LABEL,
+            label: req.label ?? labelSchema(ws).find((s) => s.value === 1)?.name ?? DEFAULT_LABEL,
             algorithm: m.algorithm,
+            labelMap: m.labelMap,
           });
           files.push({ imageId, version: m.version, file: w.file, format: w.format, error: null });
         } catch (e) {

@@ -139,6 +139,14 @@ export function loadLabelMap(ws: Workspace, imageId: number): LabelMap | null {
   return row.labelmap_blob ? decodeLabelMapPng(ws.blobs.get(row.labelmap_blob)) : decodeMaskPng(ws.blobs.get(row.blob));
 }
 
+/** The current ground truth's label map when it is stored as one (another structure than 1, or an ignore region); null when binary or absent. */
+export function storedLabelMap(ws: Workspace, imageId: number): LabelMap | null {
+  const row = ws.db.prepare('SELECT labelmap_blob FROM masks WHERE image_id = ? AND current = 1').get(imageId) as
+    | { labelmap_blob: string | null }
+    | undefined;
+  return row?.labelmap_blob ? decodeLabelMapPng(ws.blobs.get(row.labelmap_blob)) : null;
+}
+
 /** Pixels per structure of the image's current ground truth ({} when it has none). */
 export function currentStructureAreas(ws: Workspace, imageId: number): Record<number, number> {
   const row = ws.db.prepare('SELECT area, areas FROM masks WHERE image_id = ? AND current = 1').get(imageId) as
