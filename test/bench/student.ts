@@ -1,47 +1,60 @@
 /**
- * `npm run bench -- student [--json] [--backend wasm|cpu] [--threads N] [--steps 3] [--tfjs-steps 2]
- *                           [--infer-runs 5] [--batch 8] [--size 128]`
+ * `npm run bench -- student [--json] [--sizes 128,224] [--batch 8] [--steps 3] [--rounds 2]
+ *                           [--no-torch] [--epochs 5] [--epoch-steps 2] [--infer-runs 5]
+ *                           [--tfjs-steps 0] [--threads N]`
  *
- * The default student (U-Net++ / ResNet34, 26,078,609 parameters, random He init) on this machine:
- *   train_step_ms_128_b8   one training step of the default training engine ("backend":
- *                          onnxruntime-cpu, trainer.ts) exactly as training runs it: forward in
- *                          training mode, λ·BCE + (1−λ)·Dice, all gradients, Adam, BN running
- *                          statistics, on a random 8×128×128 batch
- *   train_step_ms_128_b8_tfjs  the same step on the tfjs engine ("tfjs_backend"; --tfjs-steps 0 skips it)
- *   infer_ms_224_b1_tfjs   the tfjs predictor (conv+BN folded) on one 224×224 image, input tensor to
- *                          probabilities read back
- *   infer_ms_224_b1_onnx   the fast-mode predictor (the model exported to ONNX, onnxruntime-node CPU)
- *                          on the same input, including the NHWC→NCHW copy
- * All medians after warm-up (2 training steps, 2 inference runs). Peers on this kind of machine,
- * from ../shared/bench/README.md (PyTorch 2 threads): training step 1750 ms at 128×128 batch 8;
- * goals: training ≤ 2× PyTorch, inference ≤ 1.1× onnxruntime.
- *
- * --torch also measures the peers in the same run (needs Debian's python3-torch, see that README):
- *   torch_train_step_ms          ../shared/bench/unetpp_torch.py, 2 threads, same shape, in
- *                                rounds alternating with ours (--rounds, default 2)
- *   infer_ms_224_b1_onnx_torch   onnxruntime on the network exported by PyTorch (the README's way),
- *                                run by run alternating with our engines
- * and the ratios are then taken against those, not the README's quiet-machine figures. On a shared,
- * loaded machine only same-run ratios mean anything; load_before/after say how loaded it was.
+ * The default student (U-Net++ / ResNet34, 26,078,609 parameters, random He init) beside its peers,
+ * measured in the same run on this machine:
+ *   train_step_ms_<S>_b8        one training step of the default engine (onnxruntime, trainer.ts)
+ *                               exactly as training runs it: forward in training mode,
+ *                               λ·BCE + (1−λ)·Dice, all gradients, Adam, BN running statistics, on a
+ *                               random 8×S×S batch; median of every timed step, and its range
+ *   torch_train_step_ms_<S>_b8  ../shared/bench/unetpp_torch.py (Debian's python3-torch, 2 threads,
+ *                               Adam, BCE + Dice) at the same shape, in rounds alternating with ours
+ *   train_vs_pytorch_<S>        the ratio of those medians (goal ≤ 1.0)
+ *   update_ms                   the part of a step spent in JavaScript after the graph: Adam in place
+ *                               on all weights and the refresh of the flipped conv weights, measured
+ *                               alone on arrays of the model's sizes
+ *   peak_rss_mb_<S>             the process's peak RSS after training at the largest size
+ *   rss_mb_per_epoch, rss_drift_mb  RSS after each of --epochs small epochs at the largest size
+ *                               (--epoch-steps steps and one eval batch each), each after a full GC;
+ *                               drift = last − first
+ *   infer_ms_224_b1_onnx        the fast-mode predictor (our ONNX export on onnxruntime-node, CPU),
+ *                               one 224×224 image, NHWC→NCHW copy included
+ *   infer_ms_224_b1_bare        a bare onnxruntime session on the same exported graph, fed a ready
+ *                               NCHW tensor; infer_vs_bare_onnxruntime is the ratio (goal ≤ 1.0)
+ *   infer_ms_224_b1_onnx_torch  bare onnxruntime on the network exported by PyTorch (when available)
+ * The machine is shared and its load swings by the second: only same-run ratios mean anything, and
+ * load_before/after say how loaded it was. --tfjs-steps N adds the tfjs engine's step at the first size.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import ort from 'onnxruntime-node';
-import { BACKEND_ORDER, initStudentBackend, type StudentBackend } from '../../src/main/student/backend';
+import { adamUpdateArray } from '../../src/main/student/adam';
+import { exportOnnx } from '../../src/main/student/onnx-export';
+import { flipTransposeInto, oihwShape } from '../../src/main/student/ort-graph';
 import { createPredictor } from '../../src/main/student/predict';
-import { createTrainer, type TrainEngine } from '../../src/main/student/trainer';
-import { countParams, initWeights, RESNET34_UNETPP } from '../../src/main/student/unetpp';
+import { createTrainer, type StudentTrainer } from '../../src/main/student/trainer';
+import { countParams, initWeights, paramSpecs, RESNET34_UNETPP } from '../../src/main/student/unetpp';
 import { seededRandom } from '../../src/main/util/random';
 
-const PYTORCH_TRAIN_MS_128_B8 = 1750;
 const TORCH_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/bench/unetpp_torch.py');
+const PYTHON = '/usr/bin/python3';
 
-/** Runs the PyTorch reference; returns the median train step at size×size, batch. */
+function torchAvailable(): string | null {
+  if (!existsSync(TORCH_SCRIPT)) return `${TORCH_SCRIPT} missing`;
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  return r.status === 0 ? null : 'python3-torch not installed (see ../shared/bench/README.md)';
+}
+
+/** The PyTorch reference's median train step at size×size, batch. */
 function torchTrainMs(size: number, batch: number, steps: number): number | null {
-  const r = spawnSync('/usr/bin/python3', [TORCH_SCRIPT, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', '2'], {
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', '2'], {
     encoding: 'utf8',
   });
   const m = /train step .* median ([\d.]+) ms/.exec(r.stdout ?? '');
@@ -52,7 +65,7 @@ function torchTrainMs(size: number, batch: number, steps: number): number | null
 /** The PyTorch-exported network (the README's way), for onnxruntime to run beside ours. */
 function torchOnnxFile(dir: string): string | null {
   const file = join(dir, 'unetpp_torch.onnx');
-  spawnSync('/usr/bin/python3', [TORCH_SCRIPT, '--size', '224', '--no-bench', '--export-onnx', file], { encoding: 'utf8' });
+  spawnSync(PYTHON, [TORCH_SCRIPT, '--size', '224', '--no-bench', '--export-onnx', file], { encoding: 'utf8' });
   return existsSync(file) ? file : null;
 }
 
@@ -67,80 +80,140 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+// RSS is sampled after a full collection, so drift is memory kept, not garbage not yet collected.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
 const note = (s: string) => process.stderr.write(s + '\n');
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+const round = (v: number | null, digits = 0) => (v !== null && Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : null);
+
+function randomBatch(batch: number, size: number, seed: number): { x: Float32Array; y: Float32Array } {
+  const random = seededRandom(seed);
+  return {
+    x: Float32Array.from({ length: batch * size * size * 3 }, () => random() * 4 - 2),
+    y: Float32Array.from({ length: batch * size * size }, () => (random() > 0.8 ? 1 : 0)),
+  };
+}
+
+async function timedSteps(trainer: StudentTrainer, x: Float32Array, y: Float32Array, batch: number, size: number, steps: number): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    await trainer.step(x, y, batch, size, 0.5);
+    ms.push(performance.now() - t);
+  }
+  return ms;
+}
+
+/** What a step spends in JavaScript after the graph (ort-engine.ts): Adam on every weight, then the flipped copies. */
+function updateMs(runs: number): number {
+  const specs = paramSpecs(RESNET34_UNETPP).filter((s) => s.trainable);
+  const arrays = specs.map((s) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    return { s, p: new Float32Array(n).fill(0.01), g: new Float32Array(n).fill(1e-3), m: new Float32Array(n), v: new Float32Array(n), f: s.shape.length === 4 ? new Float32Array(n) : null };
+  });
+  const ms: number[] = [];
+  for (let r = 1; r <= runs + 1; r++) {
+    const t = performance.now();
+    for (const a of arrays) adamUpdateArray(a.p, a.g, a.m, a.v, r, { lr: 5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+    for (const a of arrays) if (a.f) flipTransposeInto(a.f, a.p, oihwShape(a.s.shape));
+    if (r > 1) ms.push(performance.now() - t);
+  }
+  return median(ms);
+}
 
 export async function run(args: string[], _json: boolean): Promise<Record<string, unknown>> {
-  const backendName = opt(args, 'backend') as StudentBackend | undefined;
-  if (backendName && !BACKEND_ORDER.includes(backendName)) throw new Error(`--backend: one of ${BACKEND_ORDER.join(', ')}`);
   const threads = opt(args, 'threads') ? Number(opt(args, 'threads')) : undefined;
-  const steps = Number(opt(args, 'steps') ?? 3);
-  const tfjsSteps = Number(opt(args, 'tfjs-steps') ?? 2);
-  const inferRuns = Number(opt(args, 'infer-runs') ?? 5);
+  const sizes = (opt(args, 'sizes') ?? '128,224').split(',').map(Number);
   const batch = Number(opt(args, 'batch') ?? 8);
-  const size = Number(opt(args, 'size') ?? 128);
+  const steps = Number(opt(args, 'steps') ?? 3);
+  const rounds = Number(opt(args, 'rounds') ?? 2);
+  const epochs = Number(opt(args, 'epochs') ?? 5);
+  const epochSteps = Number(opt(args, 'epoch-steps') ?? 2);
+  const inferRuns = Number(opt(args, 'infer-runs') ?? 5);
+  const tfjsSteps = Number(opt(args, 'tfjs-steps') ?? 0);
+  const torchMissing = args.includes('--no-torch') ? 'skipped (--no-torch)' : torchAvailable();
   const load0 = loadavg()[0]!;
-  const withTorch = args.includes('--torch');
-
-  const backend = await initStudentBackend({ prefer: backendName, wasmThreads: threads });
-  note(`backend ${backend.name} (simd ${backend.simd}, threads ${backend.threads}); ${cpus().length} cores, load ${load0.toFixed(2)}`);
+  note(`${cpus().length} cores, load ${load0.toFixed(2)}; PyTorch reference: ${torchMissing ?? 'measured in this run'}`);
   const cfg = RESNET34_UNETPP;
   const arrays = initWeights(cfg, 1);
+  const out: Record<string, unknown> = { params: countParams(cfg).trainable, batch, pytorch_reference: torchMissing ?? 'measured in this run' };
 
-  // ---- training step. The machine is shared: load swings by the second, so the peers are measured
-  // in alternating rounds (ours, then PyTorch's, --rounds times) and only same-run ratios are reported.
-  const rounds = Number(opt(args, 'rounds') ?? (withTorch ? 2 : 1));
-  const random = seededRandom(5);
-  const x = Float32Array.from({ length: batch * size * size * 3 }, () => random() * 4 - 2);
-  const y = Float32Array.from({ length: batch * size * size }, () => (random() > 0.8 ? 1 : 0));
-  const trainMs: Record<TrainEngine, number[]> = { onnxruntime: [], tfjs: [] };
-  const torchMs: number[] = [];
-  const trainBackend: Record<TrainEngine, string> = { onnxruntime: '', tfjs: '' };
-  const ortTrainer = steps > 0 ? await createTrainer('onnxruntime', cfg, arrays, { lr: 5e-5 }) : null;
-  try {
-    if (ortTrainer) {
-      trainBackend.onnxruntime = ortTrainer.backend;
-      for (let i = 0; i < 2; i++) await ortTrainer.step(x, y, batch, size, 0.5); // warm-up
-    }
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; ortTrainer && i < steps; i++) {
-        const t = performance.now();
-        await ortTrainer.step(x, y, batch, size, 0.5);
-        trainMs.onnxruntime.push(performance.now() - t);
-      }
-      note(`round ${r + 1}: onnxruntime train steps ${trainMs.onnxruntime.slice(-steps).map((v) => v.toFixed(0)).join(', ')} ms`);
-      if (withTorch) {
-        const tm = torchTrainMs(size, batch, steps);
-        if (tm !== null) torchMs.push(tm);
-        note(`round ${r + 1}: PyTorch train step (median of ${steps}): ${tm} ms`);
-      }
-    }
-  } finally {
-    await ortTrainer?.dispose();
-  }
-  if (tfjsSteps > 0) {
-    const trainer = await createTrainer('tfjs', cfg, arrays, { lr: 5e-5 });
-    trainBackend.tfjs = trainer.backend;
+  // ---- training steps: ours and PyTorch's in alternating rounds, per size
+  let backend = '';
+  const last = sizes[sizes.length - 1]!;
+  for (const size of sizes) {
+    const { x, y } = randomBatch(batch, size, 5);
+    const trainer = await createTrainer('onnxruntime', cfg, arrays, { lr: 5e-5, threads });
+    backend = trainer.backend;
+    const ours: number[] = [];
+    const torch: number[] = [];
     try {
-      for (let i = 0; i < 1 + tfjsSteps; i++) {
-        const t = performance.now();
-        await trainer.step(x, y, batch, size, 0.5);
-        if (i >= 1) trainMs.tfjs.push(performance.now() - t);
+      await timedSteps(trainer, x, y, batch, size, 2); // warm-up: session build, arena growth
+      for (let r = 0; r < rounds; r++) {
+        const ms = await timedSteps(trainer, x, y, batch, size, steps);
+        ours.push(...ms);
+        note(`${size}² round ${r + 1}: onnxruntime train steps ${ms.map((v) => v.toFixed(0)).join(', ')} ms`);
+        if (!torchMissing) {
+          const tm = torchTrainMs(size, batch, steps);
+          if (tm !== null) torch.push(tm);
+          note(`${size}² round ${r + 1}: PyTorch train step (median of ${steps}): ${tm} ms`);
+        }
       }
-      note(`tfjs (${trainer.backend}) train steps: ${trainMs.tfjs.map((v) => v.toFixed(0)).join(', ')} ms`);
+      if (size === last) {
+        out[`peak_rss_mb_${size}`] = mb(process.resourceUsage().maxRSS * 1024);
+        // small epochs at this size: steps and an eval batch each, RSS after every epoch
+        const rss: number[] = [];
+        for (let e = 0; e < epochs; e++) {
+          await timedSteps(trainer, x, y, batch, size, epochSteps);
+          await trainer.evalLogits(x, batch, size);
+          collect();
+          rss.push(mb(process.memoryUsage().rss));
+        }
+        note(`RSS after each of ${epochs} epochs at ${size}²: ${rss.join(', ')} MB`);
+        out.rss_mb_per_epoch = rss;
+        out.rss_drift_mb = rss.length ? rss[rss.length - 1]! - rss[0]! : null;
+        out.peak_rss_mb_after_epochs = mb(process.resourceUsage().maxRSS * 1024);
+      }
+    } finally {
+      await trainer.dispose();
+    }
+    const mine = median(ours);
+    const theirs = torch.length ? median(torch) : null;
+    out[`train_step_ms_${size}_b${batch}`] = round(mine);
+    out[`train_step_ms_${size}_b${batch}_range`] = [round(Math.min(...ours)), round(Math.max(...ours))];
+    out[`torch_train_step_ms_${size}_b${batch}`] = round(theirs);
+    out[`torch_train_step_ms_${size}_b${batch}_runs`] = torch.map((v) => round(v));
+    out[`train_vs_pytorch_${size}`] = theirs ? round(mine / theirs, 2) : null;
+  }
+  out.backend = backend;
+  out.update_ms = round(updateMs(3));
+
+  if (tfjsSteps > 0) {
+    const size = sizes[0]!;
+    const { x, y } = randomBatch(batch, size, 5);
+    const trainer = await createTrainer('tfjs', cfg, arrays, { lr: 5e-5 });
+    try {
+      await timedSteps(trainer, x, y, batch, size, 1);
+      out[`train_step_ms_${size}_b${batch}_tfjs`] = round(median(await timedSteps(trainer, x, y, batch, size, tfjsSteps)));
+      out.tfjs_backend = trainer.backend;
     } finally {
       await trainer.dispose();
     }
   }
 
-  // ---- inference, 224×224, batch 1: engines interleaved run by run
+  // ---- inference, 224×224, batch 1: the predictor, bare onnxruntime on the same graph, and on PyTorch's export; run by run interleaved
+  const random = seededRandom(6);
   const model = { config: cfg, weights: arrays, size: 224, runId: null };
   const input = Float32Array.from({ length: 224 * 224 * 3 }, () => random() * 4 - 2);
-  const infer: Record<string, number[]> = { tfjs: [], onnx: [], torch: [] };
-  const tfjsP = await createPredictor(model, 'tfjs');
-  const onnxP = await createPredictor(model, 'onnx');
+  const infer: Record<string, number[]> = { onnx: [], bare: [], torch: [] };
+  const predictor = await createPredictor(model, 'onnx', { intraOpThreads: threads });
+  const bareOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) } as const;
+  const bare = await ort.InferenceSession.create(exportOnnx(cfg, arrays, { size: 224 }), bareOptions);
   const dir = mkdtempSync(join(tmpdir(), 'apprentice-bench-'));
-  const torchFile = withTorch ? torchOnnxFile(dir) : null;
-  const torchSession = torchFile ? await ort.InferenceSession.create(torchFile, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' }) : null;
+  const torchFile = torchMissing ? null : torchOnnxFile(dir);
+  const torchSession = torchFile ? await ort.InferenceSession.create(torchFile, bareOptions) : null;
   const nchw = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).fill(0.1), [1, 3, 224, 224]);
   try {
     for (let i = 0; i < 2 + inferRuns; i++) {
@@ -149,45 +222,26 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
         await f();
         if (i >= 2) infer[key]!.push(performance.now() - t);
       };
-      await timed('tfjs', () => tfjsP.run(input, 1));
-      await timed('onnx', () => onnxP.run(input, 1));
+      await timed('onnx', () => predictor.run(input, 1));
+      await timed('bare', () => bare.run({ [bare.inputNames[0]!]: nchw }));
       if (torchSession) await timed('torch', () => torchSession.run({ [torchSession.inputNames[0]!]: nchw }));
     }
   } finally {
-    await tfjsP.close();
-    await onnxP.close();
+    await predictor.close();
+    await bare.release();
     await torchSession?.release();
     rmSync(dir, { recursive: true, force: true });
   }
   for (const [k, v] of Object.entries(infer)) if (v.length) note(`infer ${k}: ${v.map((t) => t.toFixed(0)).join(', ')} ms`);
-  const torchTrain = torchMs.length ? median(torchMs) : null;
-  const torchInfer = infer.torch!.length ? median(infer.torch!) : null;
-
-  const is128b8 = size === 128 && batch === 8;
-  const train = trainMs.onnxruntime.length ? median(trainMs.onnxruntime) : NaN;
-  const trainTfjs = trainMs.tfjs.length ? median(trainMs.tfjs) : NaN;
-  const round = (v: number) => (Number.isFinite(v) ? Math.round(v) : null);
-  return {
-    backend: trainBackend.onnxruntime || null,
-    params: countParams(cfg).trainable,
-    train_step_ms_128_b8: is128b8 ? round(train) : null,
-    train_step_ms_128_b8_tfjs: is128b8 ? round(trainTfjs) : null,
-    train_step_ms: round(train),
-    train_step_ms_tfjs: round(trainTfjs),
-    train_shape: `${batch}x${size}x${size}`,
-    train_vs_pytorch:
-      Number.isFinite(train) && (torchTrain || is128b8) ? Math.round((train / (torchTrain ?? PYTORCH_TRAIN_MS_128_B8)) * 100) / 100 : null,
-    pytorch_reference: torchTrain ? 'measured in this run' : 'README figure, quiet machine (1750 ms)',
-    torch_train_step_ms: torchTrain !== null ? Math.round(torchTrain) : null,
-    tfjs_backend: trainBackend.tfjs || backend.name,
-    wasm_threads: backend.threads,
-    simd: backend.simd,
-    infer_ms_224_b1_tfjs: Math.round(median(infer.tfjs!) * 10) / 10,
-    infer_ms_224_b1_onnx: Math.round(median(infer.onnx!) * 10) / 10,
-    infer_ms_224_b1_onnx_torch: torchInfer !== null ? Math.round(torchInfer * 10) / 10 : null,
-    infer_vs_onnxruntime: torchInfer !== null ? Math.round((median(infer.onnx!) / torchInfer) * 100) / 100 : null,
-    runs: { rounds, train_steps_per_round: steps, train_steps_tfjs: tfjsSteps, infer: inferRuns, warmup: '2 (tfjs training: 1)' },
-    load_before: Math.round(load0 * 100) / 100,
-    load_after: Math.round(loadavg()[0]! * 100) / 100,
-  };
+  const m = (k: string) => (infer[k]!.length ? median(infer[k]!) : null);
+  out.infer_ms_224_b1_onnx = round(m('onnx'), 1);
+  out.infer_ms_224_b1_bare = round(m('bare'), 1);
+  out.infer_vs_bare_onnxruntime = round(m('onnx')! / m('bare')!, 2);
+  out.infer_ms_224_b1_onnx_torch = round(m('torch'), 1);
+  out.infer_vs_torch_export = m('torch') ? round(m('onnx')! / m('torch')!, 2) : null;
+  out.runs = { rounds, train_steps_per_round: steps, warmup_steps: 2, epochs, epoch_steps: epochSteps, infer: inferRuns };
+  out.load_before = round(load0, 2);
+  out.load_after = round(loadavg()[0]!, 2);
+  out.gpu = 'unmeasured (no GPU here)';
+  return out;
 }

@@ -3,6 +3,7 @@ import { Adam } from '../../src/main/student/adam';
 import { initStudentBackend } from '../../src/main/student/backend';
 import { bceDiceFromLogits, bceDiceLoss } from '../../src/main/student/loss';
 import { bnStride, hwioToOihw, oihwToHwio, OrtTrainer } from '../../src/main/student/ort-engine';
+import { flipTransposeInto } from '../../src/main/student/ort-graph';
 import { StudentStep } from '../../src/main/student/step';
 import { tf, type Scalar, type Tensor4D } from '../../src/main/student/tf';
 import { forward, initWeights, paramSpecs, RESNET34_UNETPP, TINY_UNETPP, UnetWeights, type UnetConfig, type WeightArrays } from '../../src/main/student/unetpp';
@@ -60,6 +61,17 @@ describe('onnxruntime training engine', () => {
     const o = hwioToOihw(a, [3, 3, 4, 5]);
     expect(o[((2 * 4 + 1) * 3 + 0) * 3 + 2]).toBe(a[((0 * 3 + 2) * 4 + 1) * 5 + 2]); // o=2, i=1, y=0, x=2
     expect(oihwToHwio(o, [3, 3, 4, 5])).toEqual(a);
+  });
+
+  it('flips a conv weight spatially and swaps its channel axes (the stride-1 input-gradient filter)', () => {
+    const [o, i, k] = [3, 2, 3];
+    const w = rand(o * i * k * k, 4);
+    const f = new Float32Array(w.length).fill(NaN);
+    flipTransposeInto(f, w, [o, i, k, k]);
+    for (let a = 0; a < o; a++)
+      for (let b = 0; b < i; b++)
+        for (let y = 0; y < k; y++)
+          for (let x = 0; x < k; x++) expect(f[((b * o + a) * k + (k - 1 - y)) * k + (k - 1 - x)]).toBe(w[((a * i + b) * k + y) * k + x]);
   });
 
   it('knows the resolution of every BN layer', () => {
@@ -159,6 +171,13 @@ describe('onnxruntime training engine', () => {
       expect(relErr(logits, logitsRef)).toBeLessThan(1e-4);
       const lossRef = tf.tidy(() => bceDiceLoss(tf.tensor4d(logitsRef, [b, size, size, 1]) as Tensor4D, tf.tensor4d(y, [b, size, size, 1]) as Tensor4D, 0.5).dataSync()[0]!);
       expect(bceDiceFromLogits(logits, y, b, 0.5)).toBeCloseTo(lossRef, 4);
+      // the second step's input gradients read flipped copies of the updated weights, not the first ones
+      const l3 = await step.run(x, y, b, size, 0.5);
+      const l4 = await ort.trainStep(x, y, b, size, 0.5);
+      expect(l4).toBeCloseTo(l3, 5);
+      const after2 = ort.weightArrays();
+      const ref2 = w.toArraysSync();
+      for (const s of paramSpecs(TINY_UNETPP)) expect(relErr(after2.get(s.name)!, ref2.get(s.name)!), s.name).toBeLessThan(1e-4);
     } finally {
       w.dispose();
       adam.dispose();
