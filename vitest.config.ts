@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,5 +12,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // The model library is per user: tests install into a library of their own, never the real home.
+    env: { APPRENTICE_HOME: mkdtempSync(join(tmpdir(), 'apprentice-test-home-')) },
   },
 });

@@ -376,9 +376,22 @@ export const TeacherModelSummary = z.object({
   takesBox: z.boolean().optional(),
   /** False for a box-only decoder (LiteMedSAM): mining's points are dropped. */
   takesPoints: z.boolean().optional(),
+  /** The model's hash in the machine's model library (what the workspace refers to) and its name there now. */
+  hash: z.string().optional(),
+  libraryName: z.string().nullable().optional(),
   createdAt: z.string(),
 });
 export type TeacherModelSummary = z.infer<typeof TeacherModelSummary>;
+
+/** A model in the machine's library, available to every workspace; `usedHere`: this workspace's id for it. */
+export const LibraryModelSummary = TeacherModelSummary.omit({ id: true, createdAt: true, libraryName: true }).extend({
+  hash: z.string(),
+  addedAt: z.string(),
+  workspaces: z.array(z.string()),
+  usedHere: z.number().int().nullable(),
+});
+export type LibraryModelSummary = z.infer<typeof LibraryModelSummary>;
+const modelHash = z.string().regex(/^[0-9a-f]{64}$/);
 
 const coordinate = z.number().finite().min(-1e6).max(1e6);
 export const PromptPointInput = z.object({ x: coordinate, y: coordinate, label: z.union([z.literal(0), z.literal(1)]) });
@@ -758,7 +771,10 @@ export const commands = {
     }),
     output: z.object({ jobId: z.string() }),
   },
-  'models.list': { input: z.object({}), output: z.object({ models: z.array(TeacherModelSummary) }) },
+  'models.list': { input: z.object({}), output: z.object({ models: z.array(TeacherModelSummary), library: z.array(LibraryModelSummary) }) },
+  'models.use': { input: z.object({ hash: modelHash }), output: TeacherModelSummary },
+  'models.rename': { input: z.object({ hash: modelHash, name: z.string().trim().min(1).max(200) }), output: LibraryModelSummary },
+  'models.remove': { input: z.object({ hash: modelHash }), output: z.object({ removed: z.string(), workspaces: z.array(z.string()), notes: z.array(z.string()) }) },
   'models.add': {
   /** The ground truth the accepted or corrected mask replaced (kept as a version); null when there was none. */
   replaced: GroundTruthVersion.nullable().default(null),

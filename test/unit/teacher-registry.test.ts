@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession, deviceReport, probeDevices, resetDeviceMemory } from '../../src/main/onnx/device';
 import { putFileStreaming } from '../../src/main/workspace/blob-stream';
 import { addTeacherModel, checkTeacherFiles, getTeacherModel, listTeacherModels } from '../../src/main/teacher/registry';
+import { libraryHasFile } from '../../src/main/workspace/model-library';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeBrokenFixtures, writeExternalDataEncoder, writeFixturePair, type FixturePair } from '../fixtures/sam-fixtures';
 
@@ -113,7 +114,7 @@ describe('teacher registry checks', () => {
 });
 
 describe('teacher models in a workspace', () => {
-  it('adds a model: files copied into the blob store by SHA-256, recorded in models, idempotent', async () => {
+  it('adds a model: files copied into the model library by SHA-256, recorded in models, idempotent', async () => {
     const wsDir = join(dir, 'ws');
     const ws = Workspace.open(wsDir, { create: true });
     try {
@@ -123,7 +124,7 @@ describe('teacher models in a workspace', () => {
       expect(m.files.map((f) => f.part)).toEqual(['encoder', 'decoder']);
       for (const f of m.files) {
         expect(f.sha256).toMatch(/^[0-9a-f]{64}$/);
-        expect(ws.blobs.has(f.sha256)).toBe(true);
+        expect(libraryHasFile(f.sha256)).toBe(true); // the machine's model library holds the files now, not the workspace
         expect(f.bytes).toBeGreaterThan(0);
       }
       const again = await addTeacherModel(ws, pairs.sam!);

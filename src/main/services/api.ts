@@ -6,7 +6,7 @@ import {
   type CommandParsedInput,
   type JobEvent,
 } from '../../shared/contract';
-import type { JobProgress, JobRequest, TeacherChoice, TeacherModelSummary } from '../../shared/contract';
+import type { JobProgress, JobRequest, LibraryModelSummary, TeacherChoice, TeacherModelSummary } from '../../shared/contract';
 import { ModeInference, predictSet } from '../mining/inference';
 import { exportOnnx } from '../student/onnx-export';
 import { loadStudentFromRun } from '../student/predict';
@@ -14,7 +14,16 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { exportMasks } from '../export/export-masks';
 import { selectedImageIds } from '../export/selection';
 import { encodeGreyPng, encodeMaskPng } from '../imaging/mask';
-import { addTeacherModel, listTeacherModels, type TeacherModel } from '../teacher/registry';
+import {
+  addTeacherModel,
+  listLibraryTeachers,
+  listTeacherModels,
+  removeTeacherModel,
+  renameTeacherModel,
+  useLibraryTeacher,
+  type LibraryTeacher,
+  type TeacherModel,
+} from '../teacher/registry';
 import { layoutFeeding } from '../teacher/layouts';
 import { imageEmbedding, releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { EmbeddingPrecompute } from '../teacher/precompute';
@@ -41,7 +50,13 @@ import { describeForApp, RemedyError } from '../util/errors';
 
 function teacherSummary(m: TeacherModel): TeacherModelSummary {
   const { layout, preprocessing, prompts, takesBox, takesPoints } = layoutFeeding(m.interface);
-  return { id: m.id, family: m.family, name: m.name, files: m.files, layout, preprocessing, prompts, takesBox, takesPoints, createdAt: m.createdAt };
+  return { id: m.id, family: m.family, name: m.name, files: m.files, layout, preprocessing, prompts, takesBox, takesPoints, hash: m.hash, libraryName: m.libraryName, createdAt: m.createdAt };
+}
+
+function librarySummary(m: LibraryTeacher, here: readonly TeacherModel[]): LibraryModelSummary {
+  const { layout, preprocessing, prompts, takesBox, takesPoints } = layoutFeeding(m.interface);
+  const usedHere = here.find((x) => x.hash === m.hash)?.id ?? null;
+  return { hash: m.hash, family: m.family, name: m.name, files: m.files, layout, preprocessing, prompts, takesBox, takesPoints, addedAt: m.addedAt, workspaces: m.workspaces, usedHere };
 }
 
 function pngDataUrl(png: Uint8Array): string {
@@ -181,7 +196,16 @@ export class ApiService {
           }).jobId,
         };
       },
-      'models.list': () => ({ models: listTeacherModels(this.workspace()).map(teacherSummary) }),
+      'models.list': () => {
+        const here = listTeacherModels(this.workspace());
+        return { models: here.map(teacherSummary), library: listLibraryTeachers().map((m) => librarySummary(m, here)) };
+      },
+      'models.use': ({ hash }) => teacherSummary(useLibraryTeacher(this.workspace(), hash)),
+      'models.rename': ({ hash, name }) => librarySummary(renameTeacherModel(hash, name), listTeacherModels(this.workspace())),
+      'models.remove': ({ hash }) => {
+        const r = removeTeacherModel(this.workspace(), hash);
+        return { removed: r.removed.name, workspaces: r.workspaces, notes: r.notes };
+      },
       'models.add': async (req) => teacherSummary(await addTeacherModel(this.workspace(), req)),
       segment: async ({ imageId, points, box, modelId }) => {
         if (points.length === 0 && !box) throw new ApiError('give SAM a point or a box');

@@ -1,8 +1,30 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, normalize, resolve } from 'node:path';
 import { describe, RemedyError } from '../util/errors';
-import { dropModelFile, insertTeacherModel, modelFilePath, modelRunFolder, storeModelFile, teacherModelRecord, teacherModelRecords, type ModelRecord } from '../workspace/models';
-import { nowIso, type Workspace } from '../workspace/workspace';
+import {
+  dropLibraryFile,
+  findLibraryModel,
+  libraryModels,
+  libraryRoot,
+  modelHash,
+  noteWorkspaceUses,
+  recordLibraryModel,
+  removeLibraryModel,
+  renameLibraryModel,
+  storeLibraryFile,
+  type LibraryModel,
+} from '../workspace/model-library';
+import {
+  deleteTeacherModel,
+  insertTeacherModel,
+  modelFilePath,
+  modelRunFolder,
+  runsUsingTeacherModel,
+  teacherModelRecord,
+  teacherModelRecords,
+  type ModelRecord,
+} from '../workspace/models';
+import { nowIso, Workspace } from '../workspace/workspace';
 import { familySpec, type TeacherFamily } from './families';
 import { createSession } from '../onnx/device';
 import { loadOrt, ortStatus, type Ort } from '../onnx/runtime';
@@ -52,7 +74,12 @@ export interface TeacherInterface {
 export interface TeacherModel {
   id: number;
   family: TeacherFamily;
+  /** The name the workspace recorded when it took the model up (provenance reads it). */
   name: string;
+  /** The model's hash in the machine's library (model-library.ts modelHash): what the workspace refers to. */
+  hash: string;
+  /** Its name in the library now (renames show here); null when the library does not hold it. */
+  libraryName: string | null;
   files: TeacherFile[];
   interface: TeacherInterface;
   createdAt: string;
@@ -278,64 +305,162 @@ function withLayout(iface: TeacherInterface): TeacherInterface {
 }
 
 function toModel(r: ModelRecord): TeacherModel {
+  const files = r.files as TeacherFile[];
+  const hash = modelHash(r.family, files);
   return {
     id: r.id,
     family: r.family as TeacherFamily,
     name: r.name,
-    files: r.files as TeacherFile[],
+    hash,
+    libraryName: findLibraryModel(hash)?.name ?? null,
+    files,
     interface: withLayout(r.interface as TeacherInterface),
     createdAt: r.createdAt,
   };
 }
 
+/** A model in the machine's library, available to every workspace. */
+export interface LibraryTeacher {
+  hash: string;
+  family: TeacherFamily;
+  name: string;
+  files: TeacherFile[];
+  interface: TeacherInterface;
+  addedAt: string;
+  /** Workspace folders that registered it. */
+  workspaces: string[];
+}
+
+const toLibraryTeacher = (m: LibraryModel): LibraryTeacher => ({
+  hash: m.hash,
+  family: m.family as TeacherFamily,
+  name: m.name,
+  files: m.files as TeacherFile[],
+  interface: withLayout(m.interface as TeacherInterface),
+  addedAt: m.addedAt,
+  workspaces: m.workspaces,
+});
+
+export function listLibraryTeachers(): LibraryTeacher[] {
+  return libraryModels().map(toLibraryTeacher);
+}
+
+/** A library model by its hash (or a prefix of 6+ hex digits). */
+export function libraryTeacher(ref: string): LibraryTeacher {
+  const m = findLibraryModel(ref);
+  if (!m) throw new TeacherModelError(`no model "${ref}" in the model library ${libraryRoot()} (see "apprentice models list")`);
+  return toLibraryTeacher(m);
+}
+
 /**
- * Checks the pair, copies both files into the blob store (streamed, hashed while copying, atomic),
- * and records a teacher model. Adding the same files for the same family again returns the existing
- * model (`existing: true`).
+ * Checks the pair and installs it in the machine's model library: each file (external data
+ * included) is streamed in once, hashed while copying, atomically. Installing the same files for
+ * the same family again copies nothing and returns the library's model (`existing: true`).
+ */
+export async function installTeacherModel(
+  req: { encoder: string; decoder: string; family: string; name?: string },
+): Promise<LibraryTeacher & { existing: boolean; installedFrom: TeacherFile[] }> {
+  const iface = await checkTeacherFiles(req);
+  const files: TeacherFile[] = [];
+  const created: string[] = [];
+  try {
+    for (const [part, path] of [
+      ['encoder', resolve(req.encoder)],
+      ['decoder', resolve(req.decoder)],
+    ] as const) {
+      const { sha256, bytes, existed, watchFound } = await storeLibraryFile(path, { watch: EXTERNAL_DATA_MARK });
+      if (!existed) created.push(sha256);
+      const file: TeacherFile = { part, path, sha256, bytes };
+      if (watchFound) {
+        file.externalData = [];
+        for (const location of externalDataLocations(path, part)) {
+          const data = await storeLibraryFile(resolve(dirname(path), location));
+          if (!data.existed) created.push(data.sha256);
+          file.externalData.push({ location, sha256: data.sha256, bytes: data.bytes });
+        }
+      }
+      files.push(file);
+    }
+  } catch (e) {
+    for (const h of created) dropLibraryFile(h);
+    throw e;
+  }
+  const name = req.name?.trim() || `${iface.family} ${basename(req.encoder).replace(/\.onnx$/i, '')}`;
+  const { model, existing } = recordLibraryModel({ family: iface.family, layout: iface.layout ?? null, name, files, interface: iface, addedAt: nowIso() });
+  // `installedFrom`: the files with the paths given this time (the library keeps the first install's).
+  return { ...toLibraryTeacher(model), existing, installedFrom: files };
+}
+
+/**
+ * Makes a library model usable in a workspace: its models table records the model (files by
+ * SHA-256, layout, and the name it had), so runs and provenance stay readable whatever becomes of
+ * the library entry; the library notes the workspace. Using it again returns the same row.
+ */
+export function useLibraryTeacher(ws: Workspace, ref: string, opts: { name?: string; files?: TeacherFile[] } = {}): TeacherModel & { existing: boolean } {
+  const lib = libraryTeacher(ref);
+  noteWorkspaceUses(lib.hash, ws.root);
+  const same = listTeacherModels(ws).find((m) => m.hash === lib.hash);
+  if (same) return { ...same, existing: true };
+  const createdAt = nowIso();
+  const recorded = opts.name?.trim() || lib.name;
+  const files = opts.files && modelHash(lib.family, opts.files) === lib.hash ? opts.files : lib.files;
+  const id = insertTeacherModel(ws, { family: lib.family, name: recorded, files, interface: lib.interface, createdAt });
+  return { id, family: lib.family, name: recorded, hash: lib.hash, libraryName: lib.name, files, interface: lib.interface, createdAt, existing: false };
+}
+
+/**
+ * Installs the pair in the machine's library (once) and uses it in this workspace. `existing`: the
+ * workspace already had the model; `inLibrary`: the library already held it (nothing was copied).
  */
 export async function addTeacherModel(
   ws: Workspace,
   req: { encoder: string; decoder: string; family: string; name?: string },
-): Promise<TeacherModel & { existing: boolean }> {
-  const iface = await checkTeacherFiles(req);
-  const files: TeacherFile[] = [];
-  const created: string[] = [];
-  for (const [part, path] of [
-    ['encoder', resolve(req.encoder)],
-    ['decoder', resolve(req.decoder)],
-  ] as const) {
-    const { sha256, bytes, existed, watchFound } = await storeModelFile(ws, path, { watch: EXTERNAL_DATA_MARK });
-    if (!existed) created.push(sha256);
-    const file: TeacherFile = { part, path, sha256, bytes };
-    if (watchFound) {
-      try {
-        file.externalData = [];
-        for (const location of externalDataLocations(path, part)) {
-          const data = await storeModelFile(ws, resolve(dirname(path), location));
-          if (!data.existed) created.push(data.sha256);
-          file.externalData.push({ location, sha256: data.sha256, bytes: data.bytes });
-        }
-      } catch (e) {
-        for (const h of created) dropModelFile(ws, h);
-        throw e;
-      }
-    }
-    files.push(file);
-  }
-  const same = listTeacherModels(ws).find(
-    (m) =>
-      m.family === iface.family &&
-      m.files.every((f) => files.some((g) => g.part === f.part && g.sha256 === f.sha256 && sameExternalData(f, g))),
-  );
-  if (same) return { ...same, existing: true };
-  const name = req.name?.trim() || `${iface.family} ${basename(req.encoder).replace(/\.onnx$/i, '')}`;
-  const createdAt = nowIso();
-  const id = insertTeacherModel(ws, { family: iface.family, name, files, interface: iface, createdAt });
-  return { id, family: iface.family, name, files, interface: iface, createdAt, existing: false };
+): Promise<TeacherModel & { existing: boolean; inLibrary: boolean }> {
+  const lib = await installTeacherModel(req);
+  return { ...useLibraryTeacher(ws, lib.hash, { name: req.name, files: lib.installedFrom }), inLibrary: lib.existing };
 }
 
-const sameExternalData = (a: TeacherFile, b: TeacherFile) =>
-  JSON.stringify((a.externalData ?? []).map((d) => [d.location, d.sha256])) === JSON.stringify((b.externalData ?? []).map((d) => [d.location, d.sha256]));
+export function renameTeacherModel(ref: string, name: string): LibraryTeacher {
+  return toLibraryTeacher(renameLibraryModel(libraryTeacher(ref).hash, name));
+}
+
+/**
+ * Removes a model from the library, refused while a run used it — in this workspace or in any
+ * workspace that registered it and can still be opened — naming the run and the workspace. The
+ * model's rows go from those workspaces too; a workspace that cannot be opened now keeps its row
+ * and is told on use that the model's files are gone. Returns what was done.
+ */
+export function removeTeacherModel(current: Workspace | null, ref: string): { removed: LibraryTeacher; workspaces: string[]; notes: string[] } {
+  const lib = libraryTeacher(ref);
+  const notes: string[] = [];
+  const opened: { ws: Workspace; mine: boolean }[] = current ? [{ ws: current, mine: true }] : [];
+  try {
+    for (const root of lib.workspaces) {
+      if (current && resolve(root) === resolve(current.root)) continue;
+      try {
+        opened.push({ ws: Workspace.open(root), mine: false });
+      } catch (e) {
+        notes.push(`${root} could not be opened to look at its runs (${describe(e).split('\n')[0]})`);
+      }
+    }
+    const users: string[] = [];
+    const rows: { ws: Workspace; id: number }[] = [];
+    for (const { ws } of opened) {
+      for (const m of listTeacherModels(ws).filter((x) => x.hash === lib.hash)) {
+        rows.push({ ws, id: m.id });
+        for (const r of runsUsingTeacherModel(ws, m.id)) users.push(`${r.kind} run ${r.id} (${r.status}) of ${ws.root}, as teacher model ${m.id}`);
+      }
+    }
+    if (users.length > 0) {
+      throw new TeacherModelError(`"${lib.name}" (${lib.hash.slice(0, 12)}) is not removed: ${users.length === 1 ? 'a run used it' : 'runs used it'} — ${users.join('; ')}`);
+    }
+    for (const r of rows) deleteTeacherModel(r.ws, r.id);
+    removeLibraryModel(lib.hash);
+    return { removed: lib, workspaces: [...new Set(rows.map((r) => r.ws.root))], notes };
+  } finally {
+    for (const o of opened) if (!o.mine) o.ws.close();
+  }
+}
 
 /**
  * The external-data files a model names (TensorProto.external_data entries with key "location"),
@@ -389,17 +514,22 @@ export function getTeacherModel(ws: Workspace, id?: number): TeacherModel {
   return toModel(row);
 }
 
-/** The blob-store path of a model part (the file the app runs). */
+/**
+ * The stored file of a model part that the app runs (in the library, or in the workspace for a
+ * model installed before the library), read back against its SHA-256 first.
+ */
 export function teacherPartPath(ws: Workspace, model: TeacherModel, part: Part): string {
   const f = model.files.find((x) => x.part === part);
   if (!f) throw new TeacherModelError(`teacher model ${model.id} has no ${part} file`);
-  const { path: p, missingFrom } = modelFilePath(ws, f.sha256);
-  if (missingFrom) throw new TeacherModelError(`teacher model ${model.id}: the ${part} blob ${f.sha256} is missing from ${missingFrom}; add the model again`);
+  const stored = (sha256: string, what: string) => {
+    const s = modelFilePath(ws, sha256);
+    if (s.missingFrom) throw new TeacherModelError(`teacher model ${model.id} (${model.name}): ${what} (SHA-256 ${sha256}) is missing from ${s.missingFrom}; install the model again`);
+    if (s.damaged) throw new TeacherModelError(`teacher model ${model.id} (${model.name}): ${what} ${s.damaged}; install the model again from its original files`);
+    return s.path;
+  };
+  const p = stored(f.sha256, `the ${part} file`);
   if (!f.externalData?.length) return p;
-  for (const d of f.externalData) {
-    const data = modelFilePath(ws, d.sha256);
-    if (data.missingFrom) throw new TeacherModelError(`teacher model ${model.id}: the ${part}'s external data ${d.location} (blob ${d.sha256}) is missing from ${data.missingFrom}; add the model again`);
-  }
+  for (const d of f.externalData) stored(d.sha256, `the ${part}'s external data ${d.location}`);
   // onnxruntime finds external data beside the model file, by the names the model gives it.
   return modelRunFolder(ws, f.sha256, f.externalData);
 }

@@ -1,8 +1,6 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { putFileStreaming } from './blob-stream';
+import { existsSync } from 'node:fs';
 import { releaseBlob } from './blob-release';
+import { damagedModelFile, libraryFilePath, libraryRoot, libraryRunFolder, runFolderIn } from './model-library';
 import type { Workspace } from './workspace';
 
 /** A `models` row; the caller gives `files` and `interface` their types. */
@@ -30,49 +28,57 @@ function toRecord(r: ModelRow): ModelRecord {
   return { id: r.id, family: r.family, name: r.name, files: JSON.parse(r.files), interface: JSON.parse(r.interface), createdAt: r.created_at };
 }
 
-/** Streams a (possibly multi-GB) model file into the blob store; see putFileStreaming. */
-export function storeModelFile(ws: Workspace, path: string, opts: { watch?: Uint8Array } = {}) {
-  return putFileStreaming(ws.blobs, path, opts);
+/**
+ * The stored copy of a model file: the machine's model library, or — for a model installed before
+ * the library existed — this workspace's blob store. `missingFrom` names where it should be when
+ * neither holds it; `damaged` says what is wrong when its bytes no longer match its SHA-256 (read
+ * back once per process, so a damaged library file is reported rather than run).
+ */
+export function modelFilePath(ws: Workspace, sha256: string): { path: string; missingFrom: string | null; damaged: string | null } {
+  const path = modelFileLocation(ws, sha256);
+  if (!existsSync(path)) return { path, missingFrom: `the model library (${libraryRoot()}) and ${ws.blobs.root}`, damaged: null };
+  return { path, missingFrom: null, damaged: damagedModelFile(path, sha256) };
 }
 
-/** Removes a model file stored by a failed add, unless a row names it. */
-export function dropModelFile(ws: Workspace, sha256: string): void {
-  releaseBlob(ws, sha256);
+/** Where a model file is kept (the library first), without reading it. */
+export function modelFileLocation(ws: Workspace, sha256: string): string {
+  return libraryFilePath(sha256) ?? ws.blobs.path(sha256);
 }
 
-/** The stored copy of a model file; `missingFrom` names the store when its blob is gone. */
-export function modelFilePath(ws: Workspace, sha256: string): { path: string; missingFrom: string | null } {
-  const path = ws.blobs.path(sha256);
-  return { path, missingFrom: existsSync(path) ? null : ws.blobs.root };
+/** A folder where onnxruntime finds the model file and its external data by the names the model gives them (see runFolderIn). */
+export function modelRunFolder(ws: Workspace, sha256: string, data: readonly { location: string; sha256: string; bytes: number }[]): string {
+  return libraryFilePath(sha256) ? libraryRunFolder(sha256, data) : runFolderIn(ws.blobs, sha256, data);
 }
 
 /**
- * A folder holding a model file and its external-data files under the names the model gives them
- * (onnxruntime looks for them beside the model): `<blobs>/teacher-run/<model sha256>/model.onnx`
- * and each location, hard links to the blobs (a copy where links are not possible). Made once,
- * each entry atomically (temp name + rename), so a reader never sees a partial file.
+ * The runs of this workspace that used a teacher model: mining runs configured with it, runs whose
+ * pseudo-labels it made, and a running one that takes "the latest teacher" when this is the latest.
  */
-export function modelRunFolder(ws: Workspace, sha256: string, data: readonly { location: string; sha256: string; bytes: number }[]): string {
-  const folder = join(ws.blobs.root, 'teacher-run', sha256);
-  const place = (blob: string, name: string, bytes?: number) => {
-    const target = join(folder, name);
-    if (existsSync(target) && (bytes === undefined || statSync(target).size === bytes)) return;
-    mkdirSync(dirname(target), { recursive: true });
-    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      linkSync(ws.blobs.path(blob), tmp);
-    } catch {
-      copyFileSync(ws.blobs.path(blob), tmp);
-    }
-    try {
-      renameSync(tmp, target);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  };
-  place(sha256, 'model.onnx');
-  for (const d of data) place(d.sha256, d.location, d.bytes);
-  return join(folder, 'model.onnx');
+export function runsUsingTeacherModel(ws: Workspace, modelId: number): { id: number; kind: string; status: string }[] {
+  return ws.db
+    .prepare(
+      `SELECT id, kind, status FROM runs
+        WHERE json_extract(config, '$.mining.teacher.modelId') = @id
+           OR id IN (SELECT run_id FROM pseudo_labels WHERE teacher_model_id = @id)
+           OR (status = 'running' AND json_extract(config, '$.mining.teacher.kind') = 'sam'
+               AND json_extract(config, '$.mining.teacher.modelId') IS NULL
+               AND @id = (SELECT MAX(id) FROM models WHERE role = 'teacher'))
+        ORDER BY id`,
+    )
+    .all({ id: modelId }) as { id: number; kind: string; status: string }[];
+}
+
+/**
+ * Forgets a teacher no run used, and frees the files a pre-library model kept in this workspace
+ * (library files belong to the library).
+ */
+export function deleteTeacherModel(ws: Workspace, id: number): void {
+  const row = teacherModelRecord(ws, id);
+  if (!row) return;
+  ws.db.prepare(`DELETE FROM models WHERE id = ? AND role = 'teacher'`).run(id);
+  for (const f of row.files as { sha256: string; externalData?: { sha256: string }[] }[]) {
+    for (const sha of [f.sha256, ...(f.externalData ?? []).map((d) => d.sha256)]) releaseBlob(ws, sha);
+  }
 }
 
 export function insertTeacherModel(

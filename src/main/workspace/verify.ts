@@ -7,6 +7,7 @@ import { bytesOf } from '../imaging/pixels';
 import { describe } from '../util/errors';
 import { readRegularFile } from '../util/file-walk';
 import { BLOB_COLUMNS } from './blob-release';
+import { modelFileLocation } from './models';
 import type { Workspace } from './workspace';
 
 /** SHA-256 of a file, read in chunks (checkpoints and teacher models are hundreds of MB). */
@@ -28,8 +29,12 @@ function hashFile(path: string): string {
 
 type BlobState = 'ok' | 'missing' | 'damaged';
 
-function blobState(ws: Workspace, blob: string): BlobState {
-  const path = ws.blobs.path(blob);
+/** Where the store keeps a blob: teacher files named by the workspace live in the machine's model library (or, installed before it, here). */
+function storedAt(ws: Workspace, blob: string, refs: readonly Reference[]): string {
+  return refs.every((r) => r.of === 'model') ? modelFileLocation(ws, blob) : ws.blobs.path(blob);
+}
+
+function blobState(ws: Workspace, blob: string, path = ws.blobs.path(blob)): BlobState {
   try {
     statSync(path);
   } catch {
@@ -152,6 +157,7 @@ const ADVICE: Record<string, string> = {
   'run checkpoint': 'resume or repeat the run',
   'run best weights': 'repeat the run',
   'teacher model file': 'install the model files again (Models)',
+  "teacher model's external data": 'install the model files again, with the data file beside the .onnx (Models)',
 };
 
 /**
@@ -169,9 +175,10 @@ export async function checkWorkspace(
   for (const [blob, refs] of byBlob) {
     opts.signal?.throwIfAborted();
     opts.onProgress?.(done++, byBlob.size);
-    const state = blobState(ws, blob);
+    const path = storedAt(ws, blob, refs);
+    const state = blobState(ws, blob, path);
     if (state === 'ok') {
-      bytes += statSync(ws.blobs.path(blob)).size;
+      bytes += statSync(path).size;
       continue;
     }
     let repaired: string | null = null;
