@@ -4,6 +4,7 @@ import dcmjs from 'dcmjs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listImages } from '../../src/main/workspace/images';
+import { latestSplitId } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeFixturePair } from '../fixtures/sam-fixtures';
 import { openApp } from '../helpers/browser';
@@ -264,6 +265,8 @@ describe('the whole loop through the UI only (small student, fixture teacher)', 
     await page.getByTestId('exp-batch').fill('4');
     await page.getByTestId('exp-lr').fill('0.001');
     expect(await page.getByTestId('exp-start').textContent()).toMatch(/2 runs/);
+    const current = inWorkspace((ws) => latestSplitId(ws));
+    expect(current).not.toBeNull();
     await page.getByTestId('exp-start').click();
     await page.getByTestId('exp-progress').waitFor();
     await page.waitForFunction(() => /elapsed \d/.test(document.querySelector('[data-testid="exp-progress"]')?.textContent ?? ''));
@@ -275,6 +278,8 @@ describe('the whole loop through the UI only (small student, fixture teacher)', 
     expect(rows[1]).toMatch(/50 %\s*one-time\s*1\s*0\.\d{3}/);
     await page.getByTestId('exp-plot').waitFor();
     for (const f of ['results.md', 'results.csv', 'val-dice.svg']) expect(existsSync(join(root, 'experiments', 'loop', f))).toBe(true);
+    // The grid made its own split (50 % labeled); the workspace's current split is still the one made in the Images tab.
+    expect(inWorkspace((ws) => latestSplitId(ws))).toBe(current);
     await shoot('100-loop-experiment-table');
   }, 300_000);
 

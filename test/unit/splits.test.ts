@@ -4,7 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listImages, loadMask } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { saveMask } from '../../src/main/workspace/masks';
-import { createSplit, miningUnlabeledIds, splitMembers, SplitError, trainingLabeledIds } from '../../src/main/workspace/splits';
+import { createExperiment, setExperimentCell } from '../../src/main/workspace/experiments';
+import { MIGRATIONS } from '../../src/main/workspace/migrations';
+import {
+  assignSubset,
+  createSplit,
+  findSplit,
+  latestSplitId,
+  listSplits,
+  miningUnlabeledIds,
+  splitMembers,
+  SplitError,
+  trainingLabeledIds,
+} from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
 
@@ -69,6 +81,40 @@ describe('splits', () => {
     expect(trainingLabeledIds(forward, s.id)).toContain(reviewed);
     expect(miningUnlabeledIds(forward, s.id)).not.toContain(reviewed);
     expect(miningUnlabeledIds(forward, s.id)).toHaveLength(unlabeled.length - 1);
+  });
+
+  it("an experiment's splits never become the workspace's current split, and its next grid reuses them", () => {
+    const mine = createSplit(backward, { labeled: 0.5, val: 0.2, test: 0.2, seed: 11 });
+    const exp = createExperiment(backward, 'grid', '{}');
+    const cell = createSplit(backward, { labeled: 0.25, val: 0.1, test: 0.1, seed: 12 }, { experimentId: exp });
+    expect(cell.id).toBeGreaterThan(mine.id);
+    expect(latestSplitId(backward)).toBe(mine.id);
+    expect(listSplits(backward).map((s) => s.id)).toContain(mine.id);
+    expect(listSplits(backward).map((s) => s.id)).not.toContain(cell.id);
+    expect(findSplit(backward, { labeled: 0.25, val: 0.1, test: 0.1, seed: 12 })).toBe(cell.id);
+    expect(findSplit(backward, { labeled: 0.25, val: 0.1, test: 0.1, seed: 13 })).toBeNull();
+    // An override edits (or copies) the radiologist's split, not the experiment's.
+    const moved = splitMembers(backward, mine.id, 'val')[0]!;
+    const after = assignSubset(backward, [moved], 'test');
+    expect(after.id).toBe(mine.id);
+    expect(splitMembers(backward, cell.id, 'test')).not.toContain(moved);
+  });
+
+  it('recognises the splits earlier experiments made when the workspace is migrated', () => {
+    const ws = forward;
+    const before = createSplit(ws, { labeled: 0.5, val: 0.2, test: 0.2, seed: 21 });
+    const exp = createExperiment(ws, 'old-grid', '{}');
+    // As an app without the column made them: the cells' own split, and the radiologist's reused.
+    const made = createSplit(ws, { labeled: 0.75, val: 0.2, test: 0.2, seed: 21 });
+    ws.db.prepare("UPDATE splits SET created_at = '2026-01-01T00:00:00.000Z' WHERE id = ?").run(before.id);
+    ws.db.prepare("UPDATE experiments SET created_at = '2026-01-02T00:00:00.000Z' WHERE id = ?").run(exp);
+    ws.db.prepare("UPDATE splits SET created_at = '2026-01-02T00:00:01.000Z' WHERE id = ?").run(made.id);
+    setExperimentCell(ws, { experimentId: exp, seed: 21, ratio: 0.5, schedule: 'supervised' }, { splitId: before.id, runId: null });
+    setExperimentCell(ws, { experimentId: exp, seed: 21, ratio: 0.75, schedule: 'supervised' }, { splitId: made.id, runId: null });
+    ws.db.exec('ALTER TABLE splits DROP COLUMN experiment_id');
+    ws.db.exec(MIGRATIONS.find((m) => m.includes('ALTER TABLE splits ADD COLUMN experiment_id'))!);
+    expect(latestSplitId(ws)).toBe(before.id);
+    expect(findSplit(ws, { labeled: 0.75, val: 0.2, test: 0.2, seed: 21 })).toBe(made.id);
   });
 
   it('refuses impossible ratios with a clear message', () => {

@@ -5,7 +5,7 @@ import { DEFAULT_PRETRAIN, pretrainStudent, resumePretrain, type PretrainConfig,
 import { resumeStudent, trainStudent, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
 import type { PromptSettings } from '../teacher/prompts';
 import { writeFileAtomic } from '../util/atomic-write';
-import { createSplit, listSplits } from '../workspace/splits';
+import { createSplit, findSplit } from '../workspace/splits';
 import { createExperiment, experimentCell, findExperiment, setExperimentCell, type CellKey } from '../workspace/experiments';
 import { getRun, runMetrics } from '../workspace/runs';
 import type { Workspace } from '../workspace/workspace';
@@ -91,9 +91,9 @@ function experimentId(ws: Workspace, spec: ExperimentSpec): number {
   return createExperiment(ws, spec.name, JSON.stringify(spec));
 }
 
-function splitFor(ws: Workspace, spec: ExperimentSpec, seed: number, ratio: number): number {
-  const same = listSplits(ws).find((s) => s.seed === seed && s.labeled === ratio && s.val === spec.val && s.test === spec.test);
-  return same ? same.id : createSplit(ws, { labeled: ratio, val: spec.val, test: spec.test, seed }).id;
+function splitFor(ws: Workspace, spec: ExperimentSpec, expId: number, seed: number, ratio: number): number {
+  const req = { labeled: ratio, val: spec.val, test: spec.test, seed };
+  return findSplit(ws, req) ?? createSplit(ws, req, { experimentId: expId }).id;
 }
 
 function runStatus(ws: Workspace, runId: number): string | null {
@@ -154,7 +154,7 @@ export async function runExperiment(
     const initRuns = new Map<InitFactor, number | null>();
     for (const init of inits) initRuns.set(init, await initRunFor(ws, spec, expId, seed, init, opts));
     for (const ratio of spec.ratios) {
-      const splitId = splitFor(ws, spec, seed, ratio);
+      const splitId = splitFor(ws, spec, expId, seed, ratio);
       for (const init of inits) {
         const il = initLabel(init);
         const startFrom: Partial<TrainConfig> =
@@ -257,7 +257,7 @@ async function initRunFor(
 ): Promise<number | null> {
   if (init.kind === 'run') return init.runId;
   if (init.kind !== 'simclr') return null;
-  const splitId = splitFor(ws, spec, seed, spec.ratios[0]!);
+  const splitId = splitFor(ws, spec, expId, seed, spec.ratios[0]!);
   const key: CellKey = { experimentId: expId, seed, ratio: 0, schedule: `pretrain|init=${initLabel(init)}` };
   const cell = `seed ${seed}, SimCLR pre-training`;
   const onProgress = (p: PretrainProgress) => {

@@ -20,7 +20,7 @@ export class SplitError extends Error {}
  * gives the same split whatever order the files were imported in. Labels of "unlabeled" images stay
  * in the store: training code must ask `trainingMasksVisible` before it reads one.
  */
-export function createSplit(ws: Workspace, req: SplitRequest): SplitSummary {
+export function createSplit(ws: Workspace, req: SplitRequest, made?: { experimentId: number }): SplitSummary {
   validate(req);
   const images = ws.db
     .prepare(
@@ -48,8 +48,8 @@ export function createSplit(ws: Workspace, req: SplitRequest): SplitSummary {
 
   const id = ws.transaction(() => {
     const info = ws.db
-      .prepare('INSERT INTO splits (seed, labeled_ratio, val_ratio, test_ratio, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(req.seed, req.labeled, req.val, req.test, nowIso());
+      .prepare('INSERT INTO splits (seed, labeled_ratio, val_ratio, test_ratio, created_at, experiment_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(req.seed, req.labeled, req.val, req.test, nowIso(), made?.experimentId ?? null);
     const splitId = Number(info.lastInsertRowid);
     const insert = ws.db.prepare('INSERT INTO split_members (split_id, image_id, subset) VALUES (?, ?, ?)');
     for (const [imageId, subset] of assignment) insert.run(splitId, imageId, subset);
@@ -66,9 +66,24 @@ function validate(req: SplitRequest): void {
   if (!Number.isInteger(req.seed)) throw new SplitError(`the seed must be an integer (got ${req.seed})`);
 }
 
+// An experiment makes a split per seed and labeled share for its own cells. Those splits are the
+// experiment's, not the radiologist's: they never become the workspace's current split (what the
+// header shows, Training and mining default to, the image list's subsets), and are not listed as
+// the workspace's splits; the next experiment with the same seed and ratios reuses them.
+const MADE_BY_USER = 'experiment_id IS NULL';
+
+/** The workspace's own splits (made with "Make split" or by an override), oldest first; the last is current. */
 export function listSplits(ws: Workspace): SplitSummary[] {
-  const ids = ws.db.prepare('SELECT id FROM splits ORDER BY id').all() as { id: number }[];
+  const ids = ws.db.prepare(`SELECT id FROM splits WHERE ${MADE_BY_USER} ORDER BY id`).all() as { id: number }[];
   return ids.map((r) => getSplit(ws, r.id)!);
+}
+
+/** A split with these ratios and seed, whoever made it: an experiment's cells share it rather than make another. */
+export function findSplit(ws: Workspace, req: SplitRequest): number | null {
+  const row = ws.db
+    .prepare('SELECT MIN(id) AS id FROM splits WHERE seed = ? AND labeled_ratio = ? AND val_ratio = ? AND test_ratio = ?')
+    .get(req.seed, req.labeled, req.val, req.test) as { id: number | null };
+  return row.id;
 }
 
 export function getSplit(ws: Workspace, id: number): SplitSummary | null {
@@ -92,8 +107,9 @@ export function getSplit(ws: Workspace, id: number): SplitSummary | null {
   };
 }
 
+/** The current split: the newest of the workspace's own, never one an experiment made for its cells. */
 export function latestSplitId(ws: Workspace): number | null {
-  const row = ws.db.prepare('SELECT MAX(id) AS id FROM splits').get() as { id: number | null };
+  const row = ws.db.prepare(`SELECT MAX(id) AS id FROM splits WHERE ${MADE_BY_USER}`).get() as { id: number | null };
   return row.id;
 }
 
