@@ -40,7 +40,7 @@ export function oihwToHwio(a: Float32Array, hwioShape: number[]): Float32Array {
 }
 
 /** NHWC (3 channels) → NCHW, into `out` when given (a buffer reused step after step). */
-export function nhwcToNchw(x: Float32Array, n: number, size: number, c = 3, out = new Float32Array(x.length)): Float32Array {
+export function nhwcToNchw(x: Float32Array, n: number, size: number, c = 3, out: Float32Array = new Float32Array(x.length)): Float32Array {
   const plane = size * size;
   for (let b = 0; b < n; b++)
     for (let i = 0; i < plane; i++) for (let k = 0; k < c; k++) out[(b * c + k) * plane + i] = x[(b * plane + i) * c + k]!;

@@ -96,6 +96,9 @@ export interface BuiltGraph {
   weightInputs: string[];
   /** BN layers whose batch statistics are outputs. */
   bnLayers: string[];
+}
+
+export interface TrainGraph extends BuiltGraph {
   /** Conv weights whose flipped, transposed copy (flipTransposeInto) is fed as `flippedInputName(w)`. */
   flipInputs: string[];
 }
@@ -352,7 +355,7 @@ export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number, opts: T
 }
 
 /** The training-step graph (see the file comment). */
-export function buildTrainGraph(spec: TrainGraphSpec): BuiltGraph {
+export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   const { config, batch: B, size, lambda } = spec;
   const smooth = spec.smooth ?? 1;
   const G = new GraphWriter();
