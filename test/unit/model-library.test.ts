@@ -15,6 +15,7 @@ import {
   teacherPartPath,
   useLibraryTeacher,
 } from '../../src/main/teacher/registry';
+import { teacherCommands } from '../../src/main/cli/teacher-commands';
 import { libraryFilePath, libraryRoot } from '../../src/main/workspace/model-library';
 import { insertTeacherModel } from '../../src/main/workspace/models';
 import { createRun } from '../../src/main/workspace/runs';
@@ -141,6 +142,23 @@ describe('the machine model library', () => {
       a.close();
       b.close();
     }
+  });
+
+  it('on the command line: list, use, rename and remove by hash or by the workspace id', async () => {
+    const cli = teacherCommands().models!;
+    const c = Workspace.open(join(dir, 'ws-c'), { create: true });
+    c.close();
+    const listed = (await cli.run(['list'], {}, true)) as { library: { hash: string; name: string; usedHere: number | null }[] };
+    expect(listed.library).toHaveLength(1);
+    const hash = listed.library[0]!.hash;
+    const used = (await cli.run(['use', c.root, hash.slice(0, 8)], {}, true)) as { id: number; hash: string };
+    expect(used.hash).toBe(hash);
+    const inC = (await cli.run(['list', c.root], {}, true)) as { models: { id: number; hash: string }[]; library: { usedHere: number | null }[] };
+    expect(inC.models.map((m) => [m.id, m.hash])).toEqual([[used.id, hash]]);
+    expect(inC.library[0]!.usedHere).toBe(used.id);
+    expect(await cli.run(['rename', c.root, String(used.id)], { name: 'renamed by id' }, true)).toMatchObject({ renamed: { hash, name: 'renamed by id' } });
+    await expect(cli.run(['remove', hash], {}, true)).rejects.toThrow(/one-time run \d+ \(running\) of .*ws-b/);
+    await expect(cli.run(['remove', 'beef'], {}, true)).rejects.toThrow(/no model "beef" in the model library/);
   });
 
   it('still runs a model installed in a workspace before the library, from that workspace', async () => {
