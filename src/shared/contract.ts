@@ -651,8 +651,11 @@ const id = z.number().int().positive();
 /** The images a batch works on: chosen ones, or one subset of the latest split. */
 export const ImageSelection = z.union([z.object({ ids: z.array(id).min(1).max(100000) }), z.object({ split: Subset })]);
 export type ImageSelection = z.infer<typeof ImageSelection>;
-/** PNG (0/255) at source resolution, DICOM SEG referencing the source, or SEG for DICOM sources and PNG otherwise. */
-export const MaskFileFormat = z.enum(['auto', 'png', 'dicom-seg']);
+/**
+ * PNG (0/255) at source resolution, DICOM SEG referencing the source, a NIfTI label volume per NIfTI
+ * source (its slices' masks in the source geometry), or SEG for DICOM sources and PNG otherwise.
+ */
+export const MaskFileFormat = z.enum(['auto', 'png', 'dicom-seg', 'nifti']);
 export type MaskFileFormat = z.infer<typeof MaskFileFormat>;
 /** Which masks an export writes: the current ground truth, or pseudo-label versions (the latest or every one). */
 export const MaskExportSource = z.discriminatedUnion('kind', [
@@ -666,7 +669,7 @@ export const FileOutcome = z.object({
   /** The pseudo-label version written, for pseudo-label exports. */
   version: z.number().int().nullable(),
   file: z.string().nullable(),
-  format: z.enum(['png', 'dicom-seg']).nullable(),
+  format: z.enum(['png', 'dicom-seg', 'nifti']).nullable(),
   error: z.string().nullable(),
 });
 export type FileOutcome = z.infer<typeof FileOutcome>;
@@ -718,6 +721,8 @@ export const commands = {
       ignore: z.number().int().min(1).max(255).nullable().optional(),
       /** Label-map values the schema lacks become new structures instead of an error for that file. */
       newStructures: z.boolean().optional(),
+      /** NIfTI volumes become 2D slices along this axis (default axial). */
+      niftiAxis: z.enum(['axial', 'coronal', 'sagittal']).optional(),
     }),
     output: z.object({ jobId: z.string() }),
   },

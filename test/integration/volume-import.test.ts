@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dcmjs from 'dcmjs';
+import { exportMasks } from '../../src/main/export/export-masks';
 import { niftiLabelVolume } from '../../src/main/export/nifti-export';
 import { readNifti } from '../../src/main/imaging/nifti';
 import { sliceVolume } from '../../src/main/imaging/nifti-slices';
@@ -208,5 +210,80 @@ describe('migration 7 (format gains nifti)', () => {
     } finally {
       ws.close();
     }
+  });
+});
+
+describe('export round trips', () => {
+  let root: string;
+  const opened: Workspace[] = [];
+  const fresh = (tag: string) => {
+    const ws = Workspace.open(join(root, `ws-${tag}`), { create: true });
+    opened.push(ws);
+    return ws;
+  };
+  beforeAll(() => {
+    root = tempDir('volume-export');
+  });
+  afterAll(() => opened.forEach((ws) => ws.close()));
+
+  it("writes the slices' label maps as one NIfTI label volume in the source geometry (header copied, uint8)", async () => {
+    const images = join(root, 'imagesTr');
+    const labels = join(root, 'labelsTr');
+    mkdirSync(images);
+    mkdirSync(labels);
+    const source = readFileSync(join(NIFTI, 'functional.nii'));
+    writeFileSync(join(images, 'func_0000.nii'), source);
+    const volume = readNifti(source);
+    const count = 17 * 21 * 3;
+    // The label volume is 3D: derived from the first of the 20 volumes.
+    const truth = thresholdLabels(volume.voxels, count, 7000, 9000);
+    const header3d = { ...volume.header, dims: [17, 21, 3] };
+    writeFileSync(join(labels, 'func.nii.gz'), niftiLabelVolume(header3d, truth));
+    const ws = fresh('nifti-export');
+    const imported = await importImages(ws, { paths: [images], masks: labels, newStructures: true, niftiAxis: 'coronal' });
+    expect(imported.failed).toEqual([]);
+    expect(imported.imported).toBe(21 * 20);
+    // Export the first volume's slices only: the written volume is that one 3D grid.
+    const firstSeries = seriesTree(ws)[0]!.studies[0]!.series.find((s) => s.label.endsWith('volume 1'))!;
+    const out = join(root, 'out');
+    const result = await exportMasks(ws, { imageIds: firstSeries.imageIds, outDir: out, format: 'nifti' });
+    expect(result.failed).toBe(0);
+    const files = new Set(result.files.map((f) => f.file));
+    expect(files.size).toBe(1);
+    expect(result.files.every((f) => f.format === 'nifti')).toBe(true);
+    const written = readNifti(readFileSync([...files][0]!));
+    expect(written.header).toMatchObject({ version: 1, datatype: 2, dims: [17, 21, 3], sclSlope: 1, sclInter: 0 });
+    expect(written.header.affine).toEqual(volume.header.affine);
+    expect(Array.from(written.voxels)).toEqual(Array.from(truth));
+  });
+
+  it('exports several structures as a multi-segment SEG that imports back onto its sources as the same label maps and codes', async () => {
+    const ws = fresh('seg-source');
+    await importImages(ws, { paths: [join(SEG, 'source-ct2')] });
+    await importImages(ws, { paths: [join(SEG, 'seg_image_ct_binary_overlap.dcm')] });
+    const labeled = listImages(ws).images.filter((r) => r.hasMask);
+    expect(labeled.length).toBeGreaterThan(0);
+    const out = join(root, 'seg-out');
+    const exported = await exportMasks(ws, { imageIds: labeled.map((r) => r.id), outDir: out, format: 'dicom-seg' });
+    expect(exported.failed).toBe(0);
+
+    // dcmjs reads each file back with one segment per structure present, named and coded.
+    const first = readFileSync(exported.files[0]!.file!);
+    const dict = dcmjs.data.DicomMessage.readFile(first.buffer.slice(first.byteOffset, first.byteOffset + first.length) as ArrayBuffer);
+    const seg = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict) as { SegmentSequence: { SegmentLabel: string }[] | { SegmentLabel: string } };
+    const labelsInFile = [seg.SegmentSequence].flat().map((s) => s.SegmentLabel);
+    expect(labelsInFile.every((l) => ['first segment', 'second segment'].includes(l))).toBe(true);
+
+    const back = fresh('seg-back');
+    await importImages(back, { paths: [join(SEG, 'source-ct2')] });
+    const reimported = await importImages(back, { paths: [out] });
+    expect(reimported.failed).toEqual([]);
+    expect(reimported.masks).toBe(labeled.length);
+    expect(labelSchema(back).map(({ name, category, type }) => ({ name, category, type }))).toEqual(
+      labelSchema(ws).map(({ name, category, type }) => ({ name, category, type })),
+    );
+    const bySource = (w: Workspace) =>
+      new Map(listImages(w).images.filter((r) => r.hasMask).map((r) => [r.sourcePath.split('/').pop(), Array.from(loadLabelMap(w, r.id)!.data)]));
+    expect(bySource(back)).toEqual(bySource(ws));
   });
 });

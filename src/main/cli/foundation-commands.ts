@@ -11,6 +11,7 @@ import { createSplit, listSplits } from '../workspace/splits';
 import { checkWorkspace } from '../workspace/verify';
 import { Workspace } from '../workspace/workspace';
 import { exportMasks, type MaskExportFormat } from '../export/export-masks';
+import { SLICE_AXES, type SliceAxis } from '../imaging/nifti-slices';
 import { idList, num, UsageError, withWs, type Command } from './command';
 
 export function foundationCommands(): Record<string, Command> {
@@ -28,8 +29,8 @@ export function foundationCommands(): Record<string, Command> {
     },
     import: {
       summary:
-        'import <ws> <file|folder>... [--masks <folder> [--ignore V] [--new-structures]]\n                                          import PNG/JPEG (masks matched by file name: 0/255, 0/1 or 0..K label maps) and DICOM',
-      options: { masks: { type: 'string' }, ignore: { type: 'string' }, 'new-structures': { type: 'boolean' } },
+        'import <ws> <file|folder>... [--masks <folder> [--ignore V] [--new-structures]] [--axis axial|coronal|sagittal]\n                                          import PNG/JPEG (masks matched by file name: 0/255, 0/1 or 0..K label maps), DICOM (a SEG: ground truth of its imported sources) and NIfTI (.nii/.nii.gz volumes as slices; nnU-Net label volumes paired by name)',
+      options: { masks: { type: 'string' }, ignore: { type: 'string' }, 'new-structures': { type: 'boolean' }, axis: { type: 'string' } },
       async run(pos, flags, json) {
         const paths = pos.slice(1);
         if (paths.length === 0) throw new UsageError('import needs at least one file or folder');
@@ -38,6 +39,8 @@ export function foundationCommands(): Record<string, Command> {
           throw new UsageError('--ignore takes the masks\' ignore value, a whole number from 1 to 255');
         }
         if ((ignore !== null || flags['new-structures']) && !flags.masks) throw new UsageError('--ignore and --new-structures need --masks');
+        const niftiAxis = (flags.axis ?? 'axial') as SliceAxis;
+        if (!SLICE_AXES.includes(niftiAxis)) throw new UsageError(`--axis must be axial, coronal or sagittal (got ${niftiAxis})`);
         return withWs(pos, async (ws) => {
           const bar = json ? null : new ProgressBar('import');
           const onSigint = new AbortController();
@@ -46,7 +49,7 @@ export function foundationCommands(): Record<string, Command> {
           try {
             const result = await importImages(
               ws,
-              { paths, masks: flags.masks as string | undefined, ignore, newStructures: flags['new-structures'] === true },
+              { paths, masks: flags.masks as string | undefined, ignore, newStructures: flags['new-structures'] === true, niftiAxis },
               {
                 signal: onSigint.signal,
                 onProgress: (p) => bar?.update(p.done, p.total),
@@ -129,12 +132,12 @@ export function foundationCommands(): Record<string, Command> {
     },
     export: {
       summary:
-        'export <ws> --out <folder> [--images 1,2,…] [--format auto|png|dicom-seg]\n                                          ground-truth masks at source resolution (DICOM SEG for DICOM sources)',
+        'export <ws> --out <folder> [--images 1,2,…] [--format auto|png|dicom-seg|nifti]\n                                          ground-truth masks at source resolution (DICOM SEG for DICOM sources)',
       options: { out: { type: 'string' }, images: { type: 'string' }, format: { type: 'string' }, label: { type: 'string' } },
       async run(pos, flags) {
         if (typeof flags.out !== 'string') throw new UsageError('--out <folder> is required');
         const format = (flags.format ?? 'auto') as MaskExportFormat;
-        if (!['auto', 'png', 'dicom-seg'].includes(format)) throw new UsageError(`--format must be auto, png or dicom-seg (got ${format})`);
+        if (!['auto', 'png', 'dicom-seg', 'nifti'].includes(format)) throw new UsageError(`--format must be auto, png, dicom-seg or nifti (got ${format})`);
         const wanted = idList(flags, 'images');
         return withWs(pos, (ws) => {
           const imageIds =

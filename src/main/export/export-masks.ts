@@ -9,6 +9,7 @@ import { labelSchema } from '../workspace/labels';
 import { currentGroundTruth, currentMaskRecord, storedLabelMap } from '../workspace/masks';
 import { pseudoLabelMask, pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { Workspace } from '../workspace/workspace';
+import { NiftiVolumeExport, niftiSourceHeader } from './nifti-export';
 import { buildDicomSegSegments, type SegSegment } from './dicom-seg';
 import { groundTruthAlgorithm, pseudoLabelAlgorithm, type SegAlgorithm } from './segment-algorithm';
 
@@ -35,6 +36,8 @@ export interface MaskFileRequest {
  */
 export function writeMaskFile(ws: Workspace, rec: ImageRecord, mask: Mask, req: MaskFileRequest): { file: string; format: 'png' | 'dicom-seg' } {
   const format = req.format === 'auto' ? (rec.format === 'dicom' ? 'dicom-seg' : 'png') : req.format;
+  // A label volume holds every slice of its source: exportMasks and predictSet gather them (NiftiVolumeExport).
+  if (format === 'nifti') throw new Error('a NIfTI label volume is written per source, not per image');
   const stem = `${rec.id}-${basename(rec.source_path, extname(rec.source_path))}${rec.frames > 1 ? `-f${rec.frame_index + 1}` : ''}`;
   const outDir = resolve(req.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -111,11 +114,17 @@ export async function exportMasks(
 ): Promise<ExportOutcome> {
   const source = req.source ?? { kind: 'ground-truth' };
   const files: FileOutcome[] = [];
+  // NIfTI: masks are gathered slice by slice and written as one label volume per source at the end.
+  const volumes = req.format === 'nifti' ? niftiVolumeExport(ws, req.outDir) : null;
   let done = 0;
   for (const imageId of req.imageIds) {
     opts.signal?.throwIfAborted();
     try {
       for (const m of masksToExport(ws, imageId, source)) {
+        if (volumes) {
+          volumes.add(imageRecord(ws, imageId), m.labelMap ?? m.mask, m.tag, m.version);
+          continue;
+        }
         try {
           const w = writeMaskFile(ws, imageRecord(ws, imageId), m.mask, {
             outDir: req.outDir,
@@ -136,6 +145,12 @@ export async function exportMasks(
     opts.onProgress?.(++done, req.imageIds.length, imageId);
     await new Promise((ok) => setImmediate(ok));
   }
+  if (volumes) files.push(...volumes.write().map((v) => ({ ...v, format: v.file ? ('nifti' as const) : null })));
   const written = files.filter((f) => f.file !== null).length;
   return { outDir: resolve(req.outDir), files, written, failed: files.length - written };
+}
+
+/** The label-volume writer of an export or prediction set in NIfTI, reading each source's header from the store. */
+export function niftiVolumeExport(ws: Workspace, outDir: string): NiftiVolumeExport {
+  return new NiftiVolumeExport((rec) => niftiSourceHeader(sourceFileBytes(ws, imageRecord(ws, rec.id))), outDir);
 }

@@ -1,5 +1,11 @@
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { NiftiHeader } from '../imaging/nifti';
+import type { LabelMap } from '../imaging/mask';
+import { inflateNifti, readNiftiHeader, type NiftiHeader } from '../imaging/nifti';
+import { placeSlice, SLICE_AXES, voxelAxisFor, type SliceAxis } from '../imaging/nifti-slices';
+import { writeFileAtomic } from '../util/atomic-write';
+import { describe } from '../util/errors';
 
 /**
  * A label volume in its source's geometry: the source header copied (affine, qform/sform, pixdim,
@@ -50,4 +56,81 @@ export function niftiLabelVolume(source: NiftiHeader, labels: Uint8Array, opts: 
   }
   out.set(labels, voxOffset);
   return opts.gzip === false ? out : new Uint8Array(gzipSync(out));
+}
+
+/** The image row fields a volume export reads. */
+export interface NiftiSliceRecord {
+  id: number;
+  sha256: string;
+  frame_index: number;
+  source_path: string;
+  series_uid: string | null;
+  format: string;
+}
+
+/** Where one image's mask went: the volume file, or why none was written. */
+export interface VolumeFileOutcome {
+  imageId: number;
+  version: number | null;
+  file: string | null;
+  error: string | null;
+}
+
+/**
+ * Collects the masks of an export slice by slice and writes one label volume per NIfTI source (and
+ * axis) at the end: a slice without a mask is background. Masks of 4D sources land on the 3D grid.
+ */
+export class NiftiVolumeExport {
+  private readonly volumes = new Map<
+    string,
+    { first: NiftiSliceRecord; tag: string; slices: { rec: NiftiSliceRecord; map: LabelMap; version: number | null }[] }
+  >();
+
+  constructor(
+    private readonly sourceHeader: (rec: NiftiSliceRecord) => NiftiHeader,
+    private readonly outDir: string,
+  ) {}
+
+  /** `tag` names what the masks are (mask, pl-v3, fast…): one volume per source, axis and tag. */
+  add(rec: NiftiSliceRecord, map: LabelMap, tag: string, version: number | null = null): void {
+    if (rec.format !== 'nifti') throw new Error(`image ${rec.id} (${rec.source_path}) is not a NIfTI slice: a NIfTI label volume needs a NIfTI source; export it as PNG`);
+    const key = `${rec.sha256}\u0000${axisOf(rec)}\u0000${tag}`;
+    const entry = this.volumes.get(key) ?? { first: rec, tag, slices: [] };
+    entry.slices.push({ rec, map, version });
+    this.volumes.set(key, entry);
+  }
+
+  /** Writes every volume; each image is listed with its volume's file or the volume's error. */
+  write(): VolumeFileOutcome[] {
+    const out: VolumeFileOutcome[] = [];
+    mkdirSync(resolve(this.outDir), { recursive: true });
+    for (const { first, tag, slices } of this.volumes.values()) {
+      try {
+        const header = this.sourceHeader(first);
+        const axis = axisOf(first);
+        const labels = new Uint8Array(header.dims[0]! * header.dims[1]! * header.dims[2]!);
+        const perVolume = header.dims[voxelAxisFor(header.affine, axis)]!;
+        for (const { rec, map } of slices) placeSlice(header.dims, voxelAxisFor(header.affine, axis), labels, rec.frame_index % perVolume, map.data);
+        const name = basename(first.source_path).replace(/\.nii(\.gz)?$/i, '');
+        const file = join(resolve(this.outDir), `${name}.${axis}.${tag}.nii.gz`);
+        writeFileAtomic(file, niftiLabelVolume(header, labels));
+        out.push(...slices.map(({ rec, version }) => ({ imageId: rec.id, version, file, error: null })));
+      } catch (e) {
+        out.push(...slices.map(({ rec, version }) => ({ imageId: rec.id, version, file: null, error: describe(e) })));
+      }
+    }
+    this.volumes.clear();
+    return out;
+  }
+}
+
+/** The axis a slice was cut along, from the series key its import gave it (`nifti:<volume>:<axis>`). */
+function axisOf(rec: NiftiSliceRecord): SliceAxis {
+  const axis = rec.series_uid?.split(':').pop();
+  return SLICE_AXES.includes(axis as SliceAxis) ? (axis as SliceAxis) : 'axial';
+}
+
+/** A NIfTI source's header, from the stored source file. */
+export function niftiSourceHeader(bytes: Uint8Array): NiftiHeader {
+  return readNiftiHeader(inflateNifti(bytes));
 }

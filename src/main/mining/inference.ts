@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { PredictedImage, PredictOutcome } from '../../shared/contract';
-import { DEFAULT_LABEL, writeMaskFile, type MaskExportFormat } from '../export/export-masks';
+import { DEFAULT_LABEL, niftiVolumeExport, writeMaskFile, type MaskExportFormat } from '../export/export-masks';
 import { predictionAlgorithm } from '../export/segment-algorithm';
 import type { Mask } from '../imaging/mask';
 import { createPredictor, loadStudentFromRun, predictRgb, type Engine, type Predictor } from '../student/predict';
@@ -148,11 +148,19 @@ export async function predictSet(
 ): Promise<PredictOutcome> {
   const algorithm = predictionAlgorithm(inference.runId, req.mode === 'refine' ? inference.teacherLabel : null);
   const images: PredictedImage[] = [];
+  // NIfTI: the predicted slices are written as one label volume per source once all are predicted.
+  const volumes = req.format === 'nifti' ? niftiVolumeExport(ws, req.outDir) : null;
   for (const imageId of req.imageIds) {
     opts.signal?.throwIfAborted();
     let p: MaskPrediction | null = null;
     try {
       p = await inference.predict(imageId, req.mode);
+      if (volumes) {
+        volumes.add(imageRecord(ws, imageId), p.mask, req.mode);
+        images.push({ imageId, version: null, file: null, format: null, error: null, ...timings(p) });
+        opts.onProgress?.(images.length, req.imageIds.length, imageId);
+        continue;
+      }
       const w = writeMaskFile(ws, imageRecord(ws, imageId), p.mask, {
         outDir: req.outDir,
         format: req.format,
@@ -165,6 +173,10 @@ export async function predictSet(
       images.push({ imageId, version: null, file: null, format: null, error: describe(e), ...timings(p) });
     }
     opts.onProgress?.(images.length, req.imageIds.length, imageId);
+  }
+  for (const v of volumes?.write() ?? []) {
+    const image = images.find((i) => i.imageId === v.imageId && i.error === null)!;
+    Object.assign(image, { file: v.file, error: v.error, format: v.file ? 'nifti' : null });
   }
   const ok = images.filter((i) => i.file !== null);
   return {
