@@ -723,6 +723,8 @@ export const commands = {
       newStructures: z.boolean().optional(),
       /** NIfTI volumes become 2D slices along this axis (default axial). */
       niftiAxis: z.enum(['axial', 'coronal', 'sagittal']).optional(),
+      /** A FRACTIONAL DICOM SEG's pixel belongs to its segment from this fraction on (default 0.5). */
+      segThreshold: z.number().gt(0).max(1).optional(),
     }),
     output: z.object({ jobId: z.string() }),
   },

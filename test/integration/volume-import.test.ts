@@ -173,6 +173,21 @@ describe('DICOM SEG import', () => {
     expect(small.hasMask).toBe(true);
   });
 
+  it("thresholds a FRACTIONAL SEG at the import's setting (default 0.5)", async () => {
+    const area = async (tag: string, segThreshold?: number) => {
+      const ws = fresh(tag);
+      await importImages(ws, { paths: [join(SEG, 'source-ct2')] });
+      const result = await importImages(ws, { paths: [join(SEG, 'seg_image_ct_true_fractional.dcm')], segThreshold });
+      expect(result.failed).toEqual([]);
+      return listImages(ws).images.reduce((n, r) => n + (r.hasMask ? loadLabelMap(ws, r.id)!.data.filter((v) => v > 0).length : 0), 0);
+    };
+    const low = await area('fractional-low', 0.1);
+    const middle = await area('fractional-default');
+    const high = await area('fractional-high', 0.9);
+    expect(low).toBeGreaterThan(middle);
+    expect(middle).toBeGreaterThan(high);
+  });
+
   it('refuses a SEG imported before its source, naming the order', async () => {
     const ws = fresh('early');
     const result = await importImages(ws, { paths: [join(SEG, 'seg_image_ct_binary_overlap.dcm')] });

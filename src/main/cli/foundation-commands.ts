@@ -29,8 +29,8 @@ export function foundationCommands(): Record<string, Command> {
     },
     import: {
       summary:
-        'import <ws> <file|folder>... [--masks <folder> [--ignore V] [--new-structures]] [--axis axial|coronal|sagittal]\n                                          import PNG/JPEG (masks matched by file name: 0/255, 0/1 or 0..K label maps), DICOM (a SEG: ground truth of its imported sources) and NIfTI (.nii/.nii.gz volumes as slices; nnU-Net label volumes paired by name)',
-      options: { masks: { type: 'string' }, ignore: { type: 'string' }, 'new-structures': { type: 'boolean' }, axis: { type: 'string' } },
+        'import <ws> <file|folder>... [--masks <folder> [--ignore V] [--new-structures]] [--axis axial|coronal|sagittal] [--seg-threshold F]\n                                          import PNG/JPEG (masks matched by file name: 0/255, 0/1 or 0..K label maps), DICOM (a SEG: ground truth of its imported sources) and NIfTI (.nii/.nii.gz volumes as slices; nnU-Net label volumes paired by name)',
+      options: { masks: { type: 'string' }, ignore: { type: 'string' }, 'new-structures': { type: 'boolean' }, axis: { type: 'string' }, 'seg-threshold': { type: 'string' } },
       async run(pos, flags, json) {
         const paths = pos.slice(1);
         if (paths.length === 0) throw new UsageError('import needs at least one file or folder');
@@ -41,6 +41,10 @@ export function foundationCommands(): Record<string, Command> {
         if ((ignore !== null || flags['new-structures']) && !flags.masks) throw new UsageError('--ignore and --new-structures need --masks');
         const niftiAxis = (flags.axis ?? 'axial') as SliceAxis;
         if (!SLICE_AXES.includes(niftiAxis)) throw new UsageError(`--axis must be axial, coronal or sagittal (got ${niftiAxis})`);
+        const segThreshold = flags['seg-threshold'] === undefined ? undefined : num(flags, 'seg-threshold');
+        if (segThreshold !== undefined && !(segThreshold > 0 && segThreshold <= 1)) {
+          throw new UsageError('--seg-threshold takes the fraction from which a FRACTIONAL SEG pixel is in its segment, above 0 and at most 1');
+        }
         return withWs(pos, async (ws) => {
           const bar = json ? null : new ProgressBar('import');
           const onSigint = new AbortController();
@@ -49,7 +53,7 @@ export function foundationCommands(): Record<string, Command> {
           try {
             const result = await importImages(
               ws,
-              { paths, masks: flags.masks as string | undefined, ignore, newStructures: flags['new-structures'] === true, niftiAxis },
+              { paths, masks: flags.masks as string | undefined, ignore, newStructures: flags['new-structures'] === true, niftiAxis, segThreshold },
               {
                 signal: onSigint.signal,
                 onProgress: (p) => bar?.update(p.done, p.total),

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../util/package-root';
 import { decodeLimits } from './decode-limits';
-import type { DecodeOp, DecodeResults } from './decode-for-import';
+import type { DecodeOp, DecodeOptions, DecodeResults } from './decode-for-import';
 import { TEST_HOOKS_ENV, type DecodeReply, type DecodeRequest } from './decode-protocol';
 
 /**
@@ -58,8 +58,8 @@ export class DecodeClient {
   private nextId = 0;
 
   /** Decodes one file's bytes; requests are answered in order, one file at a time. */
-  decode<K extends DecodeOp>(op: K, bytes: Uint8Array): Promise<DecodeResults[K]> {
-    const turn = this.queue.then(() => this.run(op, bytes));
+  decode<K extends DecodeOp>(op: K, bytes: Uint8Array, options?: DecodeOptions): Promise<DecodeResults[K]> {
+    const turn = this.queue.then(() => this.run(op, bytes, options));
     this.queue = turn.catch(() => undefined);
     return turn as Promise<DecodeResults[K]>;
   }
@@ -69,7 +69,7 @@ export class DecodeClient {
     this.running = null;
   }
 
-  private run(op: DecodeOp, bytes: Uint8Array): Promise<unknown> {
+  private run(op: DecodeOp, bytes: Uint8Array, options?: DecodeOptions): Promise<unknown> {
     const settings = decodeSettings();
     const proc = this.process(settings);
     const id = ++this.nextId;
@@ -99,7 +99,7 @@ export class DecodeClient {
       }, settings.timeoutMs);
       proc.child.on('message', onMessage);
       proc.child.once('close', onClose);
-      const request: DecodeRequest = { id, op, bytes };
+      const request: DecodeRequest = { id, op, bytes, ...(options ? { options } : {}) };
       proc.child.send(request, (err) => {
         if (err) done(() => fail(new Error(`could not hand the file to the decoder: ${err.message}`)));
       });

@@ -43,13 +43,18 @@ export interface DecodeResults {
 
 export type DecodeOp = keyof DecodeResults;
 
-export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array) => DecodeResults[K] | Promise<DecodeResults[K]> } = {
+/** Settings an op reads besides the bytes: the FRACTIONAL SEG threshold (0…1, default 0.5). */
+export interface DecodeOptions {
+  segThreshold?: number;
+}
+
+export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array, options: DecodeOptions) => DecodeResults[K] | Promise<DecodeResults[K]> } = {
   raster: decodeRasterForImport,
   mask: decodeMaskFile,
   maskValues: decodeMaskValues,
   dicom: decodeDicomForImport,
   nifti: (bytes) => readNifti(bytes),
-  seg: (bytes) => readDicomSeg(bytes),
+  seg: (bytes, options) => readDicomSeg(bytes, { threshold: options.segThreshold }),
 };
 
 function thumbnailOf(rgb: Rgb): Uint8Array {

@@ -1,10 +1,12 @@
-import type { DecodeOp } from './decode-for-import';
+import type { DecodeOp, DecodeOptions } from './decode-for-import';
 
 /** One file's bytes to decode; the decode process answers every request with one reply of the same id. */
 export interface DecodeRequest {
   id: number;
   op: DecodeOp;
   bytes: Uint8Array;
+  /** What the op reads besides the bytes (the SEG threshold), when it takes any. */
+  options?: DecodeOptions;
 }
 
 export type DecodeReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

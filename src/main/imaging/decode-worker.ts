@@ -20,7 +20,7 @@ async function handle(m: DecodeRequest): Promise<void> {
   let reply: DecodeReply;
   try {
     if (process.env[TEST_HOOKS_ENV] === '1') misbehaveIfMarked(m.bytes);
-    reply = { id: m.id, ok: true, value: await DECODE_OPS[m.op](m.bytes) };
+    reply = { id: m.id, ok: true, value: await DECODE_OPS[m.op](m.bytes, m.options ?? {}) };
   } catch (e) {
     reply = { id: m.id, ok: false, error: describe(e) };
   }

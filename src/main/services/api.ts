@@ -104,10 +104,10 @@ export class ApiService {
       'labels.list': () => ({ structures: labelSchema(this.workspace()) }),
       'labels.add': (structure) => addStructure(this.workspace(), structure),
       'labels.update': ({ value, ...patch }) => updateStructure(this.workspace(), value, patch),
-      'import.start': ({ paths, masks, ignore, newStructures, niftiAxis }) => {
+      'import.start': ({ paths, masks, ignore, newStructures, niftiAxis, segThreshold }) => {
         const ws = this.workspace();
         const { jobId } = this.jobs.start('import', (ctx) =>
-          importImages(ws, { paths, masks, ignore, newStructures, niftiAxis }, {
+          importImages(ws, { paths, masks, ignore, newStructures, niftiAxis, segThreshold }, {
             signal: ctx.signal,
             onProgress: (p) =>
               ctx.progress({ phase: 'import', done: p.done, total: p.total, message: p.file, runId: null, epoch: null, metrics: null, eta: null }),

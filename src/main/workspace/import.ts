@@ -28,6 +28,8 @@ export interface ImportRequest extends MaskImportOptions {
   masks?: string;
   /** NIfTI volumes become 2D slices along this axis (default axial). */
   niftiAxis?: SliceAxis;
+  /** A FRACTIONAL DICOM SEG's pixel belongs to its segment from this fraction on (0…1, default 0.5). */
+  segThreshold?: number;
 }
 
 export interface ImportProgress {
@@ -59,7 +61,7 @@ export async function importImages(
   const segs: (PreparedFile & { format: 'seg' })[] = [];
 
   // One file ahead: the decode process decodes the next file while this one's blobs are written.
-  const prepare = (i: number) => (i < files.length ? quietly(prepareFile(ws, files[i]!, maskIndex)) : null);
+  const prepare = (i: number) => (i < files.length ? quietly(prepareFile(ws, files[i]!, maskIndex, req.segThreshold)) : null);
   let next = prepare(0);
   for (let i = 0; i < files.length; i++) {
     opts.signal?.throwIfAborted();
@@ -141,7 +143,12 @@ function quietly<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-async function prepareFile(ws: Workspace, found: FoundFile, maskIndex: Map<string, FoundFile> | null): Promise<PreparedFile> {
+async function prepareFile(
+  ws: Workspace,
+  found: FoundFile,
+  maskIndex: Map<string, FoundFile> | null,
+  segThreshold?: number,
+): Promise<PreparedFile> {
   const bytes = readRegularFile(found.path, maxFileBytes());
   const file = found.display;
   if (bytes.length === 0) throw new Error('empty file');
@@ -153,7 +160,7 @@ async function prepareFile(ws: Workspace, found: FoundFile, maskIndex: Map<strin
     const image = stored ? null : quietly(sharedDecoder().decode('raster', bytes));
     return { file, bytes, hash, format: raster, image, mask: !stored && maskFile ? readMask(maskFile) : null };
   }
-  if (isDicom(bytes) && looksLikeSeg(bytes)) return { file, bytes, hash, format: 'seg', seg: quietly(sharedDecoder().decode('seg', bytes)) };
+  if (isDicom(bytes) && looksLikeSeg(bytes)) return { file, bytes, hash, format: 'seg', seg: quietly(sharedDecoder().decode('seg', bytes, { segThreshold })) };
   if (isDicom(bytes)) return { file, bytes, hash, format: 'dicom', image: stored ? null : quietly(sharedDecoder().decode('dicom', bytes)) };
   if (isNiftiFile(file, bytes)) {
     const labelFile = stored ? undefined : labelVolumeKeys(file).map((k) => maskIndex?.get(k)).find(Boolean);
