@@ -18,7 +18,7 @@ import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp
  *               dW = dY(shifted) · x(shifted)ᵀ over batch and positions, channel-major — one
  *               MatMul per filter tap, shifting whichever of input and output gradient has fewer
  *               channels
- *   BN (train)  dβ = Σdy, dγ = Σ dy·x̂, dx = γ·inv/N · (N·dy − dβ − x̂·dγ)
+ *   BN (train)  dβ = Σdy, dγ = Σ dy·x̂, dx = γ·inv/N · (N·dy − dβ − x̂·dγ) (x̂ kept as x − mean)
  *   ReLU        dy where the output is > 0
  *   MaxPool     scatter-add of dy to the argmax (MaxPool's Indices output)
  *   Resize ×2   sum over each 2×2 block;  Concat: Split;  Add: both inputs
@@ -262,9 +262,9 @@ export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number, opts: T
     const xc = G.op1('Sub', [x.name, mean]);
     const variance = G.op1('ReduceMean', [G.op1('Mul', [xc, xc])], { axes: [0, 2, 3], keepdims: 1 }, 'var');
     const inv = G.op1('Reciprocal', [G.op1('Sqrt', [G.op1('Add', [variance, G.scalar(eps)])])], {}, 'inv');
-    const xhat = G.op1('Mul', [xc, inv], {}, 'xhat');
-    const g4 = perChannel(gamma, x.c);
-    const y = G.op1('Add', [G.op1('Mul', [xhat, g4]), perChannel(beta, x.c)], {}, 'bn');
+    // γ·inv per channel first: the normalised x̂ is never materialised (one pass fewer over the tensor)
+    const scale = G.op1('Mul', [perChannel(gamma, x.c), inv], {}, 'scale');
+    const y = G.op1('Add', [G.op1('Mul', [xc, scale]), perChannel(beta, x.c)], {}, 'bn');
     bnLayers.push(bn);
     const mOut = `stat/${bn}/mean`;
     const vOut = `stat/${bn}/var`;
@@ -272,13 +272,16 @@ export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number, opts: T
     G.nodes.push({ op: 'Reshape', name: G.fresh('stat'), inputs: [variance, G.ints([x.c])], outputs: [vOut] });
     statOutputs.push(mOut, vOut);
     record(y, (g) => {
+      // dβ = Σg, dγ = inv·Σ g·xc, and dx = γ·inv/N·(N·g − dβ − x̂·dγ) regrouped per channel as
+      // g·scale + xc·k2 + k3 (k2 = −scale·inv²·Σ g·xc / N, k3 = −scale·dβ / N): five passes over the
+      // tensor instead of six
       const dbeta = G.op1('ReduceSum', [g, axesNHW], { keepdims: 0 }, 'dbeta');
-      const dgamma = G.op1('ReduceSum', [G.op1('Mul', [g, xhat]), axesNHW], { keepdims: 0 }, 'dgamma');
+      const sgx = G.op1('ReduceSum', [G.op1('Mul', [g, xc]), axesNHW], { keepdims: 0 }, 'sgx');
       acc(beta, dbeta);
-      acc(gamma, dgamma);
-      const inner = G.op1('Sub', [G.op1('Sub', [G.op1('Mul', [g, G.scalar(n)]), perChannel(dbeta, x.c)]), G.op1('Mul', [xhat, perChannel(dgamma, x.c)])]);
-      const k = G.op1('Mul', [G.op1('Mul', [g4, inv]), G.scalar(1 / n)]);
-      acc(x.name, G.op1('Mul', [inner, k], {}, 'dbn'));
+      acc(gamma, G.op1('Mul', [sgx, G.op1('Reshape', [inv, G.ints([x.c])])], {}, 'dgamma'));
+      const k2 = G.op1('Mul', [G.op1('Mul', [scale, G.op1('Mul', [inv, inv])]), G.op1('Mul', [perChannel(sgx, x.c), G.scalar(-1 / n)])], {}, 'k2');
+      const k3 = G.op1('Mul', [scale, G.op1('Mul', [perChannel(dbeta, x.c), G.scalar(-1 / n)])], {}, 'k3');
+      acc(x.name, G.op1('Add', [G.op1('Add', [G.op1('Mul', [g, scale]), G.op1('Mul', [xc, k2])]), k3], {}, 'dbn'));
     });
     return { ...x, name: y };
   };
