@@ -242,4 +242,36 @@ describe('labeling in the Viewer: brush, lasso, undo/redo, save, SAM-assisted (f
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(shots, '43-labeling-replaced-1600.png') });
   });
+
+  it('never saves an empty label by a slip; "Save as no finding" stores it on purpose, recorded as such', async () => {
+    await openImage(ids[2]!);
+    expect(await page.getByTestId('label-status').textContent()).toContain('no ground truth');
+    // A stroke erased again leaves the label empty: neither save button takes it.
+    const c = await centre();
+    await page.getByTestId('tool-brush').click();
+    await drag([
+      { x: c.x - 40, y: c.y },
+      { x: c.x + 40, y: c.y },
+    ]);
+    await page.getByTestId('label-status').filter({ hasText: 'unsaved drawn label' }).waitFor();
+    expect(await page.getByTestId('label-save').isDisabled()).toBe(false);
+    await page.getByTestId('tool-eraser').click();
+    await page.getByTestId('brush-size').fill('200');
+    await drag([
+      { x: c.x - 40, y: c.y },
+      { x: c.x + 40, y: c.y },
+    ]);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="label-save"]') as HTMLButtonElement).disabled);
+    expect(await page.getByTestId('label-status').textContent()).toContain('unsaved drawn label');
+    expect(await page.getByTestId('label-save').getAttribute('title')).toContain('the label is empty');
+    expect(await page.getByTestId('label-save-next').isDisabled()).toBe(true);
+
+    await page.getByTestId('label-no-finding').click();
+    await page.getByTestId('label-status').filter({ hasText: 'ground truth v1 · drawn (no finding)' }).waitFor();
+    expect(await page.getByTestId('label-no-finding').count()).toBe(0);
+    const rows = masksOf(ids[2]!);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ provenance: 'drawn', current: 1, area: 0 });
+    expect(JSON.parse(rows[0]!.details!)).toEqual({ noFinding: true });
+  });
 });

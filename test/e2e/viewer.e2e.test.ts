@@ -135,6 +135,18 @@ describe('the Viewer as a stack viewer: series, wheel, W/L kept, HU readout, dis
       // The tab row stays one line.
       const tabs = await page.locator('header nav button').evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().top))).size);
       expect(tabs).toBe(1);
+      // The header is one line that nothing overflows, its counts read whole.
+      const header = await page.locator('header').evaluate((h) => ({ height: h.getBoundingClientRect().height, overflows: h.scrollWidth > h.clientWidth }));
+      expect(header, `${width}×${height}`).toEqual({ height: expect.any(Number), overflows: false });
+      expect(header.height, `${width}×${height}`).toBeLessThan(48);
+      expect(await page.getByTestId('workspace-summary').evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+      // No toolbar button is cut off at the end of its bar.
+      const cut = await page
+        .locator('.viewer .bar')
+        .evaluateAll((bars) =>
+          bars.flatMap((b) => [...b.querySelectorAll('button')].filter((x) => x.getBoundingClientRect().right > b.getBoundingClientRect().right + 0.5).map((x) => x.textContent)),
+        );
+      expect(cut, `${width}×${height}`).toEqual([]);
       await page.screenshot({ path: join(shots, `viewer-series-${width}x${height}.png`) });
     }
   });

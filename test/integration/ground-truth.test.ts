@@ -207,4 +207,22 @@ describe('ground truth with provenance and versions (Kvasir-SEG, 5 images)', () 
       call('masks.save', { imageId: blank, maskDataUrl: maskToPngDataUrl(square(8, 8, 0, 0, 4)), source: { kind: 'drawn' }, replaces: null }),
     ).rejects.toThrow(/8×8 but image .* nothing was stored/);
   });
+
+  it('refuses an empty label unless it is saved as "no finding", and records that', async () => {
+    const current = (await call<{ versions: GroundTruthVersion[] }>('masks.versions', { imageId: blank })).versions.find((v) => v.current)!;
+    const empty = maskToPngDataUrl(squareOf(blank, 0));
+    const before = rowsOf(blank).length;
+    await expect(call('masks.save', { imageId: blank, maskDataUrl: empty, source: { kind: 'drawn' }, replaces: current.maskId })).rejects.toThrow(
+      /label of image \d+ is empty — nothing was stored.*"Save as no finding"/,
+    );
+    await expect(
+      call('masks.save', { imageId: blank, maskDataUrl: maskToPngDataUrl(squareOf(blank, 10)), source: { kind: 'drawn' }, replaces: current.maskId, noFinding: true }),
+    ).rejects.toThrow(/has drawn pixels.*nothing was stored/);
+    expect(rowsOf(blank)).toHaveLength(before);
+
+    const saved = await call<SavedGroundTruth>('masks.save', { imageId: blank, maskDataUrl: empty, source: { kind: 'drawn' }, replaces: current.maskId, noFinding: true });
+    expect(saved).toMatchObject({ version: current.version + 1, provenance: 'drawn', area: 0 });
+    const { versions } = await call<{ versions: GroundTruthVersion[] }>('masks.versions', { imageId: blank });
+    expect(versions.at(-1)).toMatchObject({ current: true, provenance: 'drawn', area: 0, details: { noFinding: true } });
+  });
 });

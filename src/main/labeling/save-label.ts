@@ -23,13 +23,28 @@ function describe(v: { version: number; provenance: string; hidden: boolean }): 
   return `version ${v.version}, ${v.provenance}${v.hidden ? ', hidden from training' : ''}`;
 }
 
+// An empty label is ground truth only when the radiologist says so: a normal image ("no finding")
+// teaches the student what is not a lesion, but an empty label saved by a slip — an erased stroke, a
+// click before drawing — would teach the same thing about an image that has one.
+
 export function saveLabel(ws: Workspace, req: CommandParsedInput<'masks.save'>): SavedGroundTruth {
   const rec = imageRecord(ws, req.imageId);
   const mask = maskFromPngDataUrl(req.maskDataUrl, rec.width, rec.height, req.imageId);
+  const empty = !mask.data.some((v) => v !== 0);
+  if (empty && !req.noFinding) {
+    throw new LabelError(
+      `the label of image ${req.imageId} is empty — nothing was stored. Draw the finding, or use "Save as no finding" to store an empty ground truth for a normal image`,
+    );
+  }
+  if (!empty && req.noFinding) {
+    throw new LabelError(`"Save as no finding" stores an empty label, but image ${req.imageId}'s label has drawn pixels: erase them or save the label — nothing was stored`);
+  }
   const details: MaskDetails | null =
     req.source.kind === 'sam-assisted'
       ? { teacher: teacherRef(ws, req.source.modelId), prompts: req.source.prompts, edited: req.source.edited }
-      : null;
+      : req.noFinding
+        ? { noFinding: true }
+        : null;
   return ws.transaction(() => {
     const current = currentGroundTruth(ws, req.imageId);
     if ((current?.maskId ?? null) !== req.replaces) {

@@ -6,6 +6,7 @@ import {
   alphaOf,
   labelSource,
   maskPixels,
+  labelIsEmpty,
   nextUnlabeled,
   originOf,
   provenanceText,
@@ -46,10 +47,19 @@ describe('label provenance', () => {
       'v3 · SAM-assisted (mobilesam “vit-t”, 2 prompts, edited)',
     );
     expect(provenanceText(version({ provenance: 'promoted', details: { pseudoLabelVersion: 2 } }))).toBe('v1 · accepted pseudo-label (from pseudo-label v2)');
+    expect(provenanceText(version({ provenance: 'drawn', area: 0, details: { noFinding: true } }))).toBe('v1 · drawn (no finding)');
     expect(savedNotice({ maskId: 9, version: 1, area: 120, provenance: 'drawn', replaced: null })).toBe('Saved as ground truth v1 (drawn, 120 px)');
     expect(savedNotice({ maskId: 9, version: 2, area: 120, provenance: 'sam-assisted', replaced: version({ hidden: true, current: false }) })).toBe(
       'Saved as ground truth v2 (SAM-assisted, 120 px); it replaces v1 · imported (hidden from training), kept as a version',
     );
+  });
+});
+
+describe('an empty label', () => {
+  it('is empty when no pixel would be saved on (alpha above half)', () => {
+    expect(labelIsEmpty(new Uint8Array(16))).toBe(true);
+    expect(labelIsEmpty(Uint8Array.from([0, 127, 40, 0]))).toBe(true);
+    expect(labelIsEmpty(Uint8Array.from([0, 0, 128, 0]))).toBe(false);
   });
 });
 

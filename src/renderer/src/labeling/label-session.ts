@@ -63,8 +63,18 @@ export function provenanceText(v: Pick<GroundTruthVersion, 'version' | 'provenan
   if (d?.prompts) parts.push(`${d.prompts.length} prompt${d.prompts.length === 1 ? '' : 's'}`);
   if (d?.pseudoLabelVersion !== undefined) parts.push(`from pseudo-label v${d.pseudoLabelVersion}`);
   if (d?.edited) parts.push('edited');
+  if (d?.noFinding) parts.push('no finding');
   if (v.hidden) parts.push('hidden from training');
   return `v${v.version} · ${PROVENANCE_WORDS[v.provenance]}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/**
+ * Whether the label would be stored empty: no pixel on by the save's rule (alpha above half, as
+ * binaryMaskRgba writes the PNG). An empty label saves only as "no finding".
+ */
+export function labelIsEmpty(alpha: ArrayLike<number>): boolean {
+  for (let i = 0; i < alpha.length; i++) if (alpha[i]! > 127) return false;
+  return true;
 }
 
 /** What a save says: the new version, and the one it replaced, which is kept. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PatientNode, SeriesNode } from '../../../shared/contract';
-import { cineNext, clampFps, flattenSeries, locate, sliceText, stepSeries, stepSlice } from './stack';
+import { cineNext, clampFps, flattenSeries, isSliceStack, locate, sliceText, stepSeries, stepSlice } from './stack';
 
 function series(key: string, ids: number[], positions: (number | null)[] = ids.map(() => null)): SeriesNode {
   return { key, label: key, modality: 'CT', count: ids.length, labeled: 0, imageIds: ids, slicePositions: positions };
@@ -20,6 +20,14 @@ describe('stack navigation', () => {
     expect(all.map((s) => s.key)).toEqual(['ax', 'thin', 'folder']);
     expect(locate(all, 23)).toEqual({ series: 1, slice: 2 });
     expect(locate(all, 99)).toBeNull();
+  });
+
+  it('plays and places slices of an acquisition, never a folder of photos', () => {
+    const photos = series('folder:/data/kvasir', [41, 42, 43]);
+    expect(isSliceStack(axial)).toBe(true);
+    expect(isSliceStack(photos)).toBe(false);
+    expect(cineNext([photos], { series: 0, slice: 0 })).toBeNull();
+    expect(cineNext([axial], { series: 0, slice: 3 })).toBe(11);
   });
 
   it('steps slices within a series and stops at its ends', () => {

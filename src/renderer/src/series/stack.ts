@@ -46,10 +46,20 @@ export function stepSeries(series: readonly SeriesNode[], at: StackPlace, delta:
   return to.imageIds[Math.round(depth * (to.imageIds.length - 1))]!;
 }
 
+/**
+ * Whether a series is the slices of one acquisition (DICOM, NIfTI): scrolled, played and placed as a
+ * stack. PNG/JPEG photos are grouped by folder (keys "folder:…", workspace/series.ts) to browse them
+ * image by image: a folder has no cine and no slice position.
+ */
+export function isSliceStack(node: SeriesNode): boolean {
+  return !node.key.startsWith('folder:');
+}
+
 /** The next slice for cine: wraps to the first after the last, so playing loops through the stack. */
 export function cineNext(series: readonly SeriesNode[], at: StackPlace): number | null {
-  const ids = series[at.series]?.imageIds ?? [];
-  return ids.length > 1 ? ids[(at.slice + 1) % ids.length]! : null;
+  const node = series[at.series];
+  const ids = node?.imageIds ?? [];
+  return node && isSliceStack(node) && ids.length > 1 ? ids[(at.slice + 1) % ids.length]! : null;
 }
 
 /** "slice 3/40 · 12.5 mm": the slice and, when the files say, where it is along the normal. */
