@@ -135,6 +135,7 @@ export const LabelStructure = z.object({
 });
 export type LabelStructure = z.infer<typeof LabelStructure>;
 
+
 /** How one mask file's pixel values were read: 0/255 (JPEG noise: >127), 0/1, or a 0..K label map. */
 export const MaskRule = z.enum(['binary-255', 'binary-1', 'label-map', 'empty']);
 export type MaskRule = z.infer<typeof MaskRule>;
@@ -534,6 +535,54 @@ export type ModePrediction = z.infer<typeof ModePrediction>;
 /** How a ground-truth mask was made: imported, drawn by hand, drawn with SAM's help, or a promoted (accepted) pseudo-label. */
 export const MaskProvenance = z.enum(['imported', 'drawn', 'sam-assisted', 'promoted']);
 export type MaskProvenance = z.infer<typeof MaskProvenance>;
+
+/** One prompt sent to the teacher, in source pixels. */
+export const UserPromptInput = z.object({ points: z.array(PromptPointInput).max(64), box: BoxInput.nullable() });
+
+/** What made a ground-truth mask beyond its provenance word. */
+export const MaskDetails = z.object({
+  teacher: TeacherRef.optional(),
+  prompts: z.array(UserPromptInput).optional(),
+  /** A SAM proposal or pseudo-label the radiologist changed with the brush, eraser or lasso before saving. */
+  edited: z.boolean().optional(),
+  /** The pseudo-label version a promoted or corrected mask came from. */
+  pseudoLabelVersion: z.number().int().optional(),
+  /** An empty label saved on purpose: the radiologist found nothing on a normal image. */
+  noFinding: z.boolean().optional(),
+});
+export type MaskDetails = z.infer<typeof MaskDetails>;
+
+/** One ground-truth mask of an image; every earlier one is kept as a version. */
+export const GroundTruthVersion = z.object({
+  maskId: z.number().int(),
+  version: z.number().int(), // 1 = the image's first ground truth
+  current: z.boolean(),
+  provenance: MaskProvenance,
+  details: MaskDetails.nullable(),
+  pseudoLabelId: z.number().int().nullable(),
+  area: z.number().int(),
+  createdAt: z.string(),
+  /** An imported mask of an unlabeled-split image: training never reads it (evaluation tools may). */
+  hidden: z.boolean(),
+});
+export type GroundTruthVersion = z.infer<typeof GroundTruthVersion>;
+
+/** A new ground truth and the one it replaced (kept as a version), so no replacement goes unsaid. */
+export const SavedGroundTruth = z.object({
+  maskId: z.number().int(),
+  version: z.number().int(),
+  area: z.number().int(),
+  provenance: MaskProvenance,
+  replaced: GroundTruthVersion.nullable(),
+});
+export type SavedGroundTruth = z.infer<typeof SavedGroundTruth>;
+
+/** How a label drawn in the Viewer was made: by hand, or from a SAM proposal (then edited or not). */
+export const LabelSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('drawn') }),
+  z.object({ kind: z.literal('sam-assisted'), modelId: z.number().int().positive(), prompts: z.array(UserPromptInput).min(1).max(64), edited: z.boolean() }),
+]);
+export type LabelSource = z.infer<typeof LabelSource>;
 /** A version's review state; "corrected" = accepted after the radiologist edited its mask. */
 export const ReviewDecision = z.enum(['new', 'accepted', 'corrected', 'rejected']);
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
@@ -584,54 +633,6 @@ export const ReviewQueueItem = z.object({
   split: Subset.nullable(),
   versions: z.number().int(),
   latestVersionId: z.number().int(),
-
-/** One prompt sent to the teacher, in source pixels. */
-export const UserPromptInput = z.object({ points: z.array(PromptPointInput).max(64), box: BoxInput.nullable() });
-
-/** What made a ground-truth mask beyond its provenance word. */
-export const MaskDetails = z.object({
-  teacher: TeacherRef.optional(),
-  prompts: z.array(UserPromptInput).optional(),
-  /** A SAM proposal or pseudo-label the radiologist changed with the brush, eraser or lasso before saving. */
-  edited: z.boolean().optional(),
-  /** The pseudo-label version a promoted or corrected mask came from. */
-  pseudoLabelVersion: z.number().int().optional(),
-  /** An empty label saved on purpose: the radiologist found nothing on a normal image. */
-  noFinding: z.boolean().optional(),
-});
-export type MaskDetails = z.infer<typeof MaskDetails>;
-
-/** One ground-truth mask of an image; every earlier one is kept as a version. */
-export const GroundTruthVersion = z.object({
-  maskId: z.number().int(),
-  version: z.number().int(), // 1 = the image's first ground truth
-  current: z.boolean(),
-  provenance: MaskProvenance,
-  details: MaskDetails.nullable(),
-  pseudoLabelId: z.number().int().nullable(),
-  area: z.number().int(),
-  createdAt: z.string(),
-  /** An imported mask of an unlabeled-split image: training never reads it (evaluation tools may). */
-  hidden: z.boolean(),
-});
-export type GroundTruthVersion = z.infer<typeof GroundTruthVersion>;
-
-/** A new ground truth and the one it replaced (kept as a version), so no replacement goes unsaid. */
-export const SavedGroundTruth = z.object({
-  maskId: z.number().int(),
-  version: z.number().int(),
-  area: z.number().int(),
-  provenance: MaskProvenance,
-  replaced: GroundTruthVersion.nullable(),
-});
-export type SavedGroundTruth = z.infer<typeof SavedGroundTruth>;
-
-/** How a label drawn in the Viewer was made: by hand, or from a SAM proposal (then edited or not). */
-export const LabelSource = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('drawn') }),
-  z.object({ kind: z.literal('sam-assisted'), modelId: z.number().int().positive(), prompts: z.array(UserPromptInput).min(1).max(64), edited: z.boolean() }),
-]);
-export type LabelSource = z.infer<typeof LabelSource>;
   latestVersion: z.number().int(),
   agreementDice: z.number().nullable(),
   disagreement: z.number().nullable(), // 1 − agreementDice of the latest version
@@ -644,6 +645,8 @@ export const ReviewResult = z.object({
   decision: ReviewDecision,
   maskId: z.number().int().nullable(), // the new ground-truth mask row (accept / correct)
   area: z.number().int().nullable(),
+  /** The ground truth the accepted or corrected mask replaced (kept as a version); null when there was none. */
+  replaced: GroundTruthVersion.nullable().default(null),
 });
 export type ReviewResult = z.infer<typeof ReviewResult>;
 
@@ -653,8 +656,11 @@ const id = z.number().int().positive();
 /** The images a batch works on: chosen ones, or one subset of the latest split. */
 export const ImageSelection = z.union([z.object({ ids: z.array(id).min(1).max(100000) }), z.object({ split: Subset })]);
 export type ImageSelection = z.infer<typeof ImageSelection>;
-/** PNG (0/255) at source resolution, DICOM SEG referencing the source, or SEG for DICOM sources and PNG otherwise. */
-export const MaskFileFormat = z.enum(['auto', 'png', 'dicom-seg']);
+/**
+ * PNG (0/255) at source resolution, DICOM SEG referencing the source, a NIfTI label volume per NIfTI
+ * source (its slices' masks in the source geometry), or SEG for DICOM sources and PNG otherwise.
+ */
+export const MaskFileFormat = z.enum(['auto', 'png', 'dicom-seg', 'nifti']);
 export type MaskFileFormat = z.infer<typeof MaskFileFormat>;
 /** Which masks an export writes: the current ground truth, or pseudo-label versions (the latest or every one). */
 export const MaskExportSource = z.discriminatedUnion('kind', [
@@ -668,7 +674,7 @@ export const FileOutcome = z.object({
   /** The pseudo-label version written, for pseudo-label exports. */
   version: z.number().int().nullable(),
   file: z.string().nullable(),
-  format: z.enum(['png', 'dicom-seg']).nullable(),
+  format: z.enum(['png', 'dicom-seg', 'nifti']).nullable(),
   error: z.string().nullable(),
 });
 export type FileOutcome = z.infer<typeof FileOutcome>;
@@ -720,6 +726,10 @@ export const commands = {
       ignore: z.number().int().min(1).max(255).nullable().optional(),
       /** Label-map values the schema lacks become new structures instead of an error for that file. */
       newStructures: z.boolean().optional(),
+      /** NIfTI volumes become 2D slices along this axis (default axial). */
+      niftiAxis: z.enum(['axial', 'coronal', 'sagittal']).optional(),
+      /** A FRACTIONAL DICOM SEG's pixel belongs to its segment from this fraction on (default 0.5). */
+      segThreshold: z.number().gt(0).max(1).optional(),
     }),
     output: z.object({ jobId: z.string() }),
   },
@@ -778,8 +788,6 @@ export const commands = {
   'models.rename': { input: z.object({ hash: modelHash, name: z.string().trim().min(1).max(200) }), output: LibraryModelSummary },
   'models.remove': { input: z.object({ hash: modelHash }), output: z.object({ removed: z.string(), workspaces: z.array(z.string()), notes: z.array(z.string()) }) },
   'models.add': {
-  /** The ground truth the accepted or corrected mask replaced (kept as a version); null when there was none. */
-  replaced: GroundTruthVersion.nullable().default(null),
     input: z.object({ encoder: path, decoder: path, family: TeacherFamily, name: z.string().max(200).optional() }),
     output: TeacherModelSummary,
   },
@@ -824,6 +832,19 @@ export const commands = {
     input: z.object({ pseudoLabelId: id, maskDataUrl: z.string().min(1).max(16_000_000) }),
     output: ReviewResult,
   },
+  'masks.save': {
+    input: z.object({
+      imageId: id,
+      maskDataUrl: z.string().min(1).max(16_000_000),
+      source: LabelSource,
+      /** The ground truth the label was drawn over (null: none); a different current one refuses the save. */
+      replaces: id.nullable(),
+      /** The label is empty on purpose (a normal image); without it an empty label is refused. */
+      noFinding: z.boolean().default(false),
+    }),
+    output: SavedGroundTruth,
+  },
+  'masks.versions': { input: z.object({ imageId: id }), output: z.object({ versions: z.array(GroundTruthVersion) }) },
 } as const;
 
 /** Long work the app runs as a job; training, mining and experiments take the workspace's one job slot. */
@@ -939,16 +960,3 @@ export type Response = { id: number; ok: true; output: unknown } | { id: number;
 export function isCommandName(name: string): name is CommandName {
   return Object.prototype.hasOwnProperty.call(commands, name);
 }
-  'masks.save': {
-    input: z.object({
-      imageId: id,
-      maskDataUrl: z.string().min(1).max(16_000_000),
-      source: LabelSource,
-      /** The ground truth the label was drawn over (null: none); a different current one refuses the save. */
-      replaces: id.nullable(),
-      /** The label is empty on purpose (a normal image); without it an empty label is refused. */
-      noFinding: z.boolean().default(false),
-    }),
-    output: SavedGroundTruth,
-  },
-  'masks.versions': { input: z.object({ imageId: id }), output: z.object({ versions: z.array(GroundTruthVersion) }) },
