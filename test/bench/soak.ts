@@ -2,9 +2,10 @@
 // The browser host under a page's everyday traffic while a training runs: the real
 // `apprentice serve` on 127.0.0.1, one WebSocket, mixed calls (images.list, images.get,
 // images.pixels, workspace.status, runs.list) one after another for --minutes, while a tiny student
-// trains in the job worker (cancelled at the end, so the soak is bounded). Reports the latency of
-// images.list (the target: p99 under 50 ms) and the host's resident memory after a warm-up and at
-// the end (the target: no growth). Loopback only; nothing is kept but the temporary workspace.
+// trains in the job worker the whole time (cancelled at the end, so the soak is bounded). Reports
+// the latency of images.list (the target: p99 under 50 ms) and the host's resident memory after a
+// warm-up and at the end (the target: no growth). Loopback only; nothing is kept but the temporary
+// workspace.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -79,22 +80,28 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   }
 
   const host = await serve(wsPath);
-  const job = { id: '', epochs: 0, end: null as JobEvent | null };
+  const job = { id: '', epochs: 0, trainings: 0, ended: false, failures: [] as string[] };
   const client = await connect(host.url, (e) => {
     if (e.jobId !== job.id) return;
     if (e.type === 'progress' && e.phase === 'epoch-end') job.epochs++;
-    if (e.type !== 'progress') job.end = e;
+    if (e.type === 'failed') job.failures.push(e.error);
+    if (e.type !== 'progress') job.ended = true;
   });
-  try {
-    const total = ((await client.call('images.list', { limit: 1 })) as { total: number }).total;
-    const ids = ((await client.call('images.list', { limit: 5000 })) as { images: { id: number }[] }).images.map((i) => i.id);
-    // A tiny student for as many epochs as the soak lasts; it is cancelled when the soak ends.
+  // A tiny student; early stopping may end it before the soak does, so a new one starts then.
+  const train = async () => {
+    job.ended = false;
+    job.trainings++;
     job.id = (
       (await client.call('train.start', {
         settings: { epochs: 1000, size: 64, batch: 4, lr: 1e-3, width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] },
       })) as { jobId: string }
     ).jobId;
-    process.stderr.write(`soak: ${total} images, training job ${job.id}, ${minutes} min of mixed calls against pid ${host.pid}\n`);
+  };
+  try {
+    const total = ((await client.call('images.list', { limit: 1 })) as { total: number }).total;
+    const ids = ((await client.call('images.list', { limit: 5000 })) as { images: { id: number }[] }).images.map((i) => i.id);
+    await train();
+    process.stderr.write(`soak: ${total} images, training, ${minutes} min of mixed calls against pid ${host.pid}\n`);
 
     const calls: [string, () => unknown][] = [
       ['images.list', () => ({ offset: 0, limit: 500 })],
@@ -111,6 +118,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     let rssStart = NaN;
     let rssMax = 0;
     for (let i = 0; Date.now() < end; i++) {
+      if (job.ended && job.failures.length < 3) await train().catch((e: unknown) => job.failures.push(String(e)));
       const [name, input] = calls[i % calls.length]!;
       const t0 = performance.now();
       try {
@@ -127,7 +135,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       if (pauseMs > 0) await new Promise((ok) => setTimeout(ok, pauseMs));
     }
     const rssEnd = rssMb(host.pid);
-    await client.call('jobs.cancel', { jobId: job.id });
+    if (!job.ended) await client.call('jobs.cancel', { jobId: job.id });
     listMs.sort((a, b) => a - b);
     return {
       minutes,
@@ -136,7 +144,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       errors,
       images_list_ms: { n: listMs.length, p50: round(percentile(listMs, 50)), p99: round(percentile(listMs, 99)), max: round(listMs.at(-1) ?? NaN) },
       host_rss_mb: { after_warm_up: rssStart, end: rssEnd, max: Math.max(rssMax, rssEnd), growth: rssEnd - rssStart },
-      training: { epochs_done: job.epochs, ended: job.end ? `${job.end.type}${job.end.type === 'failed' ? `: ${job.end.error}` : ''}` : 'running until the soak cancelled it' },
+      training: { trainings: job.trainings, epochs_done: job.epochs, failures: job.failures },
       load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     };
   } finally {
