@@ -135,6 +135,16 @@ export const LabelStructure = z.object({
 });
 export type LabelStructure = z.infer<typeof LabelStructure>;
 
+export const StructureUsage = z.object({ value: z.number().int(), images: z.number().int(), pixels: z.number().int() });
+export type StructureUsage = z.infer<typeof StructureUsage>;
+
+/** A label map sent as runs (src/shared/compact-label-map.ts): 0 background, schema values, 255 ignore. */
+export const CompactLabelMapInput = z.object({
+  width: z.number().int().min(1).max(65_535),
+  height: z.number().int().min(1).max(65_535),
+  values: z.array(z.number().int().min(0).max(255)).max(16_000_000),
+  counts: z.array(z.number().int().min(0)).max(16_000_000),
+});
 
 /** How one mask file's pixel values were read: 0/255 (JPEG noise: >127), 0/1, or a 0..K label map. */
 export const MaskRule = z.enum(['binary-255', 'binary-1', 'label-map', 'empty']);
@@ -564,6 +574,8 @@ export const GroundTruthVersion = z.object({
   createdAt: z.string(),
   /** An imported mask of an unlabeled-split image: training never reads it (evaluation tools may). */
   hidden: z.boolean(),
+  /** Pixels per structure, keyed by the structure's value (the ignore region is not a structure). */
+  areas: z.record(z.string(), z.number().int()).optional(),
 });
 export type GroundTruthVersion = z.infer<typeof GroundTruthVersion>;
 
@@ -735,7 +747,10 @@ export const commands = {
   },
   /** The workspace's label schema (structure 1 always exists: a binary project is that one structure). */
   'labels.list': { input: z.object({}), output: z.object({ structures: z.array(LabelStructure) }) },
-  'labels.add': { input: LabelStructure.omit({ value: true }), output: LabelStructure },
+  /** Without a value the structure takes the lowest free one. */
+  'labels.add': { input: LabelStructure.extend({ value: LabelStructure.shape.value.optional() }), output: LabelStructure },
+  /** Images and pixels per structure in the current ground truth. */
+  'labels.usage': { input: z.object({}), output: z.object({ usage: z.array(StructureUsage) }) },
   'labels.update': { input: LabelStructure, output: LabelStructure },
   'jobs.cancel': { input: z.object({ jobId: z.string().max(64) }), output: z.object({ cancelled: z.boolean() }) },
   'split.create': {
@@ -835,7 +850,10 @@ export const commands = {
   'masks.save': {
     input: z.object({
       imageId: id,
-      maskDataUrl: z.string().min(1).max(16_000_000),
+      /** A binary label: PNG, opaque black (0) and white (255) only. Either this or `labelMap`. */
+      maskDataUrl: z.string().min(1).max(16_000_000).optional(),
+      /** A label of several structures (or an ignore region) as a label map. */
+      labelMap: CompactLabelMapInput.optional(),
       source: LabelSource,
       /** The ground truth the label was drawn over (null: none); a different current one refuses the save. */
       replaces: id.nullable(),
@@ -845,6 +863,8 @@ export const commands = {
     output: SavedGroundTruth,
   },
   'masks.versions': { input: z.object({ imageId: id }), output: z.object({ versions: z.array(GroundTruthVersion) }) },
+  /** The current ground truth as a label map to edit (a binary one as structure 1); null without one. */
+  'masks.labelMap': { input: z.object({ imageId: id }), output: z.object({ labelMap: CompactLabelMapInput.nullable() }) },
 } as const;
 
 /** Long work the app runs as a job; training, mining and experiments take the workspace's one job slot. */

@@ -1,7 +1,9 @@
 import type { CommandParsedInput, MaskDetails, SavedGroundTruth, TeacherRef } from '../../shared/contract';
 import { maskFromPngDataUrl } from '../mining/review';
 import { imageRecord } from '../workspace/images';
-import { currentGroundTruth, saveMask } from '../workspace/masks';
+import { decodeCompactLabelMap } from '../../shared/compact-label-map';
+import { IGNORE_LABEL, type LabelMap } from '../imaging/mask';
+import { currentGroundTruth, saveLabelMap } from '../workspace/masks';
 import { teacherModelRecord } from '../workspace/models';
 import type { Workspace } from '../workspace/workspace';
 
@@ -29,8 +31,8 @@ function describe(v: { version: number; provenance: string; hidden: boolean }): 
 
 export function saveLabel(ws: Workspace, req: CommandParsedInput<'masks.save'>): SavedGroundTruth {
   const rec = imageRecord(ws, req.imageId);
-  const mask = maskFromPngDataUrl(req.maskDataUrl, rec.width, rec.height, req.imageId);
-  const empty = !mask.data.some((v) => v !== 0);
+  const map = labelOf(req, rec.width, rec.height);
+  const empty = !map.data.some((v) => v !== 0 && v !== IGNORE_LABEL);
   if (empty && !req.noFinding) {
     throw new LabelError(
       `the label of image ${req.imageId} is empty — nothing was stored. Draw the finding, or use "Save as no finding" to store an empty ground truth for a normal image`,
@@ -54,6 +56,23 @@ export function saveLabel(ws: Workspace, req: CommandParsedInput<'masks.save'>):
           : `image ${req.imageId}'s ground truth was removed since you opened it; reopen the image — nothing was stored`,
       );
     }
-    return saveMask(ws, req.imageId, mask, req.source.kind, { details });
+    return saveLabelMap(ws, req.imageId, map, req.source.kind, { details });
   });
+}
+
+/** The label as sent: a binary PNG (structure 1) or a label map of several structures, at the image's size. */
+function labelOf(req: CommandParsedInput<'masks.save'>, width: number, height: number): LabelMap {
+  if ((req.maskDataUrl === undefined) === (req.labelMap === undefined)) {
+    throw new LabelError(`a label is sent as maskDataUrl (binary) or as labelMap, exactly one of them; nothing was stored`);
+  }
+  if (req.maskDataUrl !== undefined) return maskFromPngDataUrl(req.maskDataUrl, width, height, req.imageId);
+  const m = req.labelMap!;
+  if (m.width !== width || m.height !== height) {
+    throw new LabelError(`the label map is ${m.width}×${m.height} but image ${req.imageId} is ${width}×${height}; nothing was stored`);
+  }
+  try {
+    return { width, height, data: decodeCompactLabelMap(m) };
+  } catch (e) {
+    throw new LabelError(`the label map of image ${req.imageId} is not readable (${e instanceof Error ? e.message : String(e)}); nothing was stored`);
+  }
 }

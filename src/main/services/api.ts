@@ -33,7 +33,8 @@ import { runWorkerJob } from '../jobs/worker-job';
 import { runningJob, WorkspaceBusyError } from '../jobs/workspace-lock';
 import { acceptPseudoLabel, correctPseudoLabel, rejectPseudoLabel, reviewImage, reviewQueue } from '../mining/review';
 import { saveLabel, teacherRef } from '../labeling/save-label';
-import { groundTruthVersions } from '../workspace/masks';
+import { groundTruthVersions, loadLabelMap, structureUsage } from '../workspace/masks';
+import { encodeCompactLabelMap } from '../../shared/compact-label-map';
 import { JobRunner } from '../jobs/jobs';
 import { listRuns, runMetrics } from '../workspace/runs';
 import { imageDetail, listImages, maskPngDataUrl, thumbnailDataUrl, viewerPixels, workspaceStatus } from '../workspace/images';
@@ -104,6 +105,7 @@ export class ApiService {
       'labels.list': () => ({ structures: labelSchema(this.workspace()) }),
       'labels.add': (structure) => addStructure(this.workspace(), structure),
       'labels.update': ({ value, ...patch }) => updateStructure(this.workspace(), value, patch),
+      'labels.usage': () => ({ usage: structureUsage(this.workspace()) }),
       'import.start': ({ paths, masks, ignore, newStructures, niftiAxis, segThreshold }) => {
         const ws = this.workspace();
         const { jobId } = this.jobs.start('import', (ctx) =>
@@ -252,6 +254,10 @@ export class ApiService {
       'review.correct': ({ pseudoLabelId, maskDataUrl }) => correctPseudoLabel(this.workspace(), pseudoLabelId, maskDataUrl),
       'masks.save': (req) => saveLabel(this.workspace(), req),
       'masks.versions': ({ imageId }) => ({ versions: groundTruthVersions(this.workspace(), imageId) }),
+      'masks.labelMap': ({ imageId }) => {
+        const map = loadLabelMap(this.workspace(), imageId);
+        return { labelMap: map && encodeCompactLabelMap(map.data, map.width, map.height) };
+      },
     };
   }
 

@@ -15,9 +15,15 @@ interface MaskRow {
   details: string | null;
   created_at: string;
   current: number;
+  areas: string | null;
 }
 
-const COLUMNS = 'id, blob, area, provenance, pseudo_label_id, details, created_at, current';
+const COLUMNS = 'id, blob, area, provenance, pseudo_label_id, details, created_at, current, areas';
+
+/** A row's pixels per structure; rows from before label maps are binary: all of it is structure 1. */
+function rowAreas(row: { area: number; areas: string | null }): Record<number, number> {
+  return row.areas ? (JSON.parse(row.areas) as Record<number, number>) : row.area > 0 ? { 1: row.area } : {};
+}
 
 /** The image's ground-truth rows, oldest first: position + 1 is the version a user sees. */
 function maskRows(ws: Workspace, imageId: number): MaskRow[] {
@@ -36,6 +42,7 @@ function toVersion(row: MaskRow, version: number, subset: string | null): Ground
     createdAt: row.created_at,
     // Only an imported mask can be hidden: whatever a radiologist made on an unlabeled image is what training reads.
     hidden: row.provenance === 'imported' && subset === 'unlabeled',
+    areas: rowAreas(row),
   };
 }
 
@@ -152,9 +159,24 @@ export function currentStructureAreas(ws: Workspace, imageId: number): Record<nu
   const row = ws.db.prepare('SELECT area, areas FROM masks WHERE image_id = ? AND current = 1').get(imageId) as
     | { area: number; areas: string | null }
     | undefined;
-  if (!row) return {};
-  // Rows from before label maps are binary: all of it is structure 1.
-  return row.areas ? (JSON.parse(row.areas) as Record<number, number>) : row.area > 0 ? { 1: row.area } : {};
+  return row ? rowAreas(row) : {};
+}
+
+/** Per structure value: how many images' current ground truth holds it, and its pixels over them all. */
+export function structureUsage(ws: Workspace): { value: number; images: number; pixels: number }[] {
+  const rows = ws.db.prepare('SELECT area, areas FROM masks WHERE current = 1').all() as { area: number; areas: string | null }[];
+  const usage = new Map<number, { value: number; images: number; pixels: number }>();
+  for (const row of rows) {
+    for (const [key, pixels] of Object.entries(rowAreas(row))) {
+      if (!pixels) continue;
+      const value = Number(key);
+      const u = usage.get(value) ?? { value, images: 0, pixels: 0 };
+      u.images++;
+      u.pixels += pixels;
+      usage.set(value, u);
+    }
+  }
+  return [...usage.values()].sort((a, b) => a.value - b.value);
 }
 
 /** The image's current ground truth, as stored, with where it came from; null when it has none. */

@@ -26,7 +26,21 @@ export const COLOURS = {
   derivedPrompt: '#4fc3f7',
   positivePoint: '#00e676',
   negativePoint: '#ff5252',
+  /** The ignore region of a label: a grey no structure is given by default. */
+  ignore: '#b0bec5',
 } as const;
+
+/**
+ * Each label value's display colour: a structure's schema colour, the ignore region grey. A binary
+ * project (one structure) shows its label in `binaryColour`, the Viewer's own ground-truth colour
+ * setting, as it always has.
+ */
+export function structureColours(schema: readonly { value: number; color: string }[], binaryColour: string, ignoreValue: number): Map<number, string> {
+  const colours = new Map(schema.map((s) => [s.value, s.color] as const));
+  if (schema.length === 1) colours.set(schema[0]!.value, binaryColour);
+  colours.set(ignoreValue, COLOURS.ignore);
+  return colours;
+}
 
 /** Pseudo-label versions by age, the latest first: warm colours, none shared with another layer kind. */
 export const AGE_PALETTE: readonly string[] = ['#ff9100', '#ffc400', '#ff6e40', '#f48fb1', '#bcaaa4', '#e0e0e0'];
