@@ -94,7 +94,7 @@ export class LabelCanvas {
     const ctx = this.others.getContext('2d')!;
     const data = ctx.createImageData(width, height);
     const rgb = new Map([...colours].map(([v, hex]) => [v, hexToRgb(hex)] as const));
-    paintValues(this.map, this.value, (v) => rgb.get(v) ?? null, data.data);
+    paintValues(this.map, width, this.value, (v) => rgb.get(v) ?? null, data.data);
     ctx.putImageData(data, 0, 0);
   }
 }

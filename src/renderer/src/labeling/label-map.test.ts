@@ -43,8 +43,15 @@ describe('painting values into a label map', () => {
       [2, 2],
       [255, 1],
     ]);
-    const out = paintValues(Uint8Array.from([0, 1, 2, 7]), 2, (v) => (v === 1 ? [10, 20, 30] : null), new Uint8ClampedArray(16));
+    const out = paintValues(Uint8Array.from([0, 1, 2, 7]), 4, 2, (v) => (v === 1 ? [10, 20, 30] : null), new Uint8ClampedArray(16));
     expect([...out]).toEqual([0, 0, 0, 0, 10, 20, 30, 255, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('hatches the ignore region: diagonal stripes four pixels wide', () => {
+    const row = paintValues(new Uint8Array(10).fill(IGNORE_VALUE), 10, 1, () => [1, 2, 3], new Uint8ClampedArray(40));
+    expect([...row].filter((_, i) => i % 4 === 3)).toEqual([255, 255, 255, 255, 0, 0, 0, 0, 255, 255]);
+    const column = paintValues(new Uint8Array(2).fill(IGNORE_VALUE), 1, 1, () => [1, 2, 3], new Uint8ClampedArray(8));
+    expect([column[3], column[7]]).toEqual([255, 255]);
   });
 });
 

@@ -51,11 +51,15 @@ export function valuePixels(map: Uint8Array): Map<number, number> {
   return out;
 }
 
+/** Stripes of the ignore region, in image pixels: hatched, it reads as "left out", not as a structure. */
+const HATCH = 4;
+
 /**
  * RGBA of every pixel whose value is not `except` (the layer being edited, drawn on top of it), in
- * its structure's colour, opaque; background, `except` and values without a colour transparent.
+ * its structure's colour, opaque, the ignore region in diagonal stripes of its colour; background,
+ * `except` and values without a colour transparent. `width`: the map's row length.
  */
-export function paintValues(map: Uint8Array, except: number, colourOf: (value: number) => Rgb | null, out: Uint8ClampedArray): Uint8ClampedArray {
+export function paintValues(map: Uint8Array, width: number, except: number, colourOf: (value: number) => Rgb | null, out: Uint8ClampedArray): Uint8ClampedArray {
   const cache = new Map<number, Rgb | null>();
   for (let i = 0; i < map.length; i++) {
     const v = map[i]!;
@@ -66,7 +70,7 @@ export function paintValues(map: Uint8Array, except: number, colourOf: (value: n
     }
     let c = cache.get(v);
     if (c === undefined) cache.set(v, (c = colourOf(v)));
-    if (!c) {
+    if (!c || (v === IGNORE_VALUE && Math.floor(((i % width) + Math.floor(i / width)) / HATCH) % 2 === 1)) {
       out[at + 3] = 0;
       continue;
     }
