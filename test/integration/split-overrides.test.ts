@@ -63,7 +63,7 @@ describe('split overrides (per image and multi-select)', () => {
   it('needs a split to override', () => {
     const empty = Workspace.open(join(tempDir('split-overrides-empty'), 'ws'), { create: true });
     try {
-      expect(() => assignSubset(empty, [1], 'val')).toThrow(/make one first \(Dataset tab/);
+      expect(() => assignSubset(empty, [1], 'val')).toThrow(/make one first \(Images tab/);
     } finally {
       empty.close();
     }

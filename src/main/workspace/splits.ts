@@ -179,7 +179,7 @@ export function miningUnlabeledIds(ws: Workspace, splitId: number): number[] {
  */
 export function assignSubset(ws: Workspace, imageIds: number[], subset: Subset): SplitSummary {
   const latest = latestSplitId(ws);
-  if (latest === null) throw new SplitError('there is no split yet: make one first (Dataset tab, "Make split")');
+  if (latest === null) throw new SplitError('there is no split yet: make one first (Images tab, "Make split")');
   const ids = [...new Set(imageIds)];
   const known = new Set(
     (ws.db.prepare(`SELECT id FROM images WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as { id: number }[]).map((r) => r.id),
