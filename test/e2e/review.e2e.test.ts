@@ -21,8 +21,11 @@ interface MaskRow {
   area: number;
 }
 
-/** Pixels of the review viewport's canvas that look magenta (a version) or yellow (the correction). */
-function colourPixels(page: Page, colour: 'magenta' | 'yellow'): Promise<number> {
+/**
+ * Pixels of the review viewport's canvas in the latest version's colour (orange, the same in Viewer,
+ * Review and the legend) or yellow (the correction).
+ */
+function colourPixels(page: Page, colour: 'latest' | 'yellow'): Promise<number> {
   return page.evaluate((colour) => {
     const c = document.querySelector('[data-testid="review-viewport"] canvas') as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -31,12 +34,12 @@ function colourPixels(page: Page, colour: 'magenta' | 'yellow'): Promise<number>
       const r = d[i]!,
         g = d[i + 1]!,
         b = d[i + 2]!;
-      if (colour === 'magenta' ? r > 150 && b > 110 && g < 110 : r > 170 && g > 170 && b < 90) n++;
+      if (colour === 'latest' ? r > 200 && g > 90 && g < 170 && b < 80 : r > 170 && g > 170 && b < 90) n++;
     }
     return n;
   }, colour);
 }
-const MAGENTA = 'magenta';
+const LATEST = 'latest';
 const YELLOW = 'yellow';
 
 describe('review in the browser: queue, accept with A, correct with the brush (Kvasir-SEG)', () => {
@@ -126,11 +129,18 @@ describe('review in the browser: queue, accept with A, correct with the brush (K
     expect(await page.getByTestId('review-keys').textContent()).toMatch(/A\s*accept.*R\s*reject/);
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(shots, '20-review-queue.png') });
-    // The latest version is overlaid in magenta; S hides the student's mask under it, and shows it again.
+    // The latest version is overlaid in its colour; S hides the student's mask under it, and shows it again.
     await page.keyboard.press('s');
     await page.waitForTimeout(150);
     expect(await page.getByTestId('visible-student').isChecked()).toBe(false);
-    expect(await colourPixels(page, MAGENTA)).toBeGreaterThan(500);
+    // Colonoscopy has orange of its own: count what the latest version's layer adds.
+    const shown = await colourPixels(page, LATEST);
+    const latestLayer = page.getByTestId(`visible-${top.at(-1)!.version}`);
+    await latestLayer.uncheck();
+    await page.waitForTimeout(150);
+    const hidden = await colourPixels(page, LATEST);
+    await latestLayer.check();
+    expect(shown - hidden).toBeGreaterThan(500);
     await page.keyboard.press('s');
   });
 
