@@ -71,6 +71,34 @@ export function scorePair(pred: BinaryMask, truth: BinaryMask): PairScores {
   return { iou: iouFromOverlap(o), dice: diceFromOverlap(o) };
 }
 
+/**
+ * IoU and Dice of each structure of one image: `preds[c]` is channel c's binary mask, `truth` a
+ * channel map (0 background, c + 1 for channel c, `ignore` excluded from every structure's counts).
+ */
+export function scoreStructures(preds: readonly BinaryMask[], truth: Uint8Array, ignore = 255): PairScores[] {
+  return preds.map((pred, c) => {
+    if (pred.length !== truth.length) throw new Error(`mask sizes differ: ${pred.length} vs ${truth.length} pixels`);
+    let inter = 0;
+    let p = 0;
+    let t = 0;
+    for (let i = 0; i < pred.length; i++) {
+      if (truth[i] === ignore) continue;
+      const a = pred[i] !== 0 ? 1 : 0;
+      const b = truth[i] === c + 1 ? 1 : 0;
+      p += a;
+      t += b;
+      inter += a & b;
+    }
+    const o = { intersection: inter, predicted: p, truth: t };
+    return { iou: iouFromOverlap(o), dice: diceFromOverlap(o) };
+  });
+}
+
+/** The score of a model with several structures: the plain mean of the structures' scores. */
+export function meanOverStructures(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
 /** Thresholds a probability map (prob > threshold → 1), the rule every prediction uses. */
 export function binarize(prob: ArrayLike<number>, threshold = 0.5): Uint8Array {
   const out = new Uint8Array(prob.length);

@@ -1,6 +1,7 @@
 import type { Rgb } from '../imaging/raster';
-import type { Mask } from '../imaging/mask';
-import { loadMask, loadModelRgb } from '../workspace/images';
+import { IGNORE_LABEL, valueHistogram, type LabelMap, type Mask } from '../imaging/mask';
+import { loadModelRgb } from '../workspace/images';
+import { loadLabelMap } from '../workspace/masks';
 import type { Subset } from '../../shared/contract';
 import { trainingMasksVisible } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
@@ -13,7 +14,11 @@ import { resample, resampleRgb } from '../imaging/geometry/resample';
  *     (training, validation: `studentTrainFrame`); inference sees the whole image resized to
  *     size×size (no crop: `studentInferFrame`). Both frames are in imaging/geometry/frames.ts.
  *   - resampling: area average when shrinking, bilinear when enlarging (imaging/geometry/
- *     resample.ts); masks are resampled the same way and thresholded at 0.5.
+ *     resample.ts); each structure of a label map (and its ignore region) is resampled the same
+ *     way and kept where it covers at least half the pixel.
+ *   - structures: the student has a channel per structure of the workspace's schema (values
+ *     sorted); a sample's mask is a "channel map": 0 background, c + 1 for channel c,
+ *     IGNORE_LABEL ignored. One structure: 0/1, the binary mask it always was.
  *   - normalisation: ImageNet statistics, x = (rgb/255 − mean) / std with
  *     mean = (0.485, 0.456, 0.406), std = (0.229, 0.224, 0.225), applied per batch.
  */
@@ -25,7 +30,8 @@ export interface Sample {
   imageId: number;
   size: number;
   rgb: Uint8Array; // size·size·3
-  mask: Uint8Array | null; // size·size, 0/1
+  /** size·size channel map: 0 background, c + 1 for channel c, IGNORE_LABEL ignored (binary: 0/1). */
+  mask: Uint8Array | null;
 }
 
 export function rgbToModelFrame(img: Rgb, size: number, region: Region): Uint8Array {
@@ -40,8 +46,62 @@ export function maskToModelFrame(mask: Mask, size: number, region: Region): Uint
 }
 
 /**
+ * A label map (schema values) as a channel map at size×size: each value present is resampled as
+ * its own indicator and a pixel takes the value covering the largest share of it, if at least half
+ * (a binary mask: thresholded at 0.5, as always). `structures` lists the schema value of each
+ * channel; other values become background.
+ */
+export function labelMapToModelFrame(map: LabelMap, size: number, region: Region, structures: readonly number[]): Uint8Array {
+  const hist = valueHistogram(map);
+  const out = new Uint8Array(size * size);
+  const best = new Float32Array(size * size);
+  const indicator = new Uint8Array(map.data.length);
+  for (let v = 1; v < 256; v++) {
+    if (!hist[v]) continue;
+    const channel = v === IGNORE_LABEL ? IGNORE_LABEL : structures.indexOf(v) + 1;
+    if (channel === 0) continue;
+    for (let i = 0; i < indicator.length; i++) indicator[i] = map.data[i] === v ? 1 : 0;
+    const f = resample(indicator, map.width, map.height, 1, region, size, size);
+    for (let i = 0; i < f.length; i++)
+      if (f[i]! >= 0.5 && f[i]! > best[i]!) {
+        best[i] = f[i]!;
+        out[i] = channel;
+      }
+  }
+  return out;
+}
+
+/** A label map's values (schema values) as channels: c + 1 for structures[c], the ignore value kept, the rest 0. */
+export function channelMap(values: Uint8Array, structures: readonly number[]): Uint8Array {
+  const lut = new Uint8Array(256);
+  structures.forEach((v, c) => (lut[v] = c + 1));
+  lut[IGNORE_LABEL] = IGNORE_LABEL;
+  return Uint8Array.from(values, (v) => lut[v]!);
+}
+
+/**
+ * A batch's targets from channel maps: 0/1 planes [N, K, H, W], and the pixel weights [N, H, W]
+ * (0 on the ignore region) — null when no pixel is ignored, so such batches cost what they did.
+ */
+export function channelTargets(maps: readonly Uint8Array[], channels: number, plane: number): { y: Float32Array; m: Float32Array | null } {
+  const y = new Float32Array(maps.length * channels * plane);
+  let m: Float32Array | null = null;
+  maps.forEach((map, b) => {
+    for (let i = 0; i < plane; i++) {
+      const v = map[i]!;
+      if (v === IGNORE_LABEL) {
+        if (!m) m = new Float32Array(maps.length * plane).fill(1);
+        m[b * plane + i] = 0;
+      } else if (v > 0 && v <= channels) y[(b * channels + v - 1) * plane + i] = 1;
+    }
+  });
+  return { y, m };
+}
+
+/**
  * Samples of one subset at `size` (short side → size, centre crop). Masks are read only for
- * subsets whose ground truth training may see ("unlabeled" never).
+ * subsets whose ground truth training may see ("unlabeled" never); `structures` are the schema
+ * values of the student's channels (default: the one structure of a binary project).
  */
 export function loadSamples(
   ws: Workspace,
@@ -49,6 +109,7 @@ export function loadSamples(
   subset: Subset,
   size: number,
   onImage?: (done: number, total: number) => void,
+  structures: readonly number[] = [1],
 ): Sample[] {
   const withMasks = trainingMasksVisible(subset);
   const out: Sample[] = [];
@@ -57,9 +118,9 @@ export function loadSamples(
     const region = centreSquare(img.width, img.height, size);
     let mask: Uint8Array | null = null;
     if (withMasks) {
-      const m = loadMask(ws, id);
+      const m = loadLabelMap(ws, id);
       if (!m) throw new Error(`image ${id} is in the "${subset}" subset but has no mask`);
-      mask = maskToModelFrame(m, size, region);
+      mask = labelMapToModelFrame(m, size, region, structures);
     }
     out.push({ imageId: id, size, rgb: rgbToModelFrame(img, size, region), mask });
     onImage?.(i + 1, imageIds.length);

@@ -64,11 +64,13 @@ interface TrainSession {
   bnLayers: string[];
   /**
    * Made once per session: the weight and flipped-weight tensors wrap arrays updated in place, the
-   * batch is converted into `x`, unweighted batches share `ones`.
+   * batch is converted into `x`, unweighted batches share `ones` and batches without an ignore
+   * region `pixelOnes`.
    */
   feeds: Record<string, Ort.Tensor>;
   x: Float32Array;
   ones: Float32Array;
+  pixelOnes: Float32Array;
 }
 
 export class OrtTrainer {
@@ -137,7 +139,7 @@ export class OrtTrainer {
           }
           feeds[flippedInputName(name)] = new ort.Tensor('float32', f, shape);
         }
-        return { session, weightInputs: g.weightInputs, bnLayers: g.bnLayers, feeds, x, ones: new Float32Array(batch).fill(1) };
+        return { session, weightInputs: g.weightInputs, bnLayers: g.bnLayers, feeds, x, ones: new Float32Array(batch).fill(1), pixelOnes: new Float32Array(batch * size * size).fill(1) };
       })();
       this.trainSessions.set(key, s);
     }
@@ -164,7 +166,10 @@ export class OrtTrainer {
     return new ort.Tensor('float32', this.params.get(name)!, oihwShape(this.byName.get(name)!.shape));
   }
 
-  /** Loss, gradients and BN statistics of one batch (no update). x: NHWC normalised, y: NHW 0/1. */
+  /**
+   * Loss, gradients and BN statistics of one batch (no update). x: NHWC normalised; y: 0/1 planes
+   * [N, K, H, W], a channel per structure; pixelWeights: [N, H, W], 0 on the ignore region.
+   */
   async gradients(
     x: Float32Array,
     y: Float32Array,
@@ -172,15 +177,17 @@ export class OrtTrainer {
     size: number,
     lambda: number,
     sampleWeights?: Float32Array,
+    pixelWeights?: Float32Array,
   ): Promise<{ loss: number; grads: Map<string, Float32Array>; stats: Map<string, { mean: Float32Array; variance: Float32Array }> }> {
-    const { session, weightInputs, bnLayers, feeds: fixed, x: xNchw, ones } = await this.trainSession(n, size, lambda);
+    const { session, weightInputs, bnLayers, feeds: fixed, x: xNchw, ones, pixelOnes } = await this.trainSession(n, size, lambda);
     const ort = await loadOrt();
     this.refreshFlips();
     nhwcToNchw(x, n, size, this.config.inChannels, xNchw);
     const feeds: Record<string, Ort.Tensor> = {
       ...fixed,
-      y: new ort.Tensor('float32', y, [n, 1, size, size]),
+      y: new ort.Tensor('float32', y, [n, this.config.classes, size, size]),
       w: new ort.Tensor('float32', sampleWeights ?? ones, [n]),
+      m: new ort.Tensor('float32', pixelWeights ?? pixelOnes, [n, 1, size, size]),
     };
     const out = await session.run(feeds);
     const grads = new Map<string, Float32Array>();
@@ -191,8 +198,16 @@ export class OrtTrainer {
   }
 
   /** One training step: gradients, Adam, BN running averages. Returns the batch loss. */
-  async trainStep(x: Float32Array, y: Float32Array, n: number, size: number, lambda: number, sampleWeights?: Float32Array): Promise<number> {
-    const { loss, grads, stats } = await this.gradients(x, y, n, size, lambda, sampleWeights);
+  async trainStep(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    size: number,
+    lambda: number,
+    sampleWeights?: Float32Array,
+    pixelWeights?: Float32Array,
+  ): Promise<number> {
+    const { loss, grads, stats } = await this.gradients(x, y, n, size, lambda, sampleWeights, pixelWeights);
     this.applyAdam(grads);
     updateRunningStats(this.params, stats, this.config.bnMomentum, (bn) => n * this.bnSpatial(bn, size));
     return loss;
@@ -228,7 +243,7 @@ export class OrtTrainer {
     this.flipsStale = true;
   }
 
-  /** Eval-mode logits (running statistics) of an NHWC batch: NHW. */
+  /** Eval-mode logits (running statistics) of an NHWC batch: channel planes [N, K, H, W]. */
   async evalLogits(x: Float32Array, n: number, size: number): Promise<Float32Array> {
     const session = await this.evalSession(n, size);
     const ort = await loadOrt();

@@ -8,7 +8,8 @@ import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp
  * forward op records how to send gradients back, and the tape is replayed in reverse.
  *
  * Layout NCHW; conv weights OIHW. Weights are graph inputs (not initialisers): one graph per
- * (batch, size, λ) serves every step; so are the flipped copies the stride-1 input gradients use
+ * (batch, size, λ) serves every step; so are the targets y [B, K, H, W], the sample weights w [B] and
+ * the pixel weights m [B, 1, H, W], and the flipped copies the stride-1 input gradients use
  * ("flip/<weight>", see convInputGrad). Outputs: "loss", "grad/<weight>" for each trainable weight,
  * and "stat/<bn>/mean", "stat/<bn>/var" (batch mean and biased variance) for the running averages.
  *
@@ -22,7 +23,8 @@ import { buildGraph, paramSpecs, type GraphOps, type UnetConfig } from './unetpp
  *   ReLU        dy where the output is > 0
  *   MaxPool     scatter-add of dy to the argmax (MaxPool's Indices output)
  *   Resize ×2   sum over each 2×2 block;  Concat: Split;  Add: both inputs
- *   Loss        dz = w_b/B · (λ·(p − y)/HW + (1 − λ)·∂Dice_b/∂p · p(1 − p)),  p = σ(z)
+ *   Loss        dz = m · w_b/B · (λ·(p − y)/(HW·K) + (1 − λ)/K · ∂Dice_bk/∂p · p(1 − p)),  p = σ(z), K
+ *               channels (a structure each), m the pixel weight (0 on the ignore region)
  */
 
 export interface Sym {
@@ -366,19 +368,21 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
 
-  // ---- loss and its gradient (closed form)
+  // ---- loss and its gradient (closed form), a channel per structure; m (0 on the ignore region) weighs every pixel
   const z = logits.name;
+  const K = config.classes;
   const hw = size * size;
-  const axesCHW = G.ints([1, 2, 3]);
+  const axesHW = G.ints([2, 3]);
   const p = G.op1('Sigmoid', [z], {}, 'p');
-  const inter = G.op1('ReduceSum', [G.op1('Mul', [p, 'y']), axesCHW], { keepdims: 0 }, 'inter');
-  const psum = G.op1('ReduceSum', [p, axesCHW], { keepdims: 0 });
-  const tsum = G.op1('ReduceSum', ['y', axesCHW], { keepdims: 0 });
-  const D = G.op1('Add', [G.op1('Add', [psum, tsum]), G.scalar(smooth)], {}, 'D'); // [B]
-  const num = G.op1('Add', [G.op1('Mul', [inter, G.scalar(2)]), G.scalar(smooth)], {}, 'num'); // [B]
-  const diceLoss = G.op1('Sub', [G.scalar(1), G.op1('Div', [num, D])], {}, 'dice');
+  const pm = G.op1('Mul', [p, 'm'], {}, 'pm');
+  const inter = G.op1('ReduceSum', [G.op1('Mul', [pm, 'y']), axesHW], { keepdims: 0 }, 'inter'); // [B, K]
+  const psum = G.op1('ReduceSum', [pm, axesHW], { keepdims: 0 });
+  const tsum = G.op1('ReduceSum', [G.op1('Mul', ['y', 'm']), axesHW], { keepdims: 0 });
+  const D = G.op1('Add', [G.op1('Add', [psum, tsum]), G.scalar(smooth)], {}, 'D'); // [B, K]
+  const num = G.op1('Add', [G.op1('Mul', [inter, G.scalar(2)]), G.scalar(smooth)], {}, 'num'); // [B, K]
+  const diceLoss = G.op1('ReduceMean', [G.op1('Sub', [G.scalar(1), G.op1('Div', [num, D])])], { axes: [1], keepdims: 0 }, 'dice'); // [B]
   const bceElem = G.op1('Add', [G.op1('Sub', [G.op1('Relu', [z]), G.op1('Mul', [z, 'y'])]), G.op1('Softplus', [G.op1('Neg', [G.op1('Abs', [z])])])]);
-  const bce = G.op1('ReduceMean', [bceElem], { axes: [1, 2, 3], keepdims: 0 }, 'bce');
+  const bce = G.op1('ReduceMean', [G.op1('Mul', [bceElem, 'm'])], { axes: [1, 2, 3], keepdims: 0 }, 'bce');
   const perImage = G.op1('Add', [G.op1('Mul', [bce, G.scalar(lambda)]), G.op1('Mul', [diceLoss, G.scalar(1 - lambda)])]);
   G.nodes.push({
     op: 'Div',
@@ -387,12 +391,18 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
     outputs: ['loss'],
   });
   const col = (v: string) => G.op1('Reshape', [v, G.ints([B, 1, 1, 1])]);
-  // ∂Dice_b/∂p = −(2y·D − num) / D²
-  const dDice = G.op1('Neg', [G.op1('Div', [G.op1('Sub', [G.op1('Mul', ['y', G.op1('Mul', [col(D), G.scalar(2)])]), col(num)]), col(G.op1('Mul', [D, D]))])]);
+  const perChannelOfImage = (v: string) => G.op1('Reshape', [v, G.ints([B, K, 1, 1])]);
+  // ∂Dice_bk/∂p = −m·(2y·D − num) / D²  (m enters through both sums)
+  const dDice = G.op1('Neg', [
+    G.op1('Div', [G.op1('Sub', [G.op1('Mul', ['y', G.op1('Mul', [perChannelOfImage(D), G.scalar(2)])]), perChannelOfImage(num)]), perChannelOfImage(G.op1('Mul', [D, D]))]),
+  ]);
   const sig = G.op1('Mul', [p, G.op1('Sub', [G.scalar(1), p])]);
   const dz = G.op1('Mul', [
-    G.op1('Add', [G.op1('Mul', [G.op1('Sub', [p, 'y']), G.scalar(lambda / hw)]), G.op1('Mul', [G.op1('Mul', [dDice, sig]), G.scalar(1 - lambda)])]),
-    col(G.op1('Div', ['w', G.scalar(B)])),
+    G.op1('Mul', [
+      G.op1('Add', [G.op1('Mul', [G.op1('Sub', [p, 'y']), G.scalar(lambda / (hw * K))]), G.op1('Mul', [G.op1('Mul', [dDice, sig]), G.scalar((1 - lambda) / K)])]),
+      col(G.op1('Div', ['w', G.scalar(B)])),
+    ]),
+    'm',
   ], {}, 'dz');
   acc(z, dz);
 
@@ -421,8 +431,9 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
     initializers: G.inits,
     inputs: [
       { name: 'x', elemType: ONNX_FLOAT, shape: [B, config.inChannels, size, size] },
-      { name: 'y', elemType: ONNX_FLOAT, shape: [B, 1, size, size] },
+      { name: 'y', elemType: ONNX_FLOAT, shape: [B, config.classes, size, size] },
       { name: 'w', elemType: ONNX_FLOAT, shape: [B] },
+      { name: 'm', elemType: ONNX_FLOAT, shape: [B, 1, size, size] },
       ...weightInputs.map((n): ValueInfo => ({ name: n, elemType: ONNX_FLOAT, shape: shapeOf(n) })),
       ...flipInputs.map((n): ValueInfo => ({ name: flippedInputName(n), elemType: ONNX_FLOAT, shape: flippedShape(shapeOf(n)) })),
     ],

@@ -21,6 +21,11 @@ import { RemedyError } from '../util/errors';
  * (area average) to size×size without cropping, the model gives a size×size probability map, and
  * that map is resized back (bilinear) to the source width×height. mask = probability > 0.5.
  *
+ * Several structures: a sigmoid channel per structure (the paper's binary setting, once per
+ * structure), each resized back on its own. A pixel belongs to the structure whose probability is
+ * highest among those above the threshold (label maps hold one structure per pixel), so overlaps
+ * go to the most confident channel; one structure gives exactly the binary mask.
+ *
  * Engines: "onnx" (fast mode: the model exported to ONNX and run by onnxruntime-node on the chosen
  * device, see onnx/device.ts) and "tfjs" (the training backend, conv+BN folded). Both give the same
  * numbers within 1e-4.
@@ -34,15 +39,27 @@ export interface StudentModel {
   /** The square input side the model was trained at. */
   size: number;
   runId: number | null;
+  /** Schema value of each output channel; absent: 1..K (a model from before several structures: [1]). */
+  structures?: number[];
+}
+
+function channelStructures(model: StudentModel): number[] {
+  return model.structures ?? Array.from({ length: model.config.classes }, (_, c) => c + 1);
 }
 
 export interface Prediction {
   imageId?: number;
   width: number;
   height: number;
-  /** Foreground probability per source pixel, row-major. */
+  /** Foreground probability per source pixel, row-major (several structures: the highest). */
   prob: Float32Array;
+  /** Any structure (0/1). */
   mask: Uint8Array;
+  /** Each structure's probability per source pixel, in the order of `labelValues`. */
+  probs: Float32Array[];
+  /** Schema value of the structure at each pixel, 0 background. */
+  labelMap: Uint8Array;
+  labelValues: number[];
 }
 
 /**
@@ -61,8 +78,8 @@ export function loadStudentFromRun(ws: Workspace, runId?: number): StudentModel 
   const blob = bestWeightsBlob(row);
   if (!blob) throw new Error(`run ${row.id} has no stored weights yet (status ${row.status})`);
   const { config, weights } = decodeWeights(readRunBlob(ws, blob));
-  const cfg = row.config as { size: number };
-  return { config, weights, size: cfg.size, runId: row.id };
+  const cfg = row.config as { size: number; structures?: number[] | null };
+  return { config, weights, size: cfg.size, runId: row.id, structures: cfg.structures ?? [1] };
 }
 
 /** A loaded inference engine; `close()` frees its tensors or session. */
@@ -71,7 +88,8 @@ export interface Predictor {
   /** Where it runs: the onnx engine's session device, or tfjs's (CUDA only with tensorflow-gpu). */
   device: ResolvedDevice;
   size: number;
-  /** Probabilities at size×size for a batch of ImageNet-normalised NHWC inputs. */
+  structures: number[];
+  /** Probabilities at size×size for a batch of ImageNet-normalised NHWC inputs: planes [N, K, size, size]. */
   run(batch: Float32Array, n: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
@@ -89,8 +107,9 @@ export async function createPredictor(
       engine,
       device: backend.name === 'tensorflow-gpu' ? 'cuda' : 'cpu',
       size,
+      structures: channelStructures(model),
       async run(batch, n) {
-        const probs = tf.tidy(() => tf.sigmoid(forwardFolded(folded, tf.tensor4d(batch, [n, size, size, 3]) as Tensor4D)));
+        const probs = tf.tidy(() => tf.transpose(tf.sigmoid(forwardFolded(folded, tf.tensor4d(batch, [n, size, size, 3]) as Tensor4D)), [0, 3, 1, 2]));
         const out = (await probs.data()) as Float32Array;
         probs.dispose();
         return out;
@@ -107,6 +126,7 @@ export async function createPredictor(
     engine,
     device,
     size,
+    structures: channelStructures(model),
     async run(batch, n) {
       const plane = size * size;
       const nchw = new Float32Array(n * 3 * plane);
@@ -114,7 +134,7 @@ export async function createPredictor(
         for (let i = 0; i < plane; i++)
           for (let c = 0; c < 3; c++) nchw[(b * 3 + c) * plane + i] = batch[(b * plane + i) * 3 + c]!;
       const out = await session.run({ input: new ort.Tensor('float32', nchw, [n, 3, size, size]) });
-      return out.probs!.data as Float32Array; // [n, 1, size, size] = NHW
+      return out.probs!.data as Float32Array; // [n, K, size, size]
     },
     async close() {
       await session.release();
@@ -127,8 +147,25 @@ export async function predictRgb(p: Predictor, img: Rgb, threshold = 0.5): Promi
   const x = new Float32Array(p.size * p.size * 3);
   normalizeInto(wholeImageInput(img, p.size), x, 0);
   const probSmall = await p.run(x, 1);
-  const prob = resample(probSmall, p.size, p.size, 1, wholeImage(p.size, p.size), img.width, img.height);
-  return { width: img.width, height: img.height, prob, mask: binarize(prob, threshold) };
+  const plane = p.size * p.size;
+  const probs = p.structures.map((_, c) =>
+    resample(probSmall.subarray(c * plane, (c + 1) * plane), p.size, p.size, 1, wholeImage(p.size, p.size), img.width, img.height),
+  );
+  if (probs.length === 1) {
+    const mask = binarize(probs[0]!, threshold);
+    const v = p.structures[0]!;
+    return { width: img.width, height: img.height, prob: probs[0]!, mask, probs, labelMap: v === 1 ? mask : Uint8Array.from(mask, (m) => m * v), labelValues: p.structures };
+  }
+  const n = img.width * img.height;
+  const prob = new Float32Array(n);
+  const labelMap = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < probs.length; c++) if (probs[c]![i]! > probs[best]![i]!) best = c;
+    prob[i] = probs[best]![i]!;
+    if (prob[i]! > threshold) labelMap[i] = p.structures[best]!;
+  }
+  return { width: img.width, height: img.height, prob, mask: binarize(prob, threshold), probs, labelMap, labelValues: p.structures };
 }
 
 export async function predictImages(

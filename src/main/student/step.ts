@@ -21,14 +21,27 @@ export class StudentStep {
     this.varToParam = new Map([...this.params].map(([k, v]) => [v.name, k]));
   }
 
-  /** x: ImageNet-normalised NHWC; y: 0/1 NHW. Returns the batch loss (before the update). */
-  async run(x: Float32Array, y: Float32Array, n: number, size: number, lambda: number, sampleWeights?: Float32Array): Promise<number> {
+  /**
+   * x: ImageNet-normalised NHWC; y: 0/1 planes [N, K, H, W], a channel per structure; pixelWeights:
+   * [N, H, W], 0 on the ignore region. Returns the batch loss (before the update).
+   */
+  async run(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    size: number,
+    lambda: number,
+    sampleWeights?: Float32Array,
+    pixelWeights?: Float32Array,
+  ): Promise<number> {
     const stats = new Map<string, BatchStats>();
+    const k = this.weights.config.classes;
     const lossValue = tf.tidy(() => {
       const xt = tf.tensor4d(x, [n, size, size, 3]) as Tensor4D;
-      const yt = tf.tensor4d(y, [n, size, size, 1]) as Tensor4D;
+      const yt = tf.transpose(tf.tensor4d(y, [n, k, size, size]), [0, 2, 3, 1]) as Tensor4D;
+      const mt = pixelWeights ? (tf.tensor4d(pixelWeights, [n, size, size, 1]) as Tensor4D) : undefined;
       const { value, grads } = tf.variableGrads(
-        () => bceDiceLoss(forward(this.weights, xt, { training: true, stats }), yt, lambda, 1, sampleWeights) as Scalar,
+        () => bceDiceLoss(forward(this.weights, xt, { training: true, stats }), yt, lambda, 1, sampleWeights, mt) as Scalar,
         [...this.params.values()],
       );
       const named = new Map<string, Tensor>();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { summarizeScores, scorePair, type PairScores, type SegmentationSummary } from '../metrics/metrics';
+import { meanOverStructures, scoreStructures, summarizeScores, type PairScores, type SegmentationSummary } from '../metrics/metrics';
 import { sha256 } from '../workspace/blobs';
-import { loadMask } from '../workspace/images';
+import { labelSchema } from '../workspace/labels';
+import { loadLabelMap } from '../workspace/masks';
 import { latestSplitId, splitMembers, trainingLabeledIds } from '../workspace/splits';
 import {
   bestWeightsBlob,
@@ -21,7 +22,7 @@ import type { Workspace } from '../workspace/workspace';
 import { seededRandom, shuffleInPlace } from '../util/random';
 import type { Device } from '../../shared/contract';
 import { decodeCheckpoint, decodeWeights, encodeCheckpoint, encodeWeights, type CheckpointState } from './checkpoint';
-import { applyGeometric, DEFAULT_AUGMENT, drawAugment, IMAGENET_MEAN, IMAGENET_STD, loadSamples, normalizeInto, type AugmentConfig, type Sample } from './data';
+import { applyGeometric, channelMap, channelTargets, DEFAULT_AUGMENT, drawAugment, IMAGENET_MEAN, IMAGENET_STD, loadSamples, normalizeInto, type AugmentConfig, type Sample } from './data';
 import { bceDiceFromLogits } from './loss';
 import { createPredictor, predictImages, type Engine } from './predict';
 import { createTrainer, resolveEngine, resolveTrainDevice, trainBackendName, type StudentTrainer, type TrainEngineSetting } from './trainer';
@@ -37,6 +38,9 @@ import { RemedyError } from '../util/errors';
  *             subset for the final scores (masks of "unlabeled" images are never read)
  *   augment   horizontal flip, vertical flip, rotation by a random multiple of 90° (90/180/270),
  *             transpose — each with p = 0.5, identical for image and mask
+ *   structures a channel per structure of the workspace's label schema (values sorted, stored as
+ *             `structures`); loss, Dice and IoU per structure, their mean reported; the ignore
+ *             region counts in neither
  *   loss      λ·BCE + (1 − λ)·soft Dice, λ = 0.5
  *   optimiser Adam (β 0.9/0.999, ε 1e-8), lr 5e-5, batch 8
  *   schedule  ReduceLROnPlateau on validation loss (factor 0.5, patience 3, min 1e-7; PyTorch's
@@ -85,6 +89,11 @@ export interface TrainConfig {
   testEngine: Engine;
   /** Training engine: onnxruntime (CPU kernels, default when it loads) or tfjs (trainer.ts). */
   engine: TrainEngineSetting;
+  /**
+   * Schema values of the student's channels, sorted; null: the workspace's schema at start (the
+   * resolved list is stored). A run stored before channels per structure had one: [1].
+   */
+  structures: number[] | null;
   /** Where it trains (auto|cpu|cuda); the run stores the device it resolved to. */
   device: Device;
 }
@@ -108,6 +117,7 @@ export const DEFAULT_SETTINGS: TrainConfig = {
   testEngine: 'onnx',
   engine: 'auto',
   device: 'auto',
+  structures: null,
 };
 
 export interface TrainProgress {
@@ -139,9 +149,12 @@ export interface EpochMetrics {
   epoch: number;
   train_loss: number;
   val_loss: number;
+  /** Mean over structures (one structure: its score). */
   val_iou: number;
   val_dice: number;
   lr: number;
+  /** Several structures: "val_dice/<value>" and "val_iou/<value>" per structure. */
+  [perStructure: `val_${'dice' | 'iou'}/${number}`]: number;
 }
 
 export interface TrainResult {
@@ -168,7 +181,7 @@ export interface TrainOptions {
 
 /** What the training loop can ask of the student while it trains (continuous mining). */
 export interface StudentView {
-  /** Foreground probabilities at size×size of the whole image (inference geometry), current weights. */
+  /** Each structure's probabilities at size×size of the whole image (inference geometry, planes [K, size, size]), current weights. */
   predictWhole(rgb: Uint8Array): Promise<Float32Array>;
 }
 
@@ -216,8 +229,13 @@ export function resolveSettings(partial: Partial<TrainConfig> = {}): TrainConfig
   return s;
 }
 
+/** The schema values of a run's channels: stored with the run, or the one structure of runs from before. */
+export function runStructures(s: Pick<TrainConfig, 'structures'>): number[] {
+  return s.structures ?? [1];
+}
+
 function modelConfig(s: TrainConfig): UnetConfig {
-  return unetConfig(s.model);
+  return { ...unetConfig(s.model), classes: runStructures(s).length };
 }
 
 /** Starts a new supervised run and trains it to the end (or until aborted). */
@@ -227,6 +245,7 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> 
   settings.engine = await resolveEngine(settings.engine, settings.device);
   settings.device = await resolveTrainDevice(settings.engine, settings.device);
   const backend = await trainBackendName(settings.engine, settings.device);
+  settings.structures ??= labelSchema(ws).map((st) => st.value).sort((a, b) => a - b);
   const splitId = settings.splitId ?? latestSplitId(ws);
   if (splitId === null)
     throw new RemedyError('the workspace has no split', { cli: 'make one first ("apprentice split")', app: 'make one first (Images tab, "Make split")' });
@@ -245,7 +264,7 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> 
     geometry: 'short side → size, centre crop (training/validation); whole image → size×size (inference)',
     normalization: { kind: 'imagenet', mean: IMAGENET_MEAN, std: IMAGENET_STD },
     augmentation: 'hflip, vflip, rotation by a random multiple of 90° (90/180/270), transpose; each with its probability; same for image and mask',
-    loss: 'lambda·BCE + (1 − lambda)·soft Dice (smooth 1, per image)',
+    loss: 'lambda·BCE + (1 − lambda)·soft Dice (smooth 1, per image), a sigmoid channel per structure, averaged; ignore region weighted 0',
     optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     scheduler: { kind: 'ReduceLROnPlateau', monitor: 'val_loss', threshold: 1e-4, thresholdMode: 'rel' },
     selection: 'lowest val_loss',
@@ -309,11 +328,11 @@ function plateauStep(p: Plateau, metric: number, lr: number, s: TrainConfig): { 
   return { plateau: { best, badEpochs }, lr };
 }
 
-function makeBatch(samples: readonly Sample[], idx: number[], size: number, augment: AugmentConfig | null, random: (() => number) | null) {
+function makeBatch(samples: readonly Sample[], idx: number[], size: number, channels: number, augment: AugmentConfig | null, random: (() => number) | null) {
   const n = idx.length;
   const plane = size * size;
   const x = new Float32Array(n * plane * 3);
-  const y = new Float32Array(n * plane);
+  const maps: Uint8Array[] = [];
   idx.forEach((k, b) => {
     const s = samples[k]!;
     let rgb = s.rgb;
@@ -324,9 +343,10 @@ function makeBatch(samples: readonly Sample[], idx: number[], size: number, augm
       mask = applyGeometric(mask, size, 1, g);
     }
     normalizeInto(rgb, x, b * plane * 3);
-    for (let i = 0; i < plane; i++) y[b * plane + i] = mask[i]!;
+    maps.push(mask);
   });
-  return { x, y, n };
+  const { y, m } = channelTargets(maps, channels, plane);
+  return { x, y, m: m ?? undefined, n, maps };
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -337,25 +357,38 @@ async function evaluate(
   size: number,
   lambda: number,
   batch: number,
+  channels: number,
   signal?: AbortSignal,
-): Promise<{ loss: number; scores: PairScores[] }> {
+): Promise<{ loss: number; scores: PairScores[][] }> {
   let lossSum = 0;
-  const scores: PairScores[] = [];
+  const scores: PairScores[][] = [];
+  const plane = size * size;
   for (let i = 0; i < samples.length; i += batch) {
     signal?.throwIfAborted();
     const idx = Array.from({ length: Math.min(batch, samples.length - i) }, (_, k) => i + k);
-    const { x, y, n } = makeBatch(samples, idx, size, null, null);
+    const { x, y, m, n, maps } = makeBatch(samples, idx, size, channels, null, null);
     const logits = await trainer.evalLogits(x, n, size);
-    lossSum += bceDiceFromLogits(logits, y, n, lambda) * n;
-    const plane = size * size;
+    lossSum += bceDiceFromLogits(logits, y, n, lambda, 1, channels, m) * n;
     for (let b = 0; b < n; b++) {
-      const pred = new Uint8Array(plane);
-      for (let p = 0; p < plane; p++) pred[p] = logits[b * plane + p]! > 0 ? 1 : 0; // σ(z) > 0.5
-      scores.push(scorePair(pred, samples[idx[b]!]!.mask!));
+      // each channel is its own sigmoid: σ(z) > 0.5 is z > 0
+      const pred = Array.from({ length: channels }, (_, c) => Uint8Array.from(logits.subarray((b * channels + c) * plane, (b * channels + c + 1) * plane), (z) => (z > 0 ? 1 : 0)));
+      scores.push(scoreStructures(pred, maps[b]!));
     }
     await tick();
   }
   return { loss: lossSum / samples.length, scores };
+}
+
+/** Per-image scores of every structure → the mean over structures, and each structure's own when there are several. */
+function structureSummaries(scores: readonly PairScores[][], structures: readonly number[]): { dice: number; iou: number; perStructure: Record<string, number> } {
+  const perStructure: Record<string, number> = {};
+  const means = structures.map((_, c) => summarizeScores(scores.map((s) => s[c]!)));
+  if (structures.length > 1)
+    structures.forEach((v, c) => {
+      perStructure[`val_dice/${v}`] = means[c]!.dice.mean;
+      perStructure[`val_iou/${v}`] = means[c]!.iou.mean;
+    });
+  return { dice: meanOverStructures(means.map((m) => m.dice.mean)), iou: meanOverStructures(means.map((m) => m.iou.mean)), perStructure };
 }
 
 async function runLoop(
@@ -367,6 +400,7 @@ async function runLoop(
 ): Promise<TrainResult> {
   const t0 = Date.now();
   const cfg = modelConfig(s);
+  const structures = runStructures(s);
   const progress = (p: Omit<TrainProgress, 'runId' | 'maxEpochs'>) => opts.onProgress?.({ runId, maxEpochs: s.maxEpochs, ...p });
   const markInterrupted = (epochsDone: number): never => {
     markRunInterrupted(ws, runId);
@@ -410,9 +444,9 @@ async function runLoop(
   let prepared = 0;
   const onImage = () =>
     progress({ phase: 'prepare', epoch: state.epoch, batch: ++prepared, batches: toPrepare, loss: null, etaEpoch: null, etaRun: null });
-  const train = loadSamples(ws, labeledIds, 'labeled', s.size, onImage);
-  const val = loadSamples(ws, valIds, 'val', s.size, onImage);
-  const pseudo = opts.pseudo ? loadSamples(ws, opts.pseudo.imageIds, 'unlabeled', s.size, onImage) : [];
+  const train = loadSamples(ws, labeledIds, 'labeled', s.size, onImage, structures);
+  const val = loadSamples(ws, valIds, 'val', s.size, onImage, structures);
+  const pseudo = opts.pseudo ? loadSamples(ws, opts.pseudo.imageIds, 'unlabeled', s.size, onImage, structures) : [];
   const pool = [...train, ...pseudo]; // indices ≥ train.length are pseudo-labeled
   opts.signal?.throwIfAborted();
   try {
@@ -473,8 +507,8 @@ async function runLoop(
           idx = withTargets.map((_, i) => i);
           sampleWeights = Float32Array.from(weightsOf);
         }
-        const { x, y, n } = makeBatch(batchSamples, idx, s.size, s.augment, random);
-        const l = await trainer.step(x, y, n, s.size, s.lambda, sampleWeights);
+        const { x, y, m, n } = makeBatch(batchSamples, idx, s.size, structures.length, s.augment, random);
+        const l = await trainer.step(x, y, n, s.size, s.lambda, sampleWeights, m);
         if (!Number.isFinite(l)) throw new Error(`training diverged: loss ${l} at epoch ${epoch}, batch ${b + 1}`);
         lossSum += l * n;
         seen += n;
@@ -497,19 +531,20 @@ async function runLoop(
       progress({ phase: 'validate', epoch, batch: batches, batches, loss: lossSum / seen, etaEpoch: null, etaRun: null });
       let ev: Awaited<ReturnType<typeof evaluate>>;
       try {
-        ev = await evaluate(trainer, val, s.size, s.lambda, s.batch, opts.signal);
+        ev = await evaluate(trainer, val, s.size, s.lambda, s.batch, structures.length, opts.signal);
       } catch (e) {
         if (opts.signal?.aborted) markInterrupted(epoch - 1);
         throw e;
       }
-      const summary = summarizeScores(ev.scores);
+      const summary = structureSummaries(ev.scores, structures);
       const metrics: EpochMetrics = {
         epoch,
         train_loss: lossSum / seen,
         val_loss: ev.loss,
-        val_iou: summary.iou.mean,
-        val_dice: summary.dice.mean,
+        val_iou: summary.iou,
+        val_dice: summary.dice,
         lr: state.lr,
+        ...summary.perStructure,
       };
 
       // scheduler, selection, early stopping
@@ -564,13 +599,18 @@ async function runLoop(
     const { weights: best } = decodeWeights(readRunBlob(ws, state.best.blob), cfg);
     // A CPU run tests on the CPU; a CUDA run lets onnxruntime prove CUDA itself (a tfjs run's CUDA is TensorFlow's).
     const testDevice = device === 'cpu' ? 'cpu' : 'auto';
-    const predictor = await createPredictor({ config: cfg, weights: best, size: s.size, runId }, s.testEngine, { device: testDevice });
+    const predictor = await createPredictor({ config: cfg, weights: best, size: s.size, runId, structures }, s.testEngine, { device: testDevice });
     try {
       const preds = await predictImages(ws, predictor, testIds, {
         signal: opts.signal,
         onImage: (done, total) => progress({ phase: 'test', epoch: state.epoch, batch: done, batches: total, loss: null, etaEpoch: null, etaRun: null }),
       });
-      const scores = preds.map((p) => scorePair(p.mask, loadMask(ws, p.imageId!)!.data));
+      // an image's score is the mean over structures (one structure: its score)
+      const scores = preds.map((p) => {
+        const truth = channelMap(loadLabelMap(ws, p.imageId!)!.data, structures);
+        const perStructure = scoreStructures(structures.map((v) => Uint8Array.from(p.labelMap, (l) => (l === v ? 1 : 0))), truth);
+        return { dice: meanOverStructures(perStructure.map((q) => q.dice)), iou: meanOverStructures(perStructure.map((q) => q.iou)) };
+      });
       test = { ...summarizeScores(scores), resolution: 'source', engine: s.testEngine };
     } catch (e) {
       if (opts.signal?.aborted) markInterrupted(state.epoch);

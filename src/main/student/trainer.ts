@@ -28,9 +28,12 @@ export interface StudentTrainer {
   /** What runs.backend records: "onnxruntime-cpu", "onnxruntime-cuda" or the tfjs backend's name. */
   readonly backend: string;
   lr: number;
-  /** One optimisation step; x NHWC ImageNet-normalised, y NHW 0/1. Returns the batch loss. */
-  step(x: Float32Array, y: Float32Array, n: number, size: number, lambda: number, sampleWeights?: Float32Array): Promise<number>;
-  /** Eval-mode logits (BN running statistics), NHW. */
+  /**
+   * One optimisation step; x NHWC ImageNet-normalised, y 0/1 planes [N, K, H, W] (a channel per
+   * structure), pixelWeights [N, H, W] (0 on the ignore region; absent: all 1). Returns the batch loss.
+   */
+  step(x: Float32Array, y: Float32Array, n: number, size: number, lambda: number, sampleWeights?: Float32Array, pixelWeights?: Float32Array): Promise<number>;
+  /** Eval-mode logits (BN running statistics), channel planes [N, K, H, W]. */
   evalLogits(x: Float32Array, n: number, size: number): Promise<Float32Array>;
   weightArrays(): WeightArrays;
   adamState(): AdamState;
@@ -89,7 +92,7 @@ export async function createTrainer(
       set lr(v: number) {
         t.lr = v;
       },
-      step: (x, y, n, size, lambda, sw) => t.trainStep(x, y, n, size, lambda, sw),
+      step: (x, y, n, size, lambda, sw, pw) => t.trainStep(x, y, n, size, lambda, sw, pw),
       evalLogits: (x, n, size) => t.evalLogits(x, n, size),
       weightArrays: () => t.weightArrays(),
       adamState: () => t.adamState(),
@@ -110,9 +113,9 @@ export async function createTrainer(
     set lr(v: number) {
       adam.lr = v;
     },
-    step: (x, y, n, size, lambda, sw) => step.run(x, y, n, size, lambda, sw),
+    step: (x, y, n, size, lambda, sw, pw) => step.run(x, y, n, size, lambda, sw, pw),
     async evalLogits(x, n, size) {
-      const t = tf.tidy(() => forward(w, tf.tensor4d(x, [n, size, size, 3]) as Tensor4D, { training: false }));
+      const t = tf.tidy(() => tf.transpose(forward(w, tf.tensor4d(x, [n, size, size, 3]) as Tensor4D, { training: false }), [0, 3, 1, 2]));
       const out = (await t.data()) as Float32Array;
       t.dispose();
       return out;
