@@ -1,7 +1,8 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IGNORE_LABEL } from '../../src/main/imaging/mask';
+import { decodeLabelMapPng, IGNORE_LABEL } from '../../src/main/imaging/mask';
+import { ModeInference, predictSet } from '../../src/main/mining/inference';
 import { scoreStructures } from '../../src/main/metrics/metrics';
 import { initStudentBackend } from '../../src/main/student/backend';
 import { channelTargets } from '../../src/main/student/data';
@@ -160,6 +161,19 @@ describe('several structures', () => {
         for (const s of scores) expect(s.dice).toBeGreaterThan(0.5);
       } finally {
         await predictor.close();
+      }
+
+      // exported prediction: a label map PNG of schema values
+      const inference = await ModeInference.open(ws, { runId: r.runId });
+      try {
+        const id = (ws.db.prepare('SELECT id FROM images ORDER BY id LIMIT 1').get() as { id: number }).id;
+        const out = await predictSet(ws, inference, { imageIds: [id], mode: 'fast', outDir: join(dir, 'predicted'), format: 'png' });
+        expect(out.images[0]!.error).toBeNull();
+        const exported = decodeLabelMapPng(readFileSync(out.images[0]!.file!));
+        expect(new Set(exported.data)).toEqual(new Set([0, 1, 2]));
+        await expect(inference.predict(id, 'refine')).rejects.toThrow(/several/);
+      } finally {
+        await inference.close();
       }
     } finally {
       ws.close();

@@ -18,7 +18,9 @@ export type InferenceMode = 'fast' | 'refine';
 export interface MaskPrediction {
   imageId: number;
   mode: InferenceMode;
-  mask: Mask; // at the source image's full resolution
+  mask: Mask; // at the source image's full resolution (several structures: any of them)
+  /** A student with several structures: the structure's schema value at each pixel (exported as a label map / a segment each). */
+  labelMap?: Mask | null;
   /** The student's foreground probability per source pixel (what prompted the teacher in refine). */
   prob: Float32Array;
   area: number;
@@ -68,7 +70,10 @@ export class ModeInference {
     const pred = await predictRgb(this.predictor, rgb, this.prompts.threshold);
     const studentMs = performance.now() - t0;
     let mask: Mask = { width: pred.width, height: pred.height, data: pred.mask };
-    if (mode === 'fast') return this.result(imageId, mode, mask, pred.prob, t0, studentMs, 0);
+    const several = pred.labelValues.length > 1;
+    if (mode === 'fast')
+      return { ...this.result(imageId, mode, mask, pred.prob, t0, studentMs, 0), labelMap: several ? { width: pred.width, height: pred.height, data: pred.labelMap } : null };
+    if (several) throw new Error('refine mode prompts the teacher for one structure; this student has several: use fast mode');
     if (!this.teacher)
       throw new RemedyError('refine mode needs a teacher', {
         cli: 'install a SAM-family model ("apprentice models add") or choose one',
@@ -156,7 +161,7 @@ export async function predictSet(
     try {
       p = await inference.predict(imageId, req.mode);
       if (volumes) {
-        volumes.add(imageRecord(ws, imageId), p.mask, req.mode);
+        volumes.add(imageRecord(ws, imageId), p.labelMap ?? p.mask, req.mode);
         images.push({ imageId, version: null, file: null, format: null, error: null, ...timings(p) });
         opts.onProgress?.(images.length, req.imageIds.length, imageId);
         continue;
@@ -167,6 +172,7 @@ export async function predictSet(
         tag: req.mode,
         label: req.label ?? DEFAULT_LABEL,
         algorithm,
+        labelMap: p.labelMap,
       });
       images.push({ imageId, version: null, file: w.file, format: w.format, error: null, ...timings(p) });
     } catch (e) {

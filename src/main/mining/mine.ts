@@ -3,6 +3,7 @@ import type { Rgb } from '../imaging/raster';
 import { binarize, dice } from '../metrics/metrics';
 import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
+import { labelSchema } from '../workspace/labels';
 import { resample } from '../imaging/geometry/resample';
 import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
 import { centreSquare, sourceFrame, studentInferFrame, wholeImage } from '../imaging/geometry/frames';
@@ -116,6 +117,9 @@ export async function mineStudent(
   let baseRunId = settings.baseRunId;
   const splitId = baseRunId !== null ? getRun(ws, baseRunId)?.splitId ?? null : settings.train.splitId ?? latestSplitId(ws);
   if (splitId !== null) miningTargets(ws, splitId, settings.teacher); // refuses before a supervised phase is spent
+  const structures = baseRunId !== null ? loadStudentFromRun(ws, baseRunId).structures! : (settings.train.structures ?? labelSchema(ws).map((st) => st.value));
+  // Prompts, teacher answers and pseudo-labels are one binary mask per image here: a second structure would be trained as the first.
+  if (structures.length > 1) throw new Error(`knowledge mining asks the teacher about one structure; this student has ${structures.length} (values ${structures.join(', ')})`);
   if (baseRunId === null) {
     const base = await trainStudent(ws, settings.train, {
       signal: opts.signal,
