@@ -1,19 +1,5 @@
-// The codec packages ship no type declarations; these describe only what wasm-codecs.ts uses.
-
-declare module '@cornerstonejs/codec-charls/decodewasmjs' {
-  const factory: (moduleOverrides?: Record<string, unknown>) => Promise<unknown>;
-  export default factory;
-}
-
-declare module '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs' {
-  const factory: (moduleOverrides?: Record<string, unknown>) => Promise<unknown>;
-  export default factory;
-}
-
-declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
-  const factory: (moduleOverrides?: Record<string, unknown>) => Promise<unknown>;
-  export default factory;
-}
+// jpeg-lossless-decoder-js ships no type declarations; this describes only what dicom-codecs.ts uses
+// (the WASM codecs' glue is loaded with require in wasm-codecs.ts and typed there).
 
 declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {

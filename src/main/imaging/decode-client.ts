@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../util/package-root';
@@ -150,9 +151,39 @@ function deathReason(code: number | null, signal: NodeJS.Signals | null, stderr:
   return signal ? `the decoder crashed on this file (signal ${signal})` : `the decoder crashed on this file (exit code ${code})`;
 }
 
-let shared: DecodeClient | null = null;
+/**
+ * Decode processes side by side, one per core up to `size`: an import keeps each busy with a file
+ * (an image and its mask go to different processes) while the importing process hashes and writes
+ * blobs. Each request goes to the process with the fewest files waiting; the caller awaits the
+ * answers in its own order, so what it commits stays in file order.
+ */
+export class DecodePool {
+  private readonly clients: { client: DecodeClient; waiting: number }[];
 
-/** The process's one decoder, shared by every import (the CLI's, the host's, the app's). */
-export function sharedDecoder(): DecodeClient {
-  return (shared ??= new DecodeClient());
+  constructor(size: number) {
+    this.clients = Array.from({ length: Math.max(1, size) }, () => ({ client: new DecodeClient(), waiting: 0 }));
+  }
+
+  decode<K extends DecodeOp>(op: K, bytes: Uint8Array, options?: DecodeOptions): Promise<DecodeResults[K]> {
+    const least = this.clients.reduce((a, b) => (b.waiting < a.waiting ? b : a));
+    least.waiting++;
+    const answer = least.client.decode(op, bytes, options);
+    const settled = () => void least.waiting--;
+    answer.then(settled, settled);
+    return answer;
+  }
+
+  close(): void {
+    for (const { client } of this.clients) client.close();
+  }
+}
+
+/** Two decode processes at most: beyond that the importing process's own work is the limit. */
+const POOL_SIZE = Math.min(2, availableParallelism());
+
+let shared: DecodePool | null = null;
+
+/** The process's decoders, shared by every import (the CLI's, the host's, the app's). */
+export function sharedDecoder(): DecodePool {
+  return (shared ??= new DecodePool(POOL_SIZE));
 }

@@ -1,17 +1,17 @@
 import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
-import { downscaleRgb } from './geometry/resample';
 import { decodeMaskFile, decodeMaskValues, type LabelMap, type Mask } from './mask';
 import { readDicomSeg, type ParsedSeg } from './dicom-seg-read';
 import { readNifti, type NiftiVolume } from './nifti';
 import { frameToThumbnailRgb } from './pixels';
-import { decodeRaster, encodePngRgb, type Rgb } from './raster';
+import { decodeRaster } from './raster';
+import { thumbnailPng } from './thumbnail';
 
 /**
  * What an import needs from one file, computed where the pixels are decoded (the decode process):
  * only sizes, stored frames and PNG thumbnails travel back, never a full-size RGB copy.
  */
 
-export const THUMBNAIL_SIDE = 160;
+export { THUMBNAIL_SIDE } from './thumbnail';
 
 export interface DecodedRaster {
   width: number;
@@ -57,13 +57,9 @@ export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array, options: DecodeO
   seg: (bytes, options) => readDicomSeg(bytes, { threshold: options.segThreshold }),
 };
 
-function thumbnailOf(rgb: Rgb): Uint8Array {
-  return encodePngRgb(downscaleRgb(rgb, THUMBNAIL_SIDE));
-}
-
 export function decodeRasterForImport(bytes: Uint8Array): DecodedRaster {
   const rgb = decodeRaster(bytes);
-  return { width: rgb.width, height: rgb.height, thumbnail: thumbnailOf(rgb) };
+  return { width: rgb.width, height: rgb.height, thumbnail: thumbnailPng(rgb) };
 }
 
 export async function decodeDicomForImport(bytes: Uint8Array): Promise<DecodedDicom> {
@@ -72,7 +68,7 @@ export async function decodeDicomForImport(bytes: Uint8Array): Promise<DecodedDi
     info,
     frames: frames.map((fr) => ({
       ...fr,
-      thumbnail: thumbnailOf(
+      thumbnail: thumbnailPng(
         frameToThumbnailRgb({
           ...fr,
           rescaleSlope: info.rescaleSlope,

@@ -1,9 +1,10 @@
 /**
  * The cornerstone WASM codecs (CharLS, libjpeg-turbo 8-bit, OpenJPEG), loaded lazily from Node
- * (their emscripten glue is CommonJS and reads the .wasm with fs). One initialised module per codec
- * is cached; a fresh decoder object is made per frame and deleted afterwards, so a frame that makes
- * the C++ code throw cannot leave state behind for the next one.
+ * (their emscripten glue is CommonJS). One initialised module per codec is cached; a fresh decoder
+ * object is made per frame and deleted afterwards, so a frame that makes the C++ code throw cannot
+ * leave state behind for the next one.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export type WasmCodecName = 'charls' | 'libjpeg-turbo' | 'openjpeg';
@@ -44,20 +45,19 @@ const DECODER_CLASS: Record<WasmCodecName, string> = {
   openjpeg: 'J2KDecoder',
 };
 
-async function loadFactory(name: WasmCodecName): Promise<(overrides: Record<string, unknown>) => Promise<unknown>> {
-  // Literal specifiers so bundlers and vitest can see (and externalise) each package.
-  const loaded =
-    name === 'charls'
-      ? await import('@cornerstonejs/codec-charls/decodewasmjs')
-      : name === 'libjpeg-turbo'
-        ? await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs')
-        : await import('@cornerstonejs/codec-openjpeg/decodewasmjs');
-  const candidate = loaded as unknown as { default?: unknown };
+const GLUE: Record<WasmCodecName, string> = {
+  charls: '@cornerstonejs/codec-charls/decodewasmjs',
+  'libjpeg-turbo': '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs',
+  openjpeg: '@cornerstonejs/codec-openjpeg/decodewasmjs',
+};
+
+function loadFactory(name: WasmCodecName): (overrides: Record<string, unknown>) => unknown {
+  const loaded = createRequire(import.meta.url)(GLUE[name]) as { default?: unknown };
   // CJS interop can wrap module.exports in one or two `default` layers depending on the loader.
-  let factory: unknown = candidate.default ?? candidate;
+  let factory: unknown = loaded.default ?? loaded;
   if (typeof factory !== 'function') factory = (factory as { default?: unknown }).default;
   if (typeof factory !== 'function') throw new Error(`codec package for ${name} has no factory function`);
-  return factory as (overrides: Record<string, unknown>) => Promise<unknown>;
+  return factory as (overrides: Record<string, unknown>) => unknown;
 }
 
 const WASM_FILE: Record<WasmCodecName, string> = {
@@ -66,43 +66,41 @@ const WASM_FILE: Record<WasmCodecName, string> = {
   openjpeg: '@cornerstonejs/codec-openjpeg/decodewasm',
 };
 
-/**
- * The glue looks for its .wasm beside itself; should a bundler ever inline the glue, that guess
- * points into the bundle's folder. Resolving the package's own .wasm export works either way.
- */
-function locateWasm(name: WasmCodecName): (file: string, prefix: string) => string {
-  let resolved: string | null = null;
-  try {
-    resolved = createRequire(import.meta.url).resolve(WASM_FILE[name]);
-  } catch {
-    resolved = null;
-  }
-  return (file, prefix) => (file.endsWith('.wasm') && resolved ? resolved : prefix + file);
-}
-
-const modules = new Map<WasmCodecName, Promise<WasmCodecModule>>();
+const modules = new Map<WasmCodecName, WasmCodecModule>();
 /** Last lines the emscripten runtime printed to stderr, to explain an abort. */
 const stderrTail = new Map<WasmCodecName, string[]>();
 
-function loadModule(name: WasmCodecName): Promise<WasmCodecModule> {
-  let pending = modules.get(name);
-  if (!pending) {
-    stderrTail.set(name, []);
-    pending = loadFactory(name).then((factory) =>
-      factory({
-        locateFile: locateWasm(name),
-        print: () => {},
-        printErr: (line: string) => {
-          const tail = stderrTail.get(name)!;
-          tail.push(line);
-          if (tail.length > 5) tail.shift();
-        },
-      }),
-    ) as Promise<WasmCodecModule>;
-    pending.catch(() => modules.delete(name));
-    modules.set(name, pending);
-  }
-  return pending;
+/**
+ * The module is compiled and instantiated synchronously (the glue's `instantiateWasm` hook), so a
+ * JPEG decodes inside a synchronous call like a PNG does: decodeRaster has one decoder for both
+ * rasters and DICOM, and no caller has to wait for a codec to load. The .wasm is found through the
+ * package's own export, wherever a bundler puts the glue.
+ */
+function loadModule(name: WasmCodecName): WasmCodecModule {
+  const loaded = modules.get(name);
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const compiled = new WebAssembly.Module(readFileSync(require.resolve(WASM_FILE[name])));
+  const tail: string[] = [];
+  stderrTail.set(name, tail);
+  const module: WasmCodecModule = {
+    print: () => {},
+    printErr: (line: string) => {
+      tail.push(line);
+      if (tail.length > 5) tail.shift();
+    },
+    instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+      const instance = new WebAssembly.Instance(compiled, imports);
+      receive(instance, compiled);
+      return instance.exports;
+    },
+  };
+  // The glue fills in the object it is given (`var Module = moduleArg`); its promise is not needed.
+  const ready = loadFactory(name)(module) as Promise<unknown> | undefined;
+  ready?.catch?.(() => undefined);
+  if (typeof module[DECODER_CLASS[name]] !== 'function') throw new Error(`${name} did not initialise synchronously`);
+  modules.set(name, module);
+  return module;
 }
 
 function explainWasmError(name: WasmCodecName, module: WasmCodecModule | null, thrown: unknown): string {
@@ -126,11 +124,11 @@ function explainWasmError(name: WasmCodecName, module: WasmCodecModule | null, t
 }
 
 /** Decodes one encoded frame; throws an Error whose message says what the codec objected to. */
-export async function decodeWithWasm(name: WasmCodecName, encoded: Uint8Array): Promise<WasmDecoded> {
+export function decodeWithWasmSync(name: WasmCodecName, encoded: Uint8Array): WasmDecoded {
   let module: WasmCodecModule | null = null;
   let decoder: WasmDecoder | null = null;
   try {
-    module = await loadModule(name);
+    module = loadModule(name);
     const DecoderClass = module[DECODER_CLASS[name]] as new () => WasmDecoder;
     decoder = new DecoderClass();
     decoder.getEncodedBuffer(encoded.length).set(encoded);
@@ -157,4 +155,9 @@ export async function decodeWithWasm(name: WasmCodecName, encoded: Uint8Array): 
       modules.delete(name);
     }
   }
+}
+
+/** decodeWithWasmSync for callers that await each frame (the DICOM codecs). */
+export async function decodeWithWasm(name: WasmCodecName, encoded: Uint8Array): Promise<WasmDecoded> {
+  return decodeWithWasmSync(name, encoded);
 }

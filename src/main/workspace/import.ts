@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isDicom } from '../imaging/dicom';
@@ -60,14 +61,26 @@ export async function importImages(
   // A SEG is ground truth of frames imported before it: SEGs wait until every image of this import is in.
   const segs: (PreparedFile & { format: 'seg' })[] = [];
 
-  // One file ahead: the decode process decodes the next file while this one's blobs are written.
-  const prepare = (i: number) => (i < files.length ? quietly(prepareFile(ws, files[i]!, maskIndex, req.segThreshold)) : null);
-  let next = prepare(0);
+  // Files ahead of the one being committed are read, hashed and queued for decoding, so the decode
+  // processes keep working while this process writes blobs and commits; in file order, so commits are.
+  const ahead: { prepared: Promise<PreparedFile>; size: number }[] = [];
+  let queued = 0;
+  let aheadBytes = 0;
+  const prepareAhead = () => {
+    while (queued < files.length && (ahead.length === 0 || (ahead.length < AHEAD_FILES && aheadBytes < AHEAD_BYTES))) {
+      const size = fileSize(files[queued]!);
+      ahead.push({ prepared: quietly(prepareFile(ws, files[queued]!, maskIndex, req.segThreshold)), size });
+      aheadBytes += size;
+      queued++;
+    }
+  };
   for (let i = 0; i < files.length; i++) {
     opts.signal?.throwIfAborted();
     const file = files[i]!;
-    const prepared = next!;
-    next = prepare(i + 1);
+    prepareAhead();
+    const { prepared, size } = ahead.shift()!;
+    aheadBytes -= size;
+    prepareAhead();
     opts.onProgress?.({ done: i, total: files.length, file: file.display });
     try {
       const ready = await prepared;
@@ -98,6 +111,18 @@ export async function importImages(
   maskImport?.finish(req.masks!);
   opts.onProgress?.({ done: files.length, total: files.length, file: '' });
   return result;
+}
+
+/** How many files, and how many of their bytes at most, are read and queued ahead of the one being committed. */
+const AHEAD_FILES = 4;
+const AHEAD_BYTES = 64 * 2 ** 20;
+
+function fileSize(found: FoundFile): number {
+  try {
+    return statSync(found.path).size;
+  } catch {
+    return 0; // reading it will say what is wrong
+  }
 }
 
 /** Masks by file stem, so `a.jpg` finds `masks/a.jpg` or `masks/a.png`. */
