@@ -18,7 +18,8 @@
  *   peak_rss_mb_<S>             the process's peak RSS after training at the largest size
  *   rss_mb_per_epoch, rss_drift_mb  RSS after each of --epochs small epochs at the largest size
  *                               (--epoch-steps steps and one eval batch each), each after a full GC;
- *                               drift = last − first
+ *                               drift = last − first (and from the 2nd epoch, past the eval session's
+ *                               creation); torch_peak_rss_mb_<S> is the reference process's peak
  *   infer_ms_224_b1_onnx        the fast-mode predictor (our ONNX export on onnxruntime-node, CPU),
  *                               one 224×224 image, NHWC→NCHW copy included
  *   infer_ms_224_b1_bare        a bare onnxruntime session on the same exported graph, fed a ready
@@ -52,14 +53,21 @@ function torchAvailable(): string | null {
   return r.status === 0 ? null : 'python3-torch not installed (see ../shared/bench/README.md)';
 }
 
-/** The PyTorch reference's median train step at size×size, batch. */
-function torchTrainMs(size: number, batch: number, steps: number): number | null {
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', '2'], {
+// Runs the reference script as its own __main__ and then prints the process's peak RSS (kB on Linux).
+const WITH_PEAK_RSS = `import resource, runpy, sys
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print("peak_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)`;
+
+/** The PyTorch reference's median train step at size×size, batch, and the peak RSS of its process. */
+function torchTrain(size: number, batch: number, steps: number): { ms: number; peakRssMb: number | null } | null {
+  const r = spawnSync(PYTHON, ['-c', WITH_PEAK_RSS, TORCH_SCRIPT, '--size', String(size), '--batch', String(batch), '--steps', String(steps), '--threads', '2'], {
     encoding: 'utf8',
   });
   const m = /train step .* median ([\d.]+) ms/.exec(r.stdout ?? '');
   if (!m) note(`torch reference failed: ${(r.stderr ?? '').split('\n').slice(-3).join(' ')}`);
-  return m ? Number(m[1]) : null;
+  const rss = /peak_rss_kb (\d+)/.exec(r.stdout ?? '');
+  return m ? { ms: Number(m[1]), peakRssMb: rss ? mb(Number(rss[1]) * 1024) : null } : null;
 }
 
 /** The PyTorch-exported network (the README's way), for onnxruntime to run beside ours. */
@@ -149,6 +157,7 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
     backend = trainer.backend;
     const ours: number[] = [];
     const torch: number[] = [];
+    let torchPeakRss: number | null = null;
     try {
       await timedSteps(trainer, x, y, batch, size, 2); // warm-up: session build, arena growth
       for (let r = 0; r < rounds; r++) {
@@ -156,13 +165,17 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
         ours.push(...ms);
         note(`${size}² round ${r + 1}: onnxruntime train steps ${ms.map((v) => v.toFixed(0)).join(', ')} ms`);
         if (!torchMissing) {
-          const tm = torchTrainMs(size, batch, steps);
-          if (tm !== null) torch.push(tm);
-          note(`${size}² round ${r + 1}: PyTorch train step (median of ${steps}): ${tm} ms`);
+          const tm = torchTrain(size, batch, steps);
+          if (tm) {
+            torch.push(tm.ms);
+            torchPeakRss = Math.max(torchPeakRss ?? 0, tm.peakRssMb ?? 0) || null;
+          }
+          note(`${size}² round ${r + 1}: PyTorch train step (median of ${steps}): ${tm?.ms} ms`);
         }
       }
       if (size === last) {
         out[`peak_rss_mb_${size}`] = mb(process.resourceUsage().maxRSS * 1024);
+        out[`torch_peak_rss_mb_${size}`] = torchPeakRss;
         // small epochs at this size: steps and an eval batch each, RSS after every epoch
         const rss: number[] = [];
         for (let e = 0; e < epochs; e++) {
@@ -174,6 +187,8 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
         note(`RSS after each of ${epochs} epochs at ${size}²: ${rss.join(', ')} MB`);
         out.rss_mb_per_epoch = rss;
         out.rss_drift_mb = rss.length ? rss[rss.length - 1]! - rss[0]! : null;
+        // the first epoch also opens the eval session and grows onnxruntime's arena to its peak
+        out.rss_drift_after_epoch1_mb = rss.length > 1 ? rss[rss.length - 1]! - rss[1]! : null;
         out.peak_rss_mb_after_epochs = mb(process.resourceUsage().maxRSS * 1024);
       }
     } finally {
@@ -215,17 +230,21 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
   const torchFile = torchMissing ? null : torchOnnxFile(dir);
   const torchSession = torchFile ? await ort.InferenceSession.create(torchFile, bareOptions) : null;
   const nchw = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).fill(0.1), [1, 3, 224, 224]);
+  // In blocks, one engine at a time (2 rounds), each block's first run untimed: a session whose
+  // threads still spin after its run would otherwise slow whichever engine runs next.
+  const engines: [string, () => Promise<unknown>][] = [
+    ['onnx', () => predictor.run(input, 1)],
+    ['bare', () => bare.run({ [bare.inputNames[0]!]: nchw })],
+    ...(torchSession ? [['torch', () => torchSession.run({ [torchSession.inputNames[0]!]: nchw })] as [string, () => Promise<unknown>]] : []),
+  ];
   try {
-    for (let i = 0; i < 2 + inferRuns; i++) {
-      const timed = async (key: string, f: () => Promise<unknown>) => {
-        const t = performance.now();
-        await f();
-        if (i >= 2) infer[key]!.push(performance.now() - t);
-      };
-      await timed('onnx', () => predictor.run(input, 1));
-      await timed('bare', () => bare.run({ [bare.inputNames[0]!]: nchw }));
-      if (torchSession) await timed('torch', () => torchSession.run({ [torchSession.inputNames[0]!]: nchw }));
-    }
+    for (let round = 0; round < 2; round++)
+      for (const [key, f] of engines)
+        for (let i = 0; i < 1 + inferRuns; i++) {
+          const t = performance.now();
+          await f();
+          if (i >= 1) infer[key]!.push(performance.now() - t);
+        }
   } finally {
     await predictor.close();
     await bare.release();
@@ -239,7 +258,7 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
   out.infer_vs_bare_onnxruntime = round(m('onnx')! / m('bare')!, 2);
   out.infer_ms_224_b1_onnx_torch = round(m('torch'), 1);
   out.infer_vs_torch_export = m('torch') ? round(m('onnx')! / m('torch')!, 2) : null;
-  out.runs = { rounds, train_steps_per_round: steps, warmup_steps: 2, epochs, epoch_steps: epochSteps, infer: inferRuns };
+  out.runs = { rounds, train_steps_per_round: steps, warmup_steps: 2, epochs, epoch_steps: epochSteps, infer: `2 blocks of 1 + ${inferRuns} per engine` };
   out.load_before = round(load0, 2);
   out.load_after = round(loadavg()[0]!, 2);
   out.gpu = 'unmeasured (no GPU here)';
