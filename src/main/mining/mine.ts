@@ -55,6 +55,8 @@ export interface MineResult {
   /** Per continuous epoch, or [the labelling pass] for one-time: teacher time and encoder runs. */
   teacherSeconds: number[];
   encoderCalls: number[];
+  /** Decoder runs per epoch (one per prompt; none for the evaluation tools). */
+  decoderCalls: number[];
 }
 
 function kindOf(schedule: Schedule): string {
@@ -197,7 +199,9 @@ function miningOptions(
   let runId = 0;
   let stored = 0;
   let epochEncoderCalls = 0;
+  let epochDecoderCalls = 0;
   const encoderCalls: number[] = [];
+  const decoderCalls: number[] = [];
   const teacherSeconds: number[] = [];
   const images = new Set<number>();
 
@@ -216,6 +220,7 @@ function miningOptions(
     const answer = await teacher.answer(imageId, prompts, rgb);
     const seconds = (Date.now() - t) / 1000;
     if (answer.encoderMs > 0) epochEncoderCalls++;
+    if (answer.decoderMs > 0) epochDecoderCalls += prompts.length;
     return {
       mask: answer.mask,
       seconds,
@@ -309,7 +314,9 @@ function miningOptions(
         }
         teacherSeconds.push((Date.now() - t0) / 1000);
         encoderCalls.push(epochEncoderCalls);
+        decoderCalls.push(epochDecoderCalls);
         epochEncoderCalls = 0;
+        epochDecoderCalls = 0;
       },
       async target(sample: Sample, epoch, student) {
         if (settings.schedule === 'one-time') return oneTimeTargets.get(sample.imageId) ?? null;
@@ -355,8 +362,10 @@ function miningOptions(
         continuousPending.clear();
         teacherSeconds.push(epochTeacherSeconds);
         encoderCalls.push(epochEncoderCalls);
+        decoderCalls.push(epochDecoderCalls);
         epochTeacherSeconds = 0;
         epochEncoderCalls = 0;
+        epochDecoderCalls = 0;
       },
     },
   };
@@ -374,6 +383,6 @@ function miningOptions(
   return {
     options,
     runId: () => runId,
-    stats: () => ({ pseudoLabels: { stored, images: images.size, skipped }, teacherSeconds, encoderCalls }),
+    stats: () => ({ pseudoLabels: { stored, images: images.size, skipped }, teacherSeconds, encoderCalls, decoderCalls }),
   };
 }

@@ -44,7 +44,8 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec, device?: Device): 
         label: `sam model ${spec.modelId ?? 'latest'}`,
         modelId: spec.modelId ?? null,
         async answer(imageId, prompts, rgb) {
-          const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb, device });
+          // Mining keeps one mask per prompt and upsamples it itself: the export's four full-size masks would be wasted work.
+          const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb, device, lowResOnly: true });
           return { mask: r.mask, iouPrediction: r.iouPrediction, encoderMs: r.encoderMs, decoderMs: r.decoderMs, translations: r.translations };
         },
       };
