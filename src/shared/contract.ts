@@ -617,6 +617,20 @@ export const ReviewVersion = z.object({
   createdAt: z.string(),
   maskDataUrl: z.string(),
   studentMaskDataUrl: z.string().nullable(), // null when the version was stored without the student's mask
+  /**
+   * A version of a student with several structures (null: binary, maskDataUrl is all of it): its
+   * label map as a PNG of the schema values, the run's structures, pixels and agreement (Dice with
+   * the student; null where neither found it) per structure value. maskDataUrl is then every structure together.
+   */
+  structures: z
+    .object({
+      labelMapDataUrl: z.string(),
+      values: z.array(z.number().int()),
+      areas: z.record(z.string(), z.number()),
+      agreements: z.record(z.string(), z.number().nullable()),
+    })
+    .nullable()
+    .optional(),
 });
 export type ReviewVersion = z.infer<typeof ReviewVersion>;
 

@@ -171,7 +171,7 @@ describe('several structures', () => {
         expect(out.images[0]!.error).toBeNull();
         const exported = decodeLabelMapPng(readFileSync(out.images[0]!.file!));
         expect(new Set(exported.data)).toEqual(new Set([0, 1, 2]));
-        await expect(inference.predict(id, 'refine')).rejects.toThrow(/several/);
+        await expect(inference.predict(id, 'refine')).rejects.toThrow(/needs a teacher/);
       } finally {
         await inference.close();
       }

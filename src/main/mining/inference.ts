@@ -3,13 +3,15 @@ import type { PredictedImage, PredictOutcome } from '../../shared/contract';
 import { DEFAULT_LABEL, niftiVolumeExport, writeMaskFile, type MaskExportFormat } from '../export/export-masks';
 import { predictionAlgorithm } from '../export/segment-algorithm';
 import type { Mask } from '../imaging/mask';
-import { createPredictor, loadStudentFromRun, predictRgb, type Engine, type Predictor } from '../student/predict';
+import type { Rgb } from '../imaging/raster';
+import { createPredictor, loadStudentFromRun, predictRgb, type Engine, type Prediction, type Predictor } from '../student/predict';
 import { sourceFrame } from '../imaging/geometry/frames';
 import { promptSettings, promptsFromMap, type PromptSettings } from '../teacher/prompts';
 import { describe } from '../util/errors';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
 import { makeTeacher, type PseudoTeacher, type TeacherSpec } from './teachers';
+import { askPerStructure, mergeStructureAnswers } from './structures';
 import { RemedyError } from '../util/errors';
 
 export type InferenceMode = 'fast' | 'refine';
@@ -73,12 +75,12 @@ export class ModeInference {
     const several = pred.labelValues.length > 1;
     if (mode === 'fast')
       return { ...this.result(imageId, mode, mask, pred.prob, t0, studentMs, 0), labelMap: several ? { width: pred.width, height: pred.height, data: pred.labelMap } : null };
-    if (several) throw new Error('refine mode prompts the teacher for one structure; this student has several: use fast mode');
     if (!this.teacher)
       throw new RemedyError('refine mode needs a teacher', {
         cli: 'install a SAM-family model ("apprentice models add") or choose one',
         app: 'install a SAM-family model in the Models tab or choose one',
       });
+    if (several) return this.refineStructures(imageId, rgb, pred, t0, studentMs);
     const prompts = promptsFromMap(
       {
         width: pred.width,
@@ -98,6 +100,38 @@ export class ModeInference {
       ...this.result(imageId, mode, mask, pred.prob, t0, studentMs, teacherMs),
       prompts: prompts.map((p) => ({ points: p.points, box: p.box })),
       refined: prompts.length > 0,
+    };
+  }
+
+  /**
+   * Refine with several structures: each structure's channel prompts the teacher about it (as
+   * mining does) and the answers, merged into a label map, are the prediction; a structure the
+   * student does not see keeps nothing, and with none seen the (empty) student prediction stands.
+   */
+  private async refineStructures(
+    imageId: number,
+    rgb: Rgb,
+    pred: Prediction,
+    t0: number,
+    studentMs: number,
+  ): Promise<MaskPrediction> {
+    const { width, height } = pred;
+    const channels = pred.labelValues.map((value, c) => ({
+      value,
+      map: { width, height, data: pred.probs[c]!, frame: sourceFrame(width, height), sourceWidth: width, sourceHeight: height },
+    }));
+    const t1 = performance.now();
+    const answers = await askPerStructure(this.teacher!, imageId, channels, this.prompts, rgb);
+    const teacherMs = performance.now() - t1;
+    const labelMap = answers.length
+      ? mergeStructureAnswers(answers, width, height, (value, pixel) => pred.probs[pred.labelValues.indexOf(value)]![pixel]!)
+      : { width, height, data: pred.labelMap };
+    const mask: Mask = { width, height, data: labelMap.data.map((v) => (v ? 1 : 0)) };
+    return {
+      ...this.result(imageId, 'refine', mask, pred.prob, t0, studentMs, teacherMs),
+      labelMap,
+      prompts: answers.flatMap((a) => a.prompts.map((p) => ({ structure: a.value, points: p.points, box: p.box }))),
+      refined: answers.length > 0,
     };
   }
 

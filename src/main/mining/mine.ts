@@ -1,18 +1,19 @@
 import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
 import { binarize, dice } from '../metrics/metrics';
-import { maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
+import { labelMapToModelFrame, maskToModelFrame, wholeImageInput, type Sample } from '../student/data';
 import { createPredictor, loadStudentFromRun, predictRgb } from '../student/predict';
-import { labelSchema } from '../workspace/labels';
 import { resample } from '../imaging/geometry/resample';
 import { resolveSettings, resumeStudent, trainStudent, type TrainOptions, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
 import { centreSquare, sourceFrame, studentInferFrame, wholeImage } from '../imaging/geometry/frames';
-import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap } from '../teacher/prompts';
+import { promptSettings, promptsFromMap, type PromptSettings, type ProbabilityMap, type StructureChannel } from '../teacher/prompts';
 import { loadModelRgb } from '../workspace/images';
 import { bestWeightsBlob, getRun, markRunInterrupted, runBlobPath } from '../workspace/runs';
 import { latestSplitId, miningIdsWithHiddenTruth, miningUnlabeledIds } from '../workspace/splits';
 import type { Workspace } from '../workspace/workspace';
-import { storePseudoLabel, latestPseudoLabel, pseudoLabelMask } from '../workspace/pseudo-labels';
+import { storePseudoLabel, storePseudoLabelMap, latestPseudoLabel, pseudoLabelMap, pseudoLabelMask, type PseudoLabelMap } from '../workspace/pseudo-labels';
+import type { LabelMap } from '../imaging/mask';
+import { askPerStructure, labelMapFromPlanes, mergeStructureAnswers, recordedPrompts, structureAgreements } from './structures';
 import { makeTeacher, type TeacherSpec } from './teachers';
 
 export type Schedule = 'one-time' | 'continuous';
@@ -119,9 +120,6 @@ export async function mineStudent(
   let baseRunId = settings.baseRunId;
   const splitId = baseRunId !== null ? getRun(ws, baseRunId)?.splitId ?? null : settings.train.splitId ?? latestSplitId(ws);
   if (splitId !== null) miningTargets(ws, splitId, settings.teacher); // refuses before a supervised phase is spent
-  const structures = baseRunId !== null ? loadStudentFromRun(ws, baseRunId).structures! : (settings.train.structures ?? labelSchema(ws).map((st) => st.value));
-  // Prompts, teacher answers and pseudo-labels are one binary mask per image here: a second structure would be trained as the first.
-  if (structures.length > 1) throw new Error(`knowledge mining asks the teacher about one structure; this student has ${structures.length} (values ${structures.join(', ')})`);
   if (baseRunId === null) {
     const base = await trainStudent(ws, settings.train, {
       signal: opts.signal,
@@ -139,7 +137,9 @@ export async function mineStudent(
   }
   const { options, stats, runId } = miningOptions(ws, { ...settings, baseRunId }, opts);
   const initWeights = runBlobPath(ws, finishedRunWeights(ws, baseRunId));
-  const run = await keepResumable(ws, runId, () => trainStudent(ws, { ...settings.train, initWeights }, options));
+  // The mining phase continues the base student, so it keeps its structures even if the schema changed since.
+  const structures = loadStudentFromRun(ws, baseRunId).structures;
+  const run = await keepResumable(ws, runId, () => trainStudent(ws, { ...settings.train, structures, initWeights }, options));
   return { baseRunId, run, ...stats() };
 }
 
@@ -196,6 +196,9 @@ function miningOptions(
   const teacher = makeTeacher(ws, settings.teacher, resolveSettings(settings.train).device);
   const size = resolveSettings(settings.train).size;
   const baseBlob = finishedRunWeights(ws, baseRunId);
+  const structures = base.structures ?? [1];
+  // Several structures: a teacher call per structure and label-map pseudo-labels (structures.ts); one keeps the binary path.
+  const several = structures.length > 1;
   let runId = 0;
   let stored = 0;
   let epochEncoderCalls = 0;
@@ -239,9 +242,54 @@ function miningOptions(
     };
   }
 
+  /**
+   * Several structures: the teacher asked per structure the student sees, the answers merged into a
+   * label map at source resolution. `probability(value, pixel)` is the student's, at source pixels;
+   * `student` its label map — at source (`frame` null) or in its own frame, where agreement is measured.
+   */
+  async function askStructures(
+    imageId: number,
+    channels: StructureChannel[],
+    source: { width: number; height: number },
+    probability: (value: number, pixel: number) => number,
+    student: { agreement: (teacherMap: LabelMap) => Record<number, number | null>; mask: Mask | (() => Mask) },
+    epoch: number,
+    checkpoint: string,
+    rgb?: Rgb,
+  ) {
+    const t = Date.now();
+    const answers = await askPerStructure(teacher, imageId, channels, settings.prompts, rgb);
+    if (answers.length === 0) return null; // the student sees no structure here: nothing to ask about
+    const seconds = (Date.now() - t) / 1000;
+    for (const a of answers) {
+      if (a.answer.encoderMs > 0) epochEncoderCalls++;
+      if (a.answer.decoderMs > 0) epochDecoderCalls += a.prompts.length;
+    }
+    const map = mergeStructureAnswers(answers, source.width, source.height, probability);
+    const ious = answers.map((a) => a.answer.iouPrediction).filter((x): x is number => x !== null);
+    const label: PseudoLabelMap = { map, structures, agreements: student.agreement(map) };
+    return {
+      label,
+      seconds,
+      encoderRan: answers.some((a) => a.answer.encoderMs > 0),
+      provenance: {
+        runId,
+        epoch,
+        teacherModelId: teacher.modelId,
+        teacherLabel: teacher.label,
+        studentCheckpoint: checkpoint,
+        prompts: recordedPrompts(answers),
+        // The structures' mean: the column the review queue sorts by holds one number per version.
+        iouPrediction: ious.length ? ious.reduce((a, x) => a + x, 0) / ious.length : null,
+        studentMask: student.mask,
+      },
+    };
+  }
+
   const skippedNote = skipped > 0 ? ` (${skipped} unlabeled image(s) without hidden ground truth skipped: the ${settings.teacher.kind} teacher cannot label them)` : '';
   const oneTimeTargets = new Map<number, Uint8Array>();
   const continuousPending = new Map<number, NonNullable<Awaited<ReturnType<typeof ask>>>>();
+  const continuousMaps = new Map<number, NonNullable<Awaited<ReturnType<typeof askStructures>>>>();
   let epochTeacherSeconds = 0;
 
   const options: TrainOptions = {
@@ -284,8 +332,38 @@ function miningOptions(
             const imageId = unlabeled[i]!;
             const rgb = loadModelRgb(ws, imageId);
             const have = latestPseudoLabel(ws, imageId, runId);
-            let mask = have ? pseudoLabelMask(ws, have) : null;
             const image = `image ${i + 1}/${unlabeled.length} (#${imageId})`;
+            if (several) {
+              let map = have ? pseudoLabelMap(ws, have) : null;
+              if (map) teacherPass(i + 1, `${image} · kept from before the interruption`);
+              else {
+                const pred = await predictRgb(predictor, rgb);
+                const channels = structures.map((value, c) => ({
+                  value,
+                  map: { width: rgb.width, height: rgb.height, data: pred.probs[c]!, frame: sourceFrame(rgb.width, rgb.height), sourceWidth: rgb.width, sourceHeight: rgb.height },
+                }));
+                const r = await askStructures(
+                  imageId,
+                  channels,
+                  rgb,
+                  (value, pixel) => pred.probs[structures.indexOf(value)]![pixel]!,
+                  { agreement: (m) => structureAgreements(m.data, pred.labelMap, structures), mask: { width: rgb.width, height: rgb.height, data: pred.mask } },
+                  0,
+                  baseBlob,
+                  rgb,
+                );
+                const how = settings.teacher.kind !== 'sam' ? settings.teacher.kind : r?.encoderRan ? 'encoder' : 'cached embedding';
+                teacherPass(i + 1, `${image} · ${r ? how : 'no prompt: the student sees nothing here'}`);
+                if (!r) continue;
+                storePseudoLabelMap(ws, imageId, r.label, r.provenance);
+                stored++;
+                map = r.label.map;
+              }
+              images.add(imageId);
+              oneTimeTargets.set(imageId, labelMapToModelFrame(map, size, centreSquare(map.width, map.height, size), structures));
+              continue;
+            }
+            let mask = have ? pseudoLabelMask(ws, have) : null;
             if (mask) teacherPass(i + 1, `${image} · kept from before the interruption`);
             else {
               const pred = await predictRgb(predictor, rgb);
@@ -324,6 +402,7 @@ function miningOptions(
         // the teacher, and the teacher's answer is this visit's target.
         const rgb = wholeInputs.get(sample.imageId) ?? loadWhole(sample.imageId);
         const prob = await student.predictWhole(rgb.input);
+        if (several) return continuousStructures(sample.imageId, rgb, prob, epoch);
         const map: ProbabilityMap = {
           width: size,
           height: size,
@@ -359,7 +438,12 @@ function miningOptions(
           if (storePseudoLabel(ws, imageId, r.mask, r.provenance, { onlyIfChanged: true }).stored) stored++;
           images.add(imageId);
         }
+        for (const [imageId, r] of continuousMaps) {
+          if (storePseudoLabelMap(ws, imageId, r.label, r.provenance, { onlyIfChanged: true }).stored) stored++;
+          images.add(imageId);
+        }
         continuousPending.clear();
+        continuousMaps.clear();
         teacherSeconds.push(epochTeacherSeconds);
         encoderCalls.push(epochEncoderCalls);
         decoderCalls.push(epochDecoderCalls);
@@ -369,6 +453,48 @@ function miningOptions(
       },
     },
   };
+
+  /**
+   * Continuous mining with several structures: each channel of the current student's whole-image
+   * planes [K, size, size] prompts the teacher about its structure; the merged label map is this
+   * visit's target, agreement measured per structure in the student's frame.
+   */
+  async function continuousStructures(imageId: number, rgb: { width: number; height: number }, planes: Float32Array, epoch: number) {
+    const plane = size * size;
+    const frame = studentInferFrame(rgb.width, rgb.height, size);
+    const channels = structures.map((value, c) => ({
+      value,
+      map: { width: size, height: size, data: planes.subarray(c * plane, (c + 1) * plane), frame, sourceWidth: rgb.width, sourceHeight: rgb.height },
+    }));
+    const studentMap = labelMapFromPlanes(planes, structures, plane, settings.prompts.threshold);
+    // A source pixel's student probability: the map pixel it falls in (read only where structures overlap).
+    const probability = (value: number, pixel: number) => {
+      const x = pixel % rgb.width, y = (pixel - x) / rgb.width;
+      const mx = Math.min(size - 1, Math.floor((x * size) / rgb.width)), my = Math.min(size - 1, Math.floor((y * size) / rgb.height));
+      return planes[structures.indexOf(value) * plane + my * size + mx]!;
+    };
+    const whole = wholeImage(rgb.width, rgb.height);
+    const toStudentFrame = (m: LabelMap) => Uint8Array.from(labelMapToModelFrame(m, size, whole, structures), (c) => (c > 0 && c <= structures.length ? structures[c - 1]! : 0));
+    const atSource = (): Mask => {
+      const any = new Float32Array(plane);
+      for (let i = 0; i < plane; i++) any[i] = studentMap[i] ? 1 : 0;
+      const up = resample(any, size, size, 1, wholeImage(size, size), rgb.width, rgb.height);
+      return { width: rgb.width, height: rgb.height, data: binarize(up, 0.5) };
+    };
+    const r = await askStructures(
+      imageId,
+      channels,
+      rgb,
+      probability,
+      { agreement: (m) => structureAgreements(toStudentFrame(m), studentMap, structures), mask: atSource },
+      epoch,
+      `run ${runId}, epoch ${epoch} (weights of that moment)`,
+    );
+    if (!r) return null;
+    epochTeacherSeconds += r.seconds;
+    continuousMaps.set(imageId, r);
+    return labelMapToModelFrame(r.label.map, size, centreSquare(rgb.width, rgb.height, size), structures);
+  }
 
   // Whole-image student inputs of the unlabeled images, made once: continuous mining asks for them
   // every time an image is drawn.

@@ -1,10 +1,11 @@
 import { PNG } from 'pngjs';
 import type { ReviewDecision, ReviewImage, ReviewQueueItem, ReviewResult, ReviewVersion } from '../../shared/contract';
-import { encodeMaskPng, type Mask } from '../imaging/mask';
+import { encodeMaskPng, IGNORE_LABEL, type LabelMap, type Mask } from '../imaging/mask';
 import { imageRecord } from '../workspace/images';
-import { correctedPseudoLabelIds, currentMaskRecord, saveMask } from '../workspace/masks';
+import { correctedPseudoLabelIds, currentMaskRecord, saveLabelMap, saveMask } from '../workspace/masks';
 import {
   pseudoLabelById,
+  pseudoLabelMap,
   pseudoLabelMask,
   pseudoLabelPng,
   pseudoLabelStatus,
@@ -88,6 +89,14 @@ export function reviewImage(ws: Workspace, imageId: number): ReviewImage {
     createdAt: v.createdAt,
     maskDataUrl: pngDataUrl(pseudoLabelPng(ws, v, 'teacher')!),
     studentMaskDataUrl: v.studentMaskBlob ? pngDataUrl(pseudoLabelPng(ws, v, 'student')!) : null,
+    structures: v.labelMap
+      ? {
+          labelMapDataUrl: pngDataUrl(pseudoLabelPng(ws, v, 'labelMap')!),
+          values: v.labelMap.structures,
+          areas: v.labelMap.areas,
+          agreements: v.labelMap.agreements,
+        }
+      : null,
   }));
   const gt = currentMaskRecord(ws, imageId);
   const latest = versions.at(-1);
@@ -130,15 +139,19 @@ function assertPromotable(ws: Workspace, v: PseudoLabelVersion): void {
     );
 }
 
-/** Promotes a version to ground truth (provenance 'promoted') and marks it accepted, in one transaction. */
+/**
+ * Promotes a version to ground truth (provenance 'promoted') and marks it accepted, in one
+ * transaction; a version with several structures becomes a label-map ground truth.
+ */
 export function acceptPseudoLabel(ws: Workspace, pseudoLabelId: number): ReviewResult {
   const v = versionOrThrow(ws, pseudoLabelId);
   assertPromotable(ws, v);
-  const mask = pseudoLabelMask(ws, v);
+  const label = v.labelMap ? pseudoLabelMap(ws, v) : pseudoLabelMask(ws, v);
   return ws.transaction(() => {
     if (pseudoLabelStatus(ws, v.id) === 'accepted')
       throw new ReviewError(`version ${v.version} of image ${v.imageId} is already accepted: its mask is the ground truth`);
-    const saved = saveMask(ws, v.imageId, mask, 'promoted', { pseudoLabelId: v.id, details: { pseudoLabelVersion: v.version } });
+    const opts = { pseudoLabelId: v.id, details: { pseudoLabelVersion: v.version } };
+    const saved = v.labelMap ? saveLabelMap(ws, v.imageId, label, 'promoted', opts) : saveMask(ws, v.imageId, label, 'promoted', opts);
     setPseudoLabelStatus(ws, v.id, 'accepted');
     return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'accepted' as const, maskId: saved.maskId, area: saved.area, replaced: saved.replaced };
   });
@@ -161,16 +174,19 @@ export function rejectPseudoLabel(ws: Workspace, pseudoLabelId: number): ReviewR
 /**
  * Stores a radiologist's edit of a version as ground truth: provenance 'drawn', naming the version
  * it started from, which is marked accepted (reported as "corrected"). The mask must be a PNG data
- * URL at the image's exact size holding only black (0) and white (255), opaque; anything else is
- * refused before anything is stored.
+ * URL at the image's exact size, opaque, holding only black (0) and white (255) — or, for a version
+ * with several structures, its label map: grey levels 0, the version's structure values and the
+ * ignore value. Anything else is refused before anything is stored.
  */
 export function correctPseudoLabel(ws: Workspace, pseudoLabelId: number, maskDataUrl: string): ReviewResult {
   const v = versionOrThrow(ws, pseudoLabelId);
   assertPromotable(ws, v);
   const rec = imageRecord(ws, v.imageId);
-  const mask = maskFromPngDataUrl(maskDataUrl, rec.width, rec.height, v.imageId);
+  const allowed = v.labelMap ? new Set([0, IGNORE_LABEL, ...v.labelMap.structures]) : null;
+  const map = allowed ? greyFromPngDataUrl(maskDataUrl, rec.width, rec.height, v.imageId, allowed) : maskFromPngDataUrl(maskDataUrl, rec.width, rec.height, v.imageId);
   return ws.transaction(() => {
-    const saved = saveMask(ws, v.imageId, mask, 'drawn', { pseudoLabelId: v.id, details: { pseudoLabelVersion: v.version, edited: true } });
+    const opts = { pseudoLabelId: v.id, details: { pseudoLabelVersion: v.version, edited: true } };
+    const saved = allowed ? saveLabelMap(ws, v.imageId, map, 'drawn', opts) : saveMask(ws, v.imageId, map, 'drawn', opts);
     setPseudoLabelStatus(ws, v.id, 'accepted');
     return { imageId: v.imageId, pseudoLabelId: v.id, decision: 'corrected' as const, maskId: saved.maskId, area: saved.area, replaced: saved.replaced };
   });
@@ -180,6 +196,12 @@ const PNG_DATA_URL = /^data:image\/png;base64,([A-Za-z0-9+/]*={0,2})$/;
 
 /** Decodes a binary mask sent by the renderer, refusing anything that is not exactly the image's size and 0/255. */
 export function maskFromPngDataUrl(dataUrl: string, width: number, height: number, imageId: number): Mask {
+  const grey = greyFromPngDataUrl(dataUrl, width, height, imageId, new Set([0, 255]));
+  return { width, height, data: grey.data.map((g) => (g === 255 ? 1 : 0)) };
+}
+
+/** The grey levels of an opaque PNG data URL at the image's size, each one of `allowed`; anything else is refused naming the first bad pixel. */
+function greyFromPngDataUrl(dataUrl: string, width: number, height: number, imageId: number, allowed: ReadonlySet<number>): LabelMap {
   const m = PNG_DATA_URL.exec(dataUrl);
   if (!m) throw new ReviewError('the corrected mask must be a PNG data URL (data:image/png;base64,…); nothing was stored');
   let png: PNG;
@@ -199,12 +221,13 @@ export function maskFromPngDataUrl(dataUrl: string, width: number, height: numbe
       g = d[j + 1]!,
       b = d[j + 2]!,
       a = d[j + 3]!;
-    if (a !== 255 || r !== g || g !== b || (r !== 0 && r !== 255)) {
+    if (a !== 255 || r !== g || g !== b || !allowed.has(r)) {
+      const what = allowed.size === 2 && allowed.has(0) && allowed.has(255) ? 'black (0) and white (255)' : `the grey levels ${[...allowed].sort((x, y) => x - y).join(', ')}`;
       throw new ReviewError(
-        `the corrected mask must be opaque black (0) and white (255) only; pixel (${i % width}, ${Math.floor(i / width)}) is rgba(${r}, ${g}, ${b}, ${a}); nothing was stored`,
+        `the corrected mask must be opaque ${what} only; pixel (${i % width}, ${Math.floor(i / width)}) is rgba(${r}, ${g}, ${b}, ${a}); nothing was stored`,
       );
     }
-    data[i] = r === 255 ? 1 : 0;
+    data[i] = r;
   }
   return { width, height, data };
 }

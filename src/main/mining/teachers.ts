@@ -5,7 +5,9 @@ import { connectedComponents } from '../teacher/prompts';
 import { segmentImage, type UserPrompt } from '../teacher/segment';
 import type { Translation } from '../teacher/decoder-io';
 import { seededRandom } from '../util/random';
+import { structureMask } from '../imaging/mask';
 import { loadMask } from '../workspace/images';
+import { loadLabelMap } from '../workspace/masks';
 import type { Workspace } from '../workspace/workspace';
 import { morph } from './morphology';
 
@@ -31,8 +33,12 @@ export interface PseudoTeacher {
   /** Recorded with every pseudo-label: model id for SAM, the evaluation tool's name otherwise. */
   label: string;
   modelId: number | null;
-  /** `rgb`: the image's model RGB when the caller has it already (a cache miss need not decode it again). */
-  answer(imageId: number, prompts: UserPrompt[], rgb?: Rgb): Promise<TeacherAnswer>;
+  /**
+   * `rgb`: the image's model RGB when the caller has it already (a cache miss need not decode it again).
+   * `structure`: the schema value the prompts stand for (a student with several structures asks once
+   * per structure); SAM answers the prompts alone, the evaluation tools from that structure's truth.
+   */
+  answer(imageId: number, prompts: UserPrompt[], rgb?: Rgb, structure?: number): Promise<TeacherAnswer>;
 }
 
 /** `device`: where a SAM teacher runs — the same choice the run's student was given. */
@@ -54,16 +60,17 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec, device?: Device): 
         spec,
         label: 'oracle (evaluation tool: ground truth)',
         modelId: null,
-        answer: async (imageId, prompts) => ({ mask: oracleMask(ws, imageId, prompts), iouPrediction: null, encoderMs: 0, decoderMs: 0 }),
+        answer: async (imageId, prompts, _rgb, structure) => ({ mask: oracleMask(ws, imageId, prompts, undefined, structure), iouPrediction: null, encoderMs: 0, decoderMs: 0 }),
       };
     case 'noisy-oracle':
       return {
         spec,
         label: `noisy oracle (evaluation tool: r≤${spec.maxRadius}, drop ${spec.dropProbability})`,
         modelId: null,
-        async answer(imageId, prompts) {
-          const random = seededRandom((spec.seed * 1_000_003 + imageId) >>> 0);
-          const mask = oracleMask(ws, imageId, prompts, () => random() < spec.dropProbability);
+        async answer(imageId, prompts, _rgb, structure) {
+          // Structure 1 (and a binary project) keeps the stream it always had; each other structure gets its own.
+          const random = seededRandom((spec.seed * 1_000_003 + imageId + ((structure ?? 1) - 1) * 7_919) >>> 0);
+          const mask = oracleMask(ws, imageId, prompts, () => random() < spec.dropProbability, structure);
           const r = Math.round(random() * spec.maxRadius);
           return { mask: morph(mask, r, random() < 0.5), iouPrediction: null, encoderMs: 0, decoderMs: 0 };
         },
@@ -74,9 +81,11 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec, device?: Device): 
 /**
  * The ground-truth mask restricted to the components a prompt touches: a positive point inside a
  * component, or a box overlapping it. With `drop`, touched components may still be left out.
+ * `structure`: that structure of the label-map ground truth; without it, the binary ground truth.
  */
-export function oracleMask(ws: Workspace, imageId: number, prompts: UserPrompt[], drop: () => boolean = () => false): Mask {
-  const truth = loadMask(ws, imageId);
+export function oracleMask(ws: Workspace, imageId: number, prompts: UserPrompt[], drop: () => boolean = () => false, structure?: number): Mask {
+  const map = structure === undefined ? null : loadLabelMap(ws, imageId);
+  const truth = structure === undefined ? loadMask(ws, imageId) : map && structureMask(map, structure);
   if (!truth) throw new Error(`the oracle teacher needs a ground-truth mask, and image ${imageId} has none`);
   const { width: w, height: h } = truth;
   const { labels, components } = connectedComponents(truth.data, w, h);

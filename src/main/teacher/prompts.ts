@@ -194,3 +194,24 @@ export function promptsFromMap(map: ProbabilityMap, settings: Partial<PromptSett
     .sort((a, b) => b.length - a.length || a[0]! - b[0]!)
     .map((c) => promptFor(map, c, s, random));
 }
+
+/** One structure's channel of the student: its schema value and probability map. */
+export interface StructureChannel {
+  value: number;
+  map: ProbabilityMap;
+}
+
+/**
+ * Prompts for each structure from its own channel, as promptsFromMap makes them for one map (per
+ * component too). A structure the student does not see gets no entry. Each structure draws from
+ * its own random stream, so adding a structure does not move another's points.
+ */
+export function promptsPerStructure(
+  channels: readonly StructureChannel[],
+  settings: Partial<PromptSettings> = {},
+  salt = 0,
+): { value: number; prompts: TeacherPrompt[] }[] {
+  return channels
+    .map((c) => ({ value: c.value, prompts: promptsFromMap(c.map, settings, mixSeed(salt, c.value)) }))
+    .filter((c) => c.prompts.length > 0);
+}

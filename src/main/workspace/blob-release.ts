@@ -13,6 +13,11 @@ export const BLOB_COLUMNS: { what: string; of: string; list: string }[] = [
   { what: 'ground-truth label map', of: 'image', list: `SELECT labelmap_blob AS blob, image_id AS row FROM masks WHERE labelmap_blob IS NOT NULL` },
   { what: 'pseudo-label mask', of: 'image', list: `SELECT mask_blob AS blob, image_id AS row FROM pseudo_labels` },
   {
+    what: 'pseudo-label label map',
+    of: 'image',
+    list: `SELECT json_extract(prompts, '$.labelMap') AS blob, image_id AS row FROM pseudo_labels WHERE json_extract(prompts, '$.labelMap') IS NOT NULL`,
+  },
+  {
     what: "pseudo-label's student",
     of: 'image',
     list: `SELECT student_checkpoint AS blob, image_id AS row FROM pseudo_labels WHERE student_checkpoint IS NOT NULL

@@ -1,4 +1,5 @@
-import { decodeMaskPng, encodeMaskPng, maskArea, type Mask } from '../imaging/mask';
+import { decodeLabelMapPng, decodeMaskPng, encodeLabelMapPng, encodeMaskPng, maskArea, type LabelMap, type Mask } from '../imaging/mask';
+import { structureAreas } from './masks';
 import { nowIso, type Workspace } from './workspace';
 
 export interface PseudoLabelProvenance {
@@ -15,6 +16,18 @@ export interface PseudoLabelProvenance {
   studentMask?: Mask | (() => Mask) | null;
 }
 
+/**
+ * A pseudo-label of a student with several structures: the teacher's masks merged into one label
+ * map (0 background, schema values) and the agreement of each structure with the student's own.
+ */
+export interface PseudoLabelMap {
+  map: LabelMap;
+  /** The schema values the student predicts (the run's channels), present in the map or not. */
+  structures: number[];
+  /** Per structure value: Dice of the teacher's mask with the student's; null when both are empty. */
+  agreements: Record<number, number | null>;
+}
+
 export interface PseudoLabelVersion extends Omit<PseudoLabelProvenance, 'prompts' | 'studentMask'> {
   id: number;
   imageId: number;
@@ -25,6 +38,20 @@ export interface PseudoLabelVersion extends Omit<PseudoLabelProvenance, 'prompts
   prompts: unknown;
   status: 'new' | 'accepted' | 'rejected';
   createdAt: string;
+  /** Several structures: the label map's blob, the run's structures, pixels and agreement per structure; null for a binary pseudo-label. */
+  labelMap: { blob: string; structures: number[]; areas: Record<number, number>; agreements: Record<number, number | null> } | null;
+}
+
+/** What the prompts JSON holds beside the prompts (no schema change: these arrived after the table). */
+interface Extras {
+  teacher?: string;
+  prompts?: unknown;
+  area?: number;
+  studentMask?: string;
+  labelMap?: string;
+  structures?: number[];
+  areas?: Record<number, number>;
+  agreements?: Record<number, number | null>;
 }
 
 interface Row {
@@ -44,7 +71,7 @@ interface Row {
 }
 
 function toVersion(r: Row, ws: Workspace): PseudoLabelVersion {
-  const p = JSON.parse(r.prompts) as { teacher?: string; prompts?: unknown; area?: number; studentMask?: string };
+  const p = JSON.parse(r.prompts) as Extras;
   return {
     id: r.id,
     imageId: r.image_id,
@@ -62,6 +89,7 @@ function toVersion(r: Row, ws: Workspace): PseudoLabelVersion {
     area: p.area ?? maskArea(decodeMaskPng(ws.blobs.get(r.mask_blob))),
     status: r.status,
     createdAt: r.created_at,
+    labelMap: p.labelMap ? { blob: p.labelMap, structures: p.structures ?? [], areas: p.areas ?? {}, agreements: p.agreements ?? {} } : null,
   };
 }
 
@@ -78,13 +106,51 @@ export function storePseudoLabel(
   prov: PseudoLabelProvenance,
   opts: { onlyIfChanged?: boolean } = {},
 ): { version: PseudoLabelVersion; stored: boolean } {
+  return storeVersion(ws, imageId, mask, null, prov, opts);
+}
+
+/**
+ * Stores the label map of a student with several structures as the image's next version, as
+ * storePseudoLabel does: the map's blob beside a 0/255 mask of every structure together (what
+ * binary readers — review outlines, PNG export of the mask — keep reading), with the pixels and
+ * agreement per structure; agreementDice is their mean over the structures the teacher or the
+ * student found. `onlyIfChanged` compares the label maps.
+ */
+export function storePseudoLabelMap(
+  ws: Workspace,
+  imageId: number,
+  label: PseudoLabelMap,
+  prov: Omit<PseudoLabelProvenance, 'agreementDice'>,
+  opts: { onlyIfChanged?: boolean } = {},
+): { version: PseudoLabelVersion; stored: boolean } {
+  const { map } = label;
+  const union: Mask = { width: map.width, height: map.height, data: map.data.map((v) => (label.structures.includes(v) ? 1 : 0)) };
+  return storeVersion(ws, imageId, union, label, { ...prov, agreementDice: meanAgreement(label.agreements) }, opts);
+}
+
+/** The mean of the structures' agreements that are defined; null when none is. */
+export function meanAgreement(agreements: Record<number, number | null>): number | null {
+  const defined = Object.values(agreements).filter((d): d is number => d !== null);
+  return defined.length ? defined.reduce((a, d) => a + d, 0) / defined.length : null;
+}
+
+function storeVersion(
+  ws: Workspace,
+  imageId: number,
+  mask: Mask,
+  label: PseudoLabelMap | null,
+  prov: PseudoLabelProvenance,
+  opts: { onlyIfChanged?: boolean },
+): { version: PseudoLabelVersion; stored: boolean } {
   const blob = ws.blobs.put(encodeMaskPng(mask));
+  const labelBlob = label ? ws.blobs.put(encodeLabelMapPng(label.map)) : null;
   if (opts.onlyIfChanged) {
     // "Changed" is judged within the run: another run's identical mask is still this run's first.
     const ofRun = ws.db
       .prepare('SELECT * FROM pseudo_labels WHERE image_id = ? AND run_id IS ? ORDER BY version DESC LIMIT 1')
       .get(imageId, prov.runId) as Row | undefined;
-    if (ofRun && ofRun.mask_blob === blob) return { version: toVersion(ofRun, ws), stored: false };
+    const last = ofRun && toVersion(ofRun, ws);
+    if (last && last.maskBlob === blob && (last.labelMap?.blob ?? null) === labelBlob) return { version: last, stored: false };
   }
   // Made only now that a version will be stored (continuous mining upsamples it from the student's map).
   const studentMask = typeof prov.studentMask === 'function' ? prov.studentMask() : prov.studentMask;
@@ -114,7 +180,8 @@ export function storePseudoLabel(
           prompts: prov.prompts,
           area: maskArea(mask),
           ...(studentBlob ? { studentMask: studentBlob } : {}),
-        }),
+          ...(label && labelBlob ? { labelMap: labelBlob, structures: label.structures, areas: structureAreas(label.map), agreements: label.agreements } : {}),
+        } satisfies Extras),
         blob,
         prov.iouPrediction,
         prov.agreementDice,
@@ -140,8 +207,14 @@ export function latestPseudoLabel(ws: Workspace, imageId: number, runId?: number
   return row ? toVersion(row, ws) : null;
 }
 
+/** The version's mask; for several structures, all of them together. */
 export function pseudoLabelMask(ws: Workspace, v: PseudoLabelVersion): Mask {
   return decodeMaskPng(ws.blobs.get(v.maskBlob));
+}
+
+/** The version's label map (0 background, schema values); a binary version is the map of structure 1. */
+export function pseudoLabelMap(ws: Workspace, v: PseudoLabelVersion): LabelMap {
+  return v.labelMap ? decodeLabelMapPng(ws.blobs.get(v.labelMap.blob)) : pseudoLabelMask(ws, v);
 }
 
 /** The student's mask stored with a version, or null when the version was stored without one. */
@@ -154,9 +227,12 @@ export function pseudoLabelById(ws: Workspace, id: number): PseudoLabelVersion |
   return row ? toVersion(row, ws) : null;
 }
 
-/** The version's mask (`teacher`) or the student's mask stored with it, as the stored PNG; null when there is none. */
-export function pseudoLabelPng(ws: Workspace, v: PseudoLabelVersion, which: 'teacher' | 'student'): Buffer | null {
-  const blob = which === 'teacher' ? v.maskBlob : v.studentMaskBlob;
+/**
+ * The version's mask (`teacher`), the student's mask stored with it, or its label map (values, not
+ * 0/255), as the stored PNG; null when there is none.
+ */
+export function pseudoLabelPng(ws: Workspace, v: PseudoLabelVersion, which: 'teacher' | 'student' | 'labelMap'): Buffer | null {
+  const blob = which === 'teacher' ? v.maskBlob : which === 'student' ? v.studentMaskBlob : (v.labelMap?.blob ?? null);
   return blob ? ws.blobs.get(blob) : null;
 }
 
