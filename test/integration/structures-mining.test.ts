@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModeInference } from '../../src/main/mining/inference';
@@ -8,7 +8,8 @@ import { mergeStructureAnswers } from '../../src/main/mining/structures';
 import { initStudentBackend } from '../../src/main/student/backend';
 import { trainStudent, type TrainConfig } from '../../src/main/student/train';
 import { addTeacherModel } from '../../src/main/teacher/registry';
-import { encodeLabelMapPng } from '../../src/main/imaging/mask';
+import { decodeLabelMapPng, encodeLabelMapPng } from '../../src/main/imaging/mask';
+import { exportMasks } from '../../src/main/export/export-masks';
 import { importImages } from '../../src/main/workspace/import';
 import { addStructure } from '../../src/main/workspace/labels';
 import { currentGroundTruth, loadLabelMap, saveLabelMap } from '../../src/main/workspace/masks';
@@ -109,6 +110,13 @@ describe('knowledge mining with two structures (oracle and fixture teachers)', (
       byImage.set(row.image_id, [...(byImage.get(row.image_id) ?? []), v.labelMap!.blob]);
     }
     for (const blobs of byImage.values()) for (let i = 1; i < blobs.length; i++) expect(blobs[i]).not.toBe(blobs[i - 1]);
+
+    // exported as its label map (PNG of the schema values), as a label-map ground truth is
+    const imageId = ofRun.at(-1)!.image_id;
+    const out = await exportMasks(ws, { imageIds: [imageId], outDir: join(dir, 'exported'), format: 'png', source: { kind: 'pseudo-label', versions: 'latest' } });
+    expect(out.files[0]!.error).toBeNull();
+    const latest = pseudoLabelVersions(ws, imageId).at(-1)!;
+    expect(decodeLabelMapPng(readFileSync(out.files[0]!.file!)).data).toEqual(pseudoLabelMap(ws, latest).data);
   }, 300_000);
 
   it('refine mode asks the fixture teacher per structure and predicts a label map', async () => {

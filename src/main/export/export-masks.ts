@@ -7,7 +7,7 @@ import { describe } from '../util/errors';
 import { imageRecord, sourceFileBytes } from '../workspace/images';
 import { labelSchema } from '../workspace/labels';
 import { currentGroundTruth, currentMaskRecord, storedLabelMap } from '../workspace/masks';
-import { pseudoLabelMask, pseudoLabelVersions } from '../workspace/pseudo-labels';
+import { pseudoLabelMap, pseudoLabelMask, pseudoLabelVersions } from '../workspace/pseudo-labels';
 import type { Workspace } from '../workspace/workspace';
 import { NiftiVolumeExport, niftiSourceHeader } from './nifti-export';
 import { buildDicomSegSegments, type SegSegment } from './dicom-seg';
@@ -88,6 +88,8 @@ function masksToExport(
   if (versions.length === 0) throw new Error(`image ${imageId} (${rec.source_path}) has no pseudo-label to export`);
   return (source.versions === 'all' ? versions : versions.slice(-1)).map((v) => ({
     mask: pseudoLabelMask(ws, v),
+    // A version with several structures is exported as its label map, as a ground truth is.
+    labelMap: v.labelMap ? pseudoLabelMap(ws, v) : null,
     tag: `pl-v${v.version}`,
     version: v.version,
     algorithm: pseudoLabelAlgorithm(v),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReviewVersion } from '../../../shared/contract';
 import {
+  brushRefusal,
   canAccept,
   canReject,
   decisionCall,
@@ -11,6 +12,7 @@ import {
   roundLabel,
   shortHash,
   stepped,
+  structureAgreementText,
   type KeyPress,
 } from './review-state';
 
@@ -96,5 +98,16 @@ describe('review state', () => {
     expect(roundLabel({ epoch: 2, runKind: 'mining-one-time' })).toBe('round 2');
     expect(roundLabel({ epoch: 2, runKind: 'mining-continuous' })).toBe('epoch 2');
     expect(roundLabel({ epoch: null, runKind: null })).toBe('');
+  });
+
+  it('names each structure of a several-structure version with its agreement; a binary version has none and keeps the brush', () => {
+    const several = {
+      ...version('new', 3),
+      structures: { labelMapDataUrl: 'data:image/png;base64,', values: [1, 2, 4], areas: {}, agreements: { 1: 0.912, 2: null } },
+    } as ReviewVersion;
+    expect(structureAgreementText(several, new Map([[1, 'Lesion'], [2, 'Square']]))).toBe('Lesion 0.91 · Square — · value 4 —');
+    expect(structureAgreementText(version('new'), new Map())).toBe('');
+    expect(brushRefusal(several)).toMatch(/version 3 holds several structures: accept it \(A\)/);
+    expect(brushRefusal(version('new'))).toBeNull();
   });
 });

@@ -105,6 +105,21 @@ export function fmt(x: number | null, digits = 2): string {
   return x === null ? '—' : x.toFixed(digits);
 }
 
+/** Each structure's agreement with the student, by name ("Lesion 0.91 · Square —"); '' for a binary version. */
+export function structureAgreementText(v: ReviewVersion, names: ReadonlyMap<number, string>): string {
+  const s = v.structures;
+  if (!s) return '';
+  return s.values.map((value) => `${names.get(value) ?? `value ${value}`} ${fmt(s.agreements[value] ?? null)}`).join(' · ');
+}
+
+/**
+ * The brush edits one binary mask; a version with several structures is corrected after accepting
+ * it, with the Viewer's label-map tools. Null when the brush may start, else why not.
+ */
+export function brushRefusal(v: ReviewVersion | null): string | null {
+  return v?.structures ? `version ${v.version} holds several structures: accept it (A) and correct its label map in the Viewer, or reject it (R)` : null;
+}
+
 export function fileName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
