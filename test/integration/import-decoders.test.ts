@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DecodePool } from '../../src/main/imaging/decode-client';
+import { explainDecodeError } from '../../src/main/imaging/decode-errors';
 import { decodeRaster } from '../../src/main/imaging/raster';
 import { thumbnailPng, THUMBNAIL_SIDE } from '../../src/main/imaging/thumbnail';
 import { decodeWithWasmSync } from '../../src/main/imaging/wasm-codecs';
@@ -10,6 +11,15 @@ import { listImages } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
+
+function describeThrown(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected a throw');
+}
 
 const names = readdirSync(KVASIR_IMAGES).sort().slice(0, 12);
 const bytesOf = (name: string) => new Uint8Array(readFileSync(join(KVASIR_IMAGES, name)));
@@ -23,6 +33,16 @@ describe('one JPEG decoder for rasters and DICOM', () => {
       expect([raster.width, raster.height]).toEqual([wasm.info.width, wasm.info.height]);
       expect(Buffer.compare(Buffer.from(raster.data), Buffer.from(wasm.bytes))).toBe(0);
     }
+  });
+
+  it('a JPEG cut short or damaged is refused in words a user can act on', () => {
+    const bytes = bytesOf(names[0]!);
+    const cut = bytes.slice(0, bytes.length >> 1);
+    expect(() => decodeRaster(cut)).toThrow(/unexpected end of data, no end-of-image marker/);
+    expect(explainDecodeError('JPEG', describeThrown(() => decodeRaster(cut)))).toMatch(/^the JPEG data is damaged or cut short/);
+    const damaged = bytes.slice();
+    damaged.fill(0xff, 2000, 2400);
+    expect(explainDecodeError('JPEG', describeThrown(() => decodeRaster(damaged)))).toMatch(/^the JPEG data is damaged or cut short.*structural problem/);
   });
 
   it('refuses a JPEG whose frame header claims more pixels than the limit, before decoding', () => {

@@ -45,11 +45,26 @@ function decodeJpeg(bytes: Uint8Array, limits: DecodeLimits): Rgb {
   const header = readJpegHeader(bytes);
   checkImageSize('JPEG', header.width, header.height, JPEG_BYTES_PER_PIXEL, limits);
   if (header.precision !== 8) throw new Error(`${header.precision}-bit JPEG is not an 8-bit photograph (only DICOM carries those)`);
-  const { bytes: pixels, info } = decodeWithWasmSync('libjpeg-turbo', bytes);
+  let decoded: ReturnType<typeof decodeWithWasmSync>;
+  try {
+    decoded = decodeWithWasmSync('libjpeg-turbo', bytes);
+  } catch (e) {
+    // The codec's C++ exception carries no text: say what the bytes show (decode-errors.ts words it for the user).
+    const reason = endsWithEoi(bytes) ? 'a structural problem in the coded data' : 'unexpected end of data, no end-of-image marker';
+    throw new Error(`libjpeg-turbo stopped on this JPEG: ${reason} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const { bytes: pixels, info } = decoded;
   const { width, height, componentCount } = info;
   if (componentCount === 3 && pixels.length === width * height * 3) return { width, height, data: pixels };
   if (componentCount === 1 && pixels.length === width * height) return greyToRgb(width, height, pixels);
   throw new Error(`JPEG with ${componentCount} components decoded to ${pixels.length} bytes; expected RGB or grey`);
+}
+
+/** Whether the stream ends with EOI (FF D9), trailing zero padding aside. */
+function endsWithEoi(bytes: Uint8Array): boolean {
+  let end = bytes.length;
+  while (end > 2 && bytes[end - 1] === 0) end--;
+  return end >= 4 && bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
 }
 
 function greyToRgb(width: number, height: number, grey: Uint8Array): Rgb {
