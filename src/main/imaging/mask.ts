@@ -89,7 +89,27 @@ export function ignoreMask(map: LabelMap): Mask {
 /** Pixels per value, 256 bins. */
 export function valueHistogram(map: LabelMap): Uint32Array {
   const h = new Uint32Array(256);
-  for (let i = 0; i < map.data.length; i++) h[map.data[i]!]!++;
+  const data = map.data;
+  const n = data.length;
+  // Masks are mostly background: four zero pixels at a time, read as one word, cost one test.
+  const head = Math.min(n, (4 - (data.byteOffset & 3)) & 3);
+  let i = 0;
+  for (; i < head; i++) h[data[i]!]!++;
+  const words = (n - i) >> 2;
+  // (With no whole word left, `i` may be short of the word boundary: no view is made then.)
+  const view = words > 0 ? new Uint32Array(data.buffer, data.byteOffset + i, words) : new Uint32Array(0);
+  let zeros = 0;
+  for (let w = 0; w < words; w++, i += 4) {
+    if (view[w] === 0) zeros += 4;
+    else {
+      h[data[i]!]!++;
+      h[data[i + 1]!]!++;
+      h[data[i + 2]!]!++;
+      h[data[i + 3]!]!++;
+    }
+  }
+  for (; i < n; i++) h[data[i]!]!++;
+  h[0]! += zeros;
   return h;
 }
 
