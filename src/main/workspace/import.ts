@@ -18,7 +18,7 @@ import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
 import { sha256 } from './blobs';
 import { importNifti, labelVolumeKeys } from './import-nifti';
 import { importSeg } from './import-seg';
-import { MaskImport, type MaskImportOptions } from './import-masks';
+import { MaskImport, type MaskImportOptions, type ReadyMask } from './import-masks';
 import { nowIso, type Workspace } from './workspace';
 import type { ImportFailure, ImportResult } from '../../shared/contract';
 
@@ -234,10 +234,12 @@ async function importRaster(
   const maskRead = maskFile ? await (prepared.mask ?? readMask(maskFile)) : null;
   const thumb = ws.blobs.put(rgb.thumbnail);
   ws.blobs.put(bytes);
-  let id: number;
+  const ready = maskRead && maskImport ? readyMask(maskRead, rgb, maskImport) : null;
   try {
-    id = ws.transaction(() =>
-      insertImage(ws, {
+    // The image and its mask land together or not at all: a killed import never leaves a labeled
+    // image without its label, nor a label a re-run would not know it already has.
+    ws.transaction(() => {
+      const id = insertImage(ws, {
         sha256: hash,
         frame_index: 0,
         source_path: resolve(file),
@@ -247,26 +249,30 @@ async function importRaster(
         height: rgb.height,
         samples: 3,
         thumbnail_blob: thumb,
-      }),
-    );
+      });
+      if (ready) maskImport!.store(id, ready);
+    });
   } catch (e) {
     if (isDuplicateRow(e)) return { added: 0, masks: 0 };
     throw e;
   }
-  // The mask is stored after its image: a killed import leaves an unlabeled image, and a re-run attaches the mask.
-  if (maskRead && maskImport) attachMask(ws, id, maskRead, rgb, maskImport);
   return { added: 1, masks: 0 };
 }
 
 type MaskRead = { mask: LabelMap; lossy: boolean; file: string } | { error: ImportFailure };
 
-/** Reads a mask by the rules and stores it as the image's ground truth; a file that fits no rule is reported (MaskImport counts both). */
-function attachMask(ws: Workspace, imageId: number, m: MaskRead, size: { width: number; height: number }, maskImport: MaskImport): void {
+/** A mask read by the rules, ready to store with its image; a file that fits no rule is reported (MaskImport counts both). */
+function readyMask(m: MaskRead, size: { width: number; height: number }, maskImport: MaskImport): ReadyMask | null {
   if ('error' in m) {
     maskImport.reportFailure(m.error);
-    return;
+    return null;
   }
-  const ready = maskImport.read(m.file, m.mask, m.lossy, size.width, size.height);
+  return maskImport.read(m.file, m.mask, m.lossy, size.width, size.height);
+}
+
+/** Reads a mask by the rules and stores it as an existing image's ground truth. */
+function attachMask(ws: Workspace, imageId: number, m: MaskRead, size: { width: number; height: number }, maskImport: MaskImport): void {
+  const ready = readyMask(m, size, maskImport);
   if (ready) ws.transaction(() => maskImport.store(imageId, ready));
 }
 
