@@ -1,11 +1,9 @@
 import { basename, resolve } from 'node:path';
 import type { NiftiVolume } from '../imaging/nifti';
 import { sliceVolume, type NiftiSeries, type SliceAxis } from '../imaging/nifti-slices';
-import { downscaleRgb } from '../imaging/geometry/resample';
+import { thumbnailPng } from '../imaging/thumbnail';
 import type { LabelMap } from '../imaging/mask';
 import { bytesOf, frameToThumbnailRgb } from '../imaging/pixels';
-import { encodePngRgb } from '../imaging/raster';
-import { THUMBNAIL_SIDE } from '../imaging/decode-for-import';
 import type { MaskImport } from './import-masks';
 import { describe } from '../util/errors';
 import { nowIso, type Workspace } from './workspace';
@@ -128,7 +126,7 @@ function thumbnail(s: NiftiSeries, slice: NiftiSeries['slices'][number]): Uint8A
     windowWidth: s.windowWidth,
     photometric: 'MONOCHROME2',
   });
-  return encodePngRgb(downscaleRgb(rgb, THUMBNAIL_SIDE));
+  return thumbnailPng(rgb);
 }
 
 /**
