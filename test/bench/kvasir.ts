@@ -21,6 +21,7 @@ import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summarizeScores, scorePair, binarize, type SegmentationSummary } from '../../src/main/metrics/metrics';
+import type { Flags } from '../../src/main/cli/command';
 import { trainSettingsFromFlags, TRAIN_FLAG_OPTIONS } from '../../src/main/cli/train-flags';
 import { normalizeInto, loadSamples } from '../../src/main/student/data';
 import { createPredictor, loadStudentFromRun } from '../../src/main/student/predict';
@@ -142,8 +143,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       python: { type: 'string' },
     },
   });
-  const flags = { epochs: '15', size: '128', seed: '1', ...values };
-  if (values.reference && (values.width || values.blocks || values.decoder))
+  const flags: Flags = { epochs: '15', size: '128', seed: '1', ...values };
+  const modelFlags = flags.width !== undefined || flags.blocks !== undefined || flags.decoder !== undefined;
+  if (values.reference && modelFlags)
     throw new Error('--reference trains the default ResNet34 U-Net++, the network torch_kvasir.py trains: drop --width, --blocks and --decoder');
   const settings = resolveSettings(trainSettingsFromFlags(flags));
   const limit = values.limit === undefined ? null : Number(values.limit);
@@ -193,7 +195,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       epochs: r.epochs,
       stopped: r.stopped,
       size: settings.size,
-      model: values.width || values.blocks || values.decoder ? settings.model : 'default (ResNet34 U-Net++)',
+      model: modelFlags ? settings.model : 'default (ResNet34 U-Net++)',
       seed: settings.seed,
       split: counts,
       import_minutes: round(importMinutes, 2),
