@@ -81,7 +81,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const limit = values.limit === undefined ? null : Number(values.limit);
   if (!(Number.isInteger(seeds) && seeds >= 1)) throw new Error(`--seeds must be a positive integer (got ${flags.seeds})`);
   if (!(Number.isInteger(pretrainEpochs) && pretrainEpochs >= 1)) throw new Error(`--pretrain-epochs must be a positive integer (got ${flags['pretrain-epochs']})`);
-  if (limit !== null && !(Number.isInteger(limit) && limit >= 1)) throw new Error(`--limit must be a positive integer (got ${values.limit})`);
+  // 8·N training images: SimCLR's default batch of 32 needs N ≥ 4.
+  if (limit !== null && !(Number.isInteger(limit) && limit >= 4)) throw new Error(`--limit must be an integer ≥ 4 (got ${values.limit})`);
   // Any flag besides --out, --workspace and --name changes what the numbers are.
   const smoke = Object.entries(given).some(([k, v]) => v !== undefined && !['out', 'workspace', 'name'].includes(k) && GRID_BUDGET[k as keyof typeof GRID_BUDGET] !== v);
   const out = values.out ?? join(REPO, 'docs', 'results', smoke ? 'kvasir-oracle-grid-smoke' : 'kvasir-oracle-grid');
