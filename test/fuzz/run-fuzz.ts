@@ -58,9 +58,14 @@ function storeProblems(ws: Workspace, expectedRows: number): string[] {
   if (integrity !== 'ok') problems.push(`integrity_check: ${String(integrity)}`);
   const rows = ws.db.prepare('SELECT source_blob, pixel_blob, thumbnail_blob FROM images').all() as Record<string, string | null>[];
   if (rows.length !== expectedRows) problems.push(`${rows.length} image rows, ${expectedRows} imported`);
-  const others = ws.db.prepare('SELECT (SELECT COUNT(*) FROM masks) + (SELECT COUNT(*) FROM splits) AS n').get() as { n: number };
-  if (others.n !== 0) problems.push(`${others.n} mask or split rows from an import of images alone`);
-  const referenced = new Set(rows.flatMap((r) => Object.values(r).filter((h): h is string => typeof h === 'string')));
+  // A DICOM SEG among the mutated files may label frames the import accepted: ground truth of an
+  // image in the store is an accepted file's work; a mask of no image, or any split, is not.
+  const splits = (ws.db.prepare('SELECT COUNT(*) AS n FROM splits').get() as { n: number }).n;
+  if (splits !== 0) problems.push(`${splits} split rows from an import`);
+  const orphanMasks = (ws.db.prepare('SELECT COUNT(*) AS n FROM masks WHERE image_id NOT IN (SELECT id FROM images)').get() as { n: number }).n;
+  if (orphanMasks !== 0) problems.push(`${orphanMasks} mask rows of no image`);
+  const masks = ws.db.prepare('SELECT blob, labelmap_blob FROM masks').all() as Record<string, string | null>[];
+  const referenced = new Set([...rows, ...masks].flatMap((r) => Object.values(r).filter((h): h is string => typeof h === 'string')));
   const onDisk = new Set<string>();
   const blobRoot = join(ws.root, 'blobs');
   for (const dir of readdirSync(blobRoot)) {
@@ -69,7 +74,7 @@ function storeProblems(ws: Workspace, expectedRows: number): string[] {
       else onDisk.add(dir + name);
     }
   }
-  for (const h of onDisk) if (!referenced.has(h)) problems.push(`blob ${h} belongs to no image`);
+  for (const h of onDisk) if (!referenced.has(h)) problems.push(`blob ${h} belongs to no image or mask`);
   for (const h of referenced) if (!onDisk.has(h)) problems.push(`blob ${h} is named by an image but missing`);
   return problems;
 }
