@@ -2,7 +2,7 @@ import type { ResolvedDevice } from '../../shared/contract';
 import { createSession } from '../onnx/device';
 import { loadOrt, type Ort, type OrtModule } from '../onnx/runtime';
 import { adamUpdateArray, type AdamState } from './adam';
-import { buildEvalGraph, buildTrainGraph, flippedInputName, flippedShape, flipTransposeInto, oihwShape } from './ort-graph';
+import { buildEvalGraph, buildTrainGraph, flippedInputName, flippedShape, flipTransposeInto, oihwShape, readStepOutputs, type StepResult } from './ort-graph';
 import { paramSpecs, type ParamSpec, type UnetConfig, type WeightArrays } from './unetpp';
 
 /**
@@ -178,7 +178,7 @@ export class OrtTrainer {
     lambda: number,
     sampleWeights?: Float32Array,
     pixelWeights?: Float32Array,
-  ): Promise<{ loss: number; grads: Map<string, Float32Array>; stats: Map<string, { mean: Float32Array; variance: Float32Array }> }> {
+  ): Promise<StepResult> {
     const { session, weightInputs, bnLayers, feeds: fixed, x: xNchw, ones, pixelOnes } = await this.trainSession(n, size, lambda);
     const ort = await loadOrt();
     this.refreshFlips();
@@ -189,12 +189,7 @@ export class OrtTrainer {
       w: new ort.Tensor('float32', sampleWeights ?? ones, [n]),
       m: new ort.Tensor('float32', pixelWeights ?? pixelOnes, [n, 1, size, size]),
     };
-    const out = await session.run(feeds);
-    const grads = new Map<string, Float32Array>();
-    for (const name of weightInputs) grads.set(name, out[`grad/${name}`]!.data as Float32Array);
-    const stats = new Map<string, { mean: Float32Array; variance: Float32Array }>();
-    for (const bn of bnLayers) stats.set(bn, { mean: out[`stat/${bn}/mean`]!.data as Float32Array, variance: out[`stat/${bn}/var`]!.data as Float32Array });
-    return { loss: (out.loss!.data as Float32Array)[0]!, grads, stats };
+    return readStepOutputs(await session.run(feeds), weightInputs, bnLayers);
   }
 
   /** One training step: gradients, Adam, BN running averages. Returns the batch loss. */

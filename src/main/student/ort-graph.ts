@@ -124,6 +124,30 @@ export interface TapeGraph {
   statOutputs: string[];
   /** Weights whose flipped copy is a graph input (fedFlips), in first-use order. */
   flipInputs: string[];
+  /**
+   * The step's outputs after backprop: `loss`, `grad/<weight>` for each weight, then the BN
+   * statistics. Throws when a weight gets no gradient (a graph that cannot train it).
+   */
+  stepOutputs(weightInputs: string[]): string[];
+}
+
+/** What a training-step session returns, read back by the names `stepOutputs` gave them. */
+export interface StepResult {
+  loss: number;
+  grads: Map<string, Float32Array>;
+  stats: Map<string, { mean: Float32Array; variance: Float32Array }>;
+}
+
+export function readStepOutputs(
+  out: Record<string, { data: unknown }>,
+  weightInputs: readonly string[],
+  bnLayers: readonly string[],
+): StepResult {
+  const grads = new Map<string, Float32Array>();
+  for (const name of weightInputs) grads.set(name, out[`grad/${name}`]!.data as Float32Array);
+  const stats = new Map<string, { mean: Float32Array; variance: Float32Array }>();
+  for (const bn of bnLayers) stats.set(bn, { mean: out[`stat/${bn}/mean`]!.data as Float32Array, variance: out[`stat/${bn}/var`]!.data as Float32Array });
+  return { loss: (out.loss!.data as Float32Array)[0]!, grads, stats };
 }
 
 export interface TapeOptions {
@@ -356,7 +380,18 @@ export function tapeGraph(G: GraphWriter, config: UnetConfig, B: number, opts: T
       if (g) t.back(g);
     }
   };
-  return { ops, acc, gradOf, backprop, bnLayers, statOutputs, flipInputs };
+  const stepOutputs = (weightInputs: string[]): string[] => {
+    const outputs = ['loss'];
+    for (const name of weightInputs) {
+      const g = gradOf(name);
+      if (!g) throw new Error(`no gradient reaches ${name}`);
+      const out = `grad/${name}`;
+      G.nodes.push({ op: 'Identity', name: G.fresh('gout'), inputs: [g], outputs: [out] });
+      outputs.push(out);
+    }
+    return [...outputs, ...statOutputs];
+  };
+  return { ops, acc, gradOf, backprop, bnLayers, statOutputs, flipInputs, stepOutputs };
 }
 
 /** The training-step graph (see the file comment). */
@@ -364,7 +399,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   const { config, batch: B, size, lambda } = spec;
   const smooth = spec.smooth ?? 1;
   const G = new GraphWriter();
-  const { ops, acc, gradOf, backprop, bnLayers, statOutputs, flipInputs } = tapeGraph(G, config, B, { fedFlips: true });
+  const { ops, acc, gradOf, backprop, bnLayers, flipInputs, stepOutputs } = tapeGraph(G, config, B, { fedFlips: true });
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
 
@@ -411,15 +446,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   const weightInputs = paramSpecs(config)
     .filter((s) => s.trainable)
     .map((s) => s.name);
-  const outputs = ['loss'];
-  for (const name of weightInputs) {
-    const g = gradOf(name);
-    if (!g) throw new Error(`no gradient reaches ${name}`);
-    const out = `grad/${name}`;
-    G.nodes.push({ op: 'Identity', name: G.fresh('gout'), inputs: [g], outputs: [out] });
-    outputs.push(out);
-  }
-  outputs.push(...statOutputs);
+  const outputs = stepOutputs(weightInputs);
 
   const shapeOf = (name: string): number[] => oihwShape(specs.get(name)!.shape);
   const bytes = encodeModel({

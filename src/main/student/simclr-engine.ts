@@ -3,7 +3,7 @@ import { createSession } from '../onnx/device';
 import { loadOrt, type Ort } from '../onnx/runtime';
 import { adamUpdateArray, type AdamState } from './adam';
 import { bnStride, hwioToOihw, nhwcToNchw, oihwToHwio, updateRunningStats } from './ort-engine';
-import { oihwShape } from './ort-graph';
+import { oihwShape, readStepOutputs } from './ort-graph';
 import { buildSimclrGraph, headSpecs, type ProjectionHead } from './simclr-graph';
 import { paramSpecs, type UnetConfig, type WeightArrays } from './unetpp';
 
@@ -87,12 +87,7 @@ export class SimclrTrainer {
     const ort = await loadOrt();
     const feeds: Record<string, Ort.Tensor> = { x: new ort.Tensor('float32', nhwcToNchw(x, 2 * images, size), [2 * images, 3, size, size]) };
     for (const name of weightInputs) feeds[name] = new ort.Tensor('float32', this.params.get(name)!, oihwShape(this.shapes.get(name)!));
-    const out = await session.run(feeds);
-    const grads = new Map<string, Float32Array>();
-    for (const name of weightInputs) grads.set(name, out[`grad/${name}`]!.data as Float32Array);
-    const stats = new Map<string, { mean: Float32Array; variance: Float32Array }>();
-    for (const bn of bnLayers) stats.set(bn, { mean: out[`stat/${bn}/mean`]!.data as Float32Array, variance: out[`stat/${bn}/var`]!.data as Float32Array });
-    return { loss: (out.loss!.data as Float32Array)[0]!, grads, stats };
+    return readStepOutputs(await session.run(feeds), weightInputs, bnLayers);
   }
 
   /** One step: gradients, Adam, the encoder's BN running averages. Returns the loss before the update. */

@@ -63,7 +63,7 @@ export function buildSimclrGraph(spec: SimclrGraphSpec): BuiltGraph {
   if (N < 2) throw new Error('SimCLR needs at least 2 images per step (the other images are the negatives)');
   const M = 2 * N;
   const G = new GraphWriter();
-  const { ops, acc, gradOf, backprop, bnLayers, statOutputs } = tapeGraph(G, config, M);
+  const { ops, acc, backprop, bnLayers, stepOutputs } = tapeGraph(G, config, M);
   const feat = buildEncoder(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]).at(-1)!;
 
   // ---- forward: pool, projection head, NT-Xent
@@ -108,15 +108,7 @@ export function buildSimclrGraph(spec: SimclrGraphSpec): BuiltGraph {
   // ---- outputs
   const heads = headSpecs(config, head);
   const weightInputs = [...encoderTrainable(config), ...heads.map((s) => s.name)];
-  const outputs = ['loss'];
-  for (const name of weightInputs) {
-    const g = gradOf(name);
-    if (!g) throw new Error(`no gradient reaches ${name}`);
-    const out = `grad/${name}`;
-    G.nodes.push({ op: 'Identity', name: G.fresh('gout'), inputs: [g], outputs: [out] });
-    outputs.push(out);
-  }
-  outputs.push(...statOutputs);
+  const outputs = stepOutputs(weightInputs);
   const unet = new Map(paramSpecs(config).map((s) => [s.name, s.shape]));
   const headShapes = new Map(heads.map((s) => [s.name, s.shape]));
   const shapeOf = (name: string): number[] => headShapes.get(name) ?? oihwShape(unet.get(name)!);
