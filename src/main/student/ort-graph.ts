@@ -399,7 +399,7 @@ export function buildTrainGraph(spec: TrainGraphSpec): TrainGraph {
   const { config, batch: B, size, lambda } = spec;
   const smooth = spec.smooth ?? 1;
   const G = new GraphWriter();
-  const { ops, acc, gradOf, backprop, bnLayers, flipInputs, stepOutputs } = tapeGraph(G, config, B, { fedFlips: true });
+  const { ops, acc, backprop, bnLayers, flipInputs, stepOutputs } = tapeGraph(G, config, B, { fedFlips: true });
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const logits = buildGraph(config, ops, { name: 'x', c: config.inChannels, h: size, w: size }, [size, size]);
 
