@@ -2,6 +2,8 @@
 // each format's length and header fields, so mutants get past the signature checks and reach the
 // decoders' deeper paths. Every mutation is a pure function of (bytes, random).
 
+import { crc32 } from 'node:zlib';
+
 export type Kind = 'png' | 'jpeg' | 'dicom';
 
 export interface Seed {
@@ -58,17 +60,6 @@ function deleteBlock(b: Buffer, r: Random): Buffer {
 
 // ---- PNG: chunks are length(4) type(4) data crc(4); pngjs checks CRCs, so some mutants fix them.
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const x of bytes) c = CRC_TABLE[(c ^ x) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 interface PngChunk {
   at: number;
