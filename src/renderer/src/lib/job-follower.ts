@@ -45,7 +45,8 @@ export class JobFollower {
 
   /**
    * Starts a job with `call` and follows it; resolves with the reason when it could not start
-   * (null when it did), so a panel shows that reason instead of waiting for events.
+   * (null when it did), so a panel shows that reason instead of waiting for events. A null must not
+   * clear the panel's error: a job that failed at once has already reported its own reason.
    */
   async start(call: () => Promise<{ jobId: string }>): Promise<string | null> {
     this.begin();
