@@ -84,8 +84,8 @@ export async function toCornerstoneImage(imageId: string, px: ImagePixels, spaci
   };
 }
 
-/** Draws a PNG and rewrites each pixel's RGBA from its grey value (0…255) into a new canvas. */
-async function recolour(dataUrl: string, rgba: (grey: number, out: Uint8ClampedArray, at: number) => void): Promise<HTMLCanvasElement> {
+/** Draws a PNG into a new canvas and lets `paint` rewrite its RGBA in place. */
+export async function repaintPng(dataUrl: string, paint: (rgba: Uint8ClampedArray, width: number) => void): Promise<HTMLCanvasElement> {
   const img = await loadHtmlImage(dataUrl);
   const canvas = document.createElement('canvas');
   canvas.width = img.naturalWidth;
@@ -93,9 +93,16 @@ async function recolour(dataUrl: string, rgba: (grey: number, out: Uint8ClampedA
   const ctx = canvas.getContext('2d')!;
   ctx.drawImage(img, 0, 0);
   const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
-  for (let i = 0; i < data.data.length; i += 4) rgba(data.data[i]!, data.data, i);
+  paint(data.data, canvas.width);
   ctx.putImageData(data, 0, 0);
   return canvas;
+}
+
+/** Draws a PNG and rewrites each pixel's RGBA from its grey value (0…255) into a new canvas. */
+function recolour(dataUrl: string, rgba: (grey: number, out: Uint8ClampedArray, at: number) => void): Promise<HTMLCanvasElement> {
+  return repaintPng(dataUrl, (data) => {
+    for (let i = 0; i < data.length; i += 4) rgba(data[i]!, data, i);
+  });
 }
 
 /** A mask PNG (0/255) as a canvas where mask pixels carry `colour` and the rest is transparent. */
