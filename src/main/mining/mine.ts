@@ -208,6 +208,17 @@ function miningOptions(
   const teacherSeconds: number[] = [];
   const images = new Set<number>();
 
+  /** One teacher call's share of this epoch's encoder and decoder counts. */
+  function countCalls(answer: { encoderMs: number; decoderMs: number }, prompts: number): void {
+    if (answer.encoderMs > 0) epochEncoderCalls++;
+    if (answer.decoderMs > 0) epochDecoderCalls += prompts;
+  }
+
+  /** What every pseudo-label records of where it came from. */
+  function origin(epoch: number, checkpoint: string) {
+    return { runId, epoch, teacherModelId: teacher.modelId, teacherLabel: teacher.label, studentCheckpoint: checkpoint };
+  }
+
   /** The teacher's answer for one image and the student map that prompted it, at source resolution. */
   async function ask(
     imageId: number,
@@ -222,18 +233,13 @@ function miningOptions(
     const t = Date.now();
     const answer = await teacher.answer(imageId, prompts, rgb);
     const seconds = (Date.now() - t) / 1000;
-    if (answer.encoderMs > 0) epochEncoderCalls++;
-    if (answer.decoderMs > 0) epochDecoderCalls += prompts.length;
+    countCalls(answer, prompts.length);
     return {
       mask: answer.mask,
       seconds,
       encoderRan: answer.encoderMs > 0,
       provenance: {
-        runId,
-        epoch,
-        teacherModelId: teacher.modelId,
-        teacherLabel: teacher.label,
-        studentCheckpoint: checkpoint,
+        ...origin(epoch, checkpoint),
         prompts: prompts.map((p, i) => ({ points: p.points, box: p.box, mask: p.mask ? 'student probability map' : null, ...(answer.translations?.[i] ? { fedAs: answer.translations[i] } : {}) })),
         iouPrediction: answer.iouPrediction,
         agreementDice: student.agreement(answer.mask),
@@ -261,10 +267,7 @@ function miningOptions(
     const answers = await askPerStructure(teacher, imageId, channels, settings.prompts, rgb);
     if (answers.length === 0) return null; // the student sees no structure here: nothing to ask about
     const seconds = (Date.now() - t) / 1000;
-    for (const a of answers) {
-      if (a.answer.encoderMs > 0) epochEncoderCalls++;
-      if (a.answer.decoderMs > 0) epochDecoderCalls += a.prompts.length;
-    }
+    for (const a of answers) countCalls(a.answer, a.prompts.length);
     const map = mergeStructureAnswers(answers, source.width, source.height, probability);
     const ious = answers.map((a) => a.answer.iouPrediction).filter((x): x is number => x !== null);
     const label: PseudoLabelMap = { map, structures, agreements: student.agreement(map) };
@@ -273,11 +276,7 @@ function miningOptions(
       seconds,
       encoderRan: answers.some((a) => a.answer.encoderMs > 0),
       provenance: {
-        runId,
-        epoch,
-        teacherModelId: teacher.modelId,
-        teacherLabel: teacher.label,
-        studentCheckpoint: checkpoint,
+        ...origin(epoch, checkpoint),
         prompts: recordedPrompts(answers),
         // The structures' mean: the column the review queue sorts by holds one number per version.
         iouPrediction: ious.length ? ious.reduce((a, x) => a + x, 0) / ious.length : null,
