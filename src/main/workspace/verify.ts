@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { WorkspaceCheck, WorkspaceCheckProblem } from '../../shared/contract';
-import { decodeDicomForImport, decodeRasterForImport } from '../imaging/decode-for-import';
+import { sharedDecoder } from '../imaging/decode-client';
 import { decodeMaskFile, encodeMaskPng } from '../imaging/mask';
 import { bytesOf } from '../imaging/pixels';
 import { describe } from '../util/errors';
@@ -138,10 +138,11 @@ async function repair(ws: Workspace, blob: string, refs: Reference[]): Promise<s
 async function remake(source: Buffer, img: ImageSource): Promise<Map<string, Uint8Array> | null> {
   try {
     if (img.format === 'dicom') {
-      const frame = (await decodeDicomForImport(source)).frames.find((f) => f.index === img.frame_index);
+      // The same decode process an import uses: a damaged source cannot take the check down with it.
+      const frame = (await sharedDecoder().decode('dicom', source)).frames.find((f) => f.index === img.frame_index);
       return frame ? new Map([['decoded frame', bytesOf(frame.data)], ['thumbnail', frame.thumbnail]]) : null;
     }
-    return new Map([['thumbnail', decodeRasterForImport(source).thumbnail]]);
+    return new Map([['thumbnail', (await sharedDecoder().decode('raster', source)).thumbnail]]);
   } catch {
     return null;
   }
