@@ -6,7 +6,7 @@ import { loadStudentFromRun } from '../student/predict';
 import { TrainingInterrupted, type TrainConfig } from '../student/train';
 import { countParams } from '../student/unetpp';
 import { writeFileAtomic } from '../util/atomic-write';
-import type { JobProgress, TrainOutcome } from '../../shared/contract';
+import type { JobProgress, PretrainSettings, TrainOutcome } from '../../shared/contract';
 import { runTraining } from '../jobs/training-jobs';
 import { ProgressBar } from '../util/progress-bar';
 import { sha256 } from '../workspace/blobs';
@@ -19,8 +19,8 @@ import { TEACHER_OPTIONS, teacherFromFlags } from './mining-commands';
 import { idList, interruptSignal, num, UsageError, withWs, type Command, type Flags } from './command';
 import { TRAIN_FLAG_OPTIONS, trainSettingsFromFlags } from './train-flags';
 import { DEVICE_OPTION } from './device-flag';
-import { DEFAULT_PRETRAIN, resolvePretrainSettings, type PretrainConfig } from '../student/simclr';
-import { runPretraining } from '../jobs/pretrain-job';
+import type { PretrainConfig } from '../student/simclr';
+import { pretrainSettingsFromRequest, runPretraining } from '../jobs/pretrain-job';
 
 /** Refine mode without --teacher: the most recently installed SAM-family model. */
 function latestTeacher(ws: Workspace): TeacherSpec {
@@ -115,21 +115,25 @@ export function studentCommands(): Record<string, Command> {
       async run(pos, flags, json) {
         const resume = flags.resume !== undefined ? num(flags, 'resume') : null;
         const train = trainSettingsFromFlags({ ...flags, epochs: undefined, batch: undefined, lr: undefined });
-        const partial: Partial<PretrainConfig> = {
-          ...(train.model ? { model: { ...DEFAULT_PRETRAIN.model, ...train.model } } : {}),
-          ...(train.size !== undefined ? { size: train.size } : {}),
-          ...(train.seed !== undefined ? { seed: train.seed } : {}),
-          ...(train.splitId !== undefined ? { splitId: train.splitId } : {}),
-          ...(train.device ? { device: train.device } : {}),
-          ...(flags.epochs !== undefined ? { maxEpochs: num(flags, 'epochs') } : {}),
-          ...(flags.batch !== undefined ? { batch: num(flags, 'batch') } : {}),
-          ...(flags.lr !== undefined ? { lr: num(flags, 'lr') } : {}),
-          ...(flags.temperature !== undefined ? { temperature: num(flags, 'temperature') } : {}),
-          ...(flags['proj-dim'] !== undefined ? { head: { hidden: null, out: num(flags, 'proj-dim') } } : {}),
-          ...(flags.jitter !== undefined ? { augment: { ...DEFAULT_PRETRAIN.augment, jitterStrength: num(flags, 'jitter') } } : {}),
+        const optional = (name: string) => (flags[name] !== undefined ? num(flags, name) : undefined);
+        // The same settings the app sends, mapped by the one function the job uses; the split is the CLI's own.
+        const settings: PretrainSettings = {
+          size: train.size,
+          seed: train.seed,
+          device: train.device,
+          width: train.model?.width,
+          blocks: train.model?.blocks,
+          decoder: train.model?.decoder,
+          epochs: optional('epochs'),
+          batch: optional('batch'),
+          lr: optional('lr'),
+          temperature: optional('temperature'),
+          projDim: optional('proj-dim'),
+          jitter: optional('jitter'),
         };
+        let partial: Partial<PretrainConfig>;
         try {
-          resolvePretrainSettings(partial);
+          partial = { ...pretrainSettingsFromRequest(settings), ...(train.splitId !== undefined ? { splitId: train.splitId } : {}) };
         } catch (e) {
           throw new UsageError(e instanceof Error ? e.message : String(e));
         }
