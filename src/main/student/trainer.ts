@@ -40,23 +40,31 @@ export interface StudentTrainer {
   dispose(): Promise<void>;
 }
 
-function gpuTensorflowInstalled(): boolean {
-  try {
-    nodeRequire.resolve('@tensorflow/tfjs-node-gpu');
-    return true;
-  } catch {
-    return false;
+/**
+ * Whether a GPU build of TensorFlow loads here: installed is not enough (an install whose native
+ * binary is missing resolves, then throws on load, and "auto" would fall back to tfjs on wasm).
+ */
+let gpuTensorflow: boolean | null = null;
+function gpuTensorflowLoads(): boolean {
+  if (gpuTensorflow === null) {
+    try {
+      nodeRequire('@tensorflow/tfjs-node-gpu');
+      gpuTensorflow = true;
+    } catch {
+      gpuTensorflow = false;
+    }
   }
+  return gpuTensorflow;
 }
 
 /**
- * "auto" → tfjs when a GPU build of TensorFlow is installed and the device may be a GPU
+ * "auto" → tfjs when a GPU build of TensorFlow loads and the device may be a GPU
  * (tfjs-node-gpu: the GPU beats any CPU path), else onnxruntime when onnxruntime-node loads here,
  * else tfjs on its best CPU backend.
  */
 export async function resolveEngine(setting: TrainEngineSetting, device: Device = 'auto'): Promise<TrainEngine> {
   if (setting !== 'auto') return setting;
-  if (device !== 'cpu' && gpuTensorflowInstalled()) return 'tfjs';
+  if (device !== 'cpu' && gpuTensorflowLoads()) return 'tfjs';
   return (await ortStatus()).ok ? 'onnxruntime' : 'tfjs';
 }
 
