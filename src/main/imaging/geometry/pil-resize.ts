@@ -91,7 +91,15 @@ export function axisTaps(inSize: number, outSize: number, kernel: Kernel): Taps 
   return { span, index, weight };
 }
 
-export const clampByte = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+/**
+ * `v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v)`, as an int32 and about 3× faster in the resize
+ * loops (no Math.round, no double left to convert at the byte store). Exact for every double:
+ * below 0.5 both give 0 and from 254.5 both give 255; in between v + 0.5 is computed without a
+ * rounding that could change its floor (v ≥ 0.5, so 0.5 is a multiple of v's ulp, and a sum that
+ * reaches the next binade lands on or just above a power of two ≥ 1), so truncation is
+ * Math.round's floor(v + 0.5). NaN gives 0 either way once stored in a byte array.
+ */
+export const clampByte = (v: number) => (v < 0.5 ? 0 : v >= 254.5 ? 255 : (v + 0.5) | 0);
 
 /**
  * The horizontal pass's output, kept between resizes (a few MB; resizing is synchronous, so one
