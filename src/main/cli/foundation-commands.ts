@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startLoopbackHost } from '../host';
 import { doctor } from '../services/doctor';
 import { packageRoot } from '../util/package-root';
@@ -9,7 +9,7 @@ import { listImages, workspaceStatus } from '../workspace/images';
 import { importImages } from '../workspace/import';
 import { createSplit, listSplits } from '../workspace/splits';
 import { checkWorkspace } from '../workspace/verify';
-import { Workspace } from '../workspace/workspace';
+import { DB_FILE, Workspace } from '../workspace/workspace';
 import { exportMasks, type MaskExportFormat } from '../export/export-masks';
 import { SLICE_AXES, type SliceAxis } from '../imaging/nifti-slices';
 import { idList, num, UsageError, withWs, type Command } from './command';
@@ -17,14 +17,16 @@ import { idList, num, UsageError, withWs, type Command } from './command';
 export function foundationCommands(): Record<string, Command> {
   return {
     init: {
-      summary: 'init <ws>                               make a new workspace folder',
+      summary: 'init <ws>                               make a new workspace folder (an existing workspace is left as it is: created false)',
       options: {},
       async run(pos) {
         if (!pos[0]) throw new UsageError('missing workspace folder');
+        // `init` on a workspace that exists opens it unchanged; the answer must not claim it was made.
+        const existed = existsSync(join(resolve(pos[0]), DB_FILE));
         const ws = Workspace.open(pos[0], { create: true });
         const status = workspaceStatus(ws);
         ws.close();
-        return { workspace: status.path, created: true };
+        return { workspace: status.path, created: !existed };
       },
     },
     import: {
@@ -115,7 +117,7 @@ export function foundationCommands(): Record<string, Command> {
     },
     serve: {
       summary:
-        'serve [<ws>] [--port N]                 the app in a browser: loopback host on 127.0.0.1 with a token;\n' +
+        'serve [<ws>] [--port N]                 the app in a browser: loopback host on 127.0.0.1 with a token valid until it stops;\n' +
         '                                          a new or empty folder becomes a workspace, none opens on New/Open',
       options: { port: { type: 'string' } },
       async run(pos, flags) {
@@ -124,7 +126,9 @@ export function foundationCommands(): Record<string, Command> {
         const rendererDir = join(packageRoot(), 'out', 'renderer');
         if (!existsSync(join(rendererDir, 'index.html'))) buildRenderer();
         const host = await startLoopbackHost({ workspace: pos[0], rendererDir, port: flags.port ? num(flags, 'port') : undefined });
-        process.stderr.write(`Apprentice is serving ${pos[0] ?? 'no workspace yet (New or Open in the app)'} on 127.0.0.1 only. Open:\n`);
+        process.stderr.write(
+          `Apprentice is serving ${pos[0] ?? 'no workspace yet (New or Open in the app)'} on 127.0.0.1 only. Open the URL below; its token is valid until this server stops (a new one at every start):\n`,
+        );
         process.stdout.write(JSON.stringify({ url: host.url, port: host.port }) + '\n');
         await new Promise<void>((ok) => {
           process.once('SIGINT', ok);
@@ -176,7 +180,8 @@ export function foundationCommands(): Record<string, Command> {
 
 function buildRenderer(): void {
   process.stderr.write('The renderer is not built yet; building it once (npm run build)…\n');
-  const r = spawnSync('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: ['ignore', 'inherit', 'inherit'] });
+  // The build's log goes to stderr: stdout carries only serve's JSON line, which callers parse.
+  const r = spawnSync(join(packageRoot(), 'node_modules/.bin/electron-vite'), ['build'], { cwd: packageRoot(), stdio: ['ignore', 2, 2] });
   if (r.status !== 0) throw new Error('npm run build failed; see the messages above');
 }
 
