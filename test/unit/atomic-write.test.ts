@@ -1,19 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sweepTemporaryFiles, writeFileAtomic } from '../../src/main/util/atomic-write';
+import { sweepTemporaryFiles, writeFileAtomic, writeFileAtomicAsync } from '../../src/main/util/atomic-write';
 import { BlobStore, sha256 } from '../../src/main/workspace/blobs';
 
 const FIXTURE = join(__dirname, '../fixtures/write-under-file-limit.ts');
 
 describe('writes that cannot lie', () => {
-  it('a short write on a full disk throws, names the file, and leaves neither the target nor a temporary file', () => {
+  it.each(['sync', 'async'])('a short write on a full disk throws, names the file, and leaves neither the target nor a temporary file (%s)', (how) => {
     const dir = mkdtempSync(join(tmpdir(), 'apprentice-full-'));
     const target = join(dir, 'blob');
     // ulimit -f counts 1 KiB blocks: the kernel writes 16 KiB of the 64 KiB, then refuses (EFBIG).
-    const r = spawnSync('bash', ['-c', `ulimit -f 16; exec "${process.execPath}" --import tsx "${FIXTURE}" "${target}" 65536`], {
+    const r = spawnSync('bash', ['-c', `ulimit -f 16; exec "${process.execPath}" --import tsx "${FIXTURE}" "${target}" 65536 ${how}`], {
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
@@ -29,6 +29,29 @@ describe('writes that cannot lie', () => {
     const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
     writeFileAtomic(target, bytes);
     expect(Buffer.compare(readFileSync(target), bytes)).toBe(0);
+  });
+
+  it('writes the whole file off the main thread too, replacing what was there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apprentice-room-'));
+    const target = join(dir, 'f');
+    writeFileSync(target, 'old');
+    const bytes = new Uint8Array(200_000).map((_, i) => i % 241);
+    await writeFileAtomicAsync(target, bytes);
+    expect(Buffer.compare(readFileSync(target), bytes)).toBe(0);
+    expect(readdirSync(dir)).toEqual(['f']);
+  });
+
+  it('putAsync rewrites a truncated blob too, and putAll stores each blob, hashes in order', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'apprentice-blobs-'));
+    const store = new BlobStore(root);
+    const list = Array.from({ length: 19 }, (_, k) => new Uint8Array(3_000 + k).map((_, i) => (i * (k + 3)) % 256));
+    const truncated = store.path(sha256(list[5]!));
+    mkdirSync(join(truncated, '..'), { recursive: true });
+    writeFileSync(truncated, list[5]!.subarray(0, 1_000));
+    const hashes = await store.putAll(list);
+    expect(hashes).toEqual(list.map((b) => sha256(b)));
+    for (const [k, h] of hashes.entries()) expect(Buffer.compare(store.get(h), list[k]!)).toBe(0);
+    expect(await store.putAsync(list[0]!)).toBe(hashes[0]);
   });
 
   it('a truncated blob already under a valid hash is rewritten, not counted as stored', () => {

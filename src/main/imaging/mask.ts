@@ -26,14 +26,20 @@ export function decodeMaskFile(bytes: Uint8Array): Mask {
 export function encodeMaskPng(mask: Mask): Buffer {
   const grey = new Uint8Array(mask.width * mask.height);
   for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
-  return encodeGreyPng({ width: mask.width, height: mask.height, data: grey });
+  return encodeGreyPng({ width: mask.width, height: mask.height, data: grey }, 'none');
 }
 
-/** An 8-bit greyscale image (e.g. a probability map × 255) as PNG. */
-export function encodeGreyPng(img: { width: number; height: number; data: Uint8Array }): Buffer {
-  const png = new PNG({ width: img.width, height: img.height, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+/**
+ * An 8-bit greyscale image (e.g. a probability map × 255) as PNG. pngjs's default tries all five
+ * row filters per row, which pays off on smooth images; a mask or label map is flat regions, where
+ * unfiltered rows are runs deflate takes whole: `none` is ~8x faster to encode and smaller too
+ * (Kvasir masks: 1.4 kB instead of 1.8 kB), and masks are encoded by the hundred in an import.
+ */
+export function encodeGreyPng(img: { width: number; height: number; data: Uint8Array }, filter: 'adaptive' | 'none' = 'adaptive'): Buffer {
+  const options = { colorType: 0, inputColorType: 0, inputHasAlpha: false, ...(filter === 'none' ? { filterType: 0 } : {}) } as const;
+  const png = new PNG({ width: img.width, height: img.height, ...options });
   png.data = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  return PNG.sync.write(png, options);
 }
 
 export function decodeMaskPng(bytes: Uint8Array): Mask {
@@ -63,7 +69,7 @@ export function decodeMaskValues(bytes: Uint8Array): LabelMap {
 
 /** A stored label map: 8-bit greyscale PNG of the values themselves (no 0/255 scaling). */
 export function encodeLabelMapPng(map: LabelMap): Buffer {
-  return encodeGreyPng(map);
+  return encodeGreyPng(map, 'none');
 }
 
 export function decodeLabelMapPng(bytes: Uint8Array): LabelMap {

@@ -3,7 +3,7 @@ import { decodeLabelMapPng, encodeLabelMapPng, type LabelMap } from '../imaging/
 import { applyMaskRules, maskFractions } from '../imaging/mask-rules';
 import { describe } from '../util/errors';
 import { ensureStructures, structureValues } from './labels';
-import { saveLabelMap } from './masks';
+import { groundTruthPngs, saveLabelMap, type GroundTruthPngs } from './masks';
 import type { Workspace } from './workspace';
 
 export interface MaskImportOptions {
@@ -20,6 +20,8 @@ export interface ReadyMask {
   empty: boolean;
   newValues: number[];
   report: MaskFileReport;
+  /** Its PNGs, once `writeAhead` has written them. */
+  pngs?: GroundTruthPngs;
 }
 
 /**
@@ -62,6 +64,18 @@ export class MaskImport {
     }
   }
 
+  /**
+   * Writes the blobs `store` will reference, before the image's transaction and off the main
+   * thread, so the transaction only finds them there. An empty mask that will be held back is not
+   * written: it may never be stored.
+   */
+  async writeAhead(ready: ReadyMask): Promise<void> {
+    if (ready.empty && !this.sawStructure) return;
+    const pngs = groundTruthPngs(ready.map);
+    await this.ws.blobs.putAll(pngs.labelMap ? [pngs.mask, pngs.labelMap] : [pngs.mask]);
+    ready.pngs = pngs;
+  }
+
   /** Stores a ready mask as the image's ground truth (or holds an empty one back); call in the image's transaction. */
   store(imageId: number, ready: ReadyMask): void {
     if (ready.empty && !this.sawStructure) {
@@ -69,7 +83,7 @@ export class MaskImport {
       return;
     }
     if (ready.newValues.length) this.result.newStructures = [...(this.result.newStructures ?? []), ...ensureStructures(this.ws, ready.newValues)];
-    this.save(imageId, ready.file, ready.map, ready.report);
+    this.save(imageId, ready.file, ready.map, ready.report, ready.pngs);
     if (!this.sawStructure) {
       this.sawStructure = true;
       for (const h of this.heldBack.splice(0)) this.save(h.imageId, h.file, decodeLabelMapPng(h.png), h.report);
@@ -88,8 +102,8 @@ export class MaskImport {
     this.heldBack.length = 0;
   }
 
-  private save(imageId: number, file: string, map: LabelMap, report: MaskFileReport): void {
-    saveLabelMap(this.ws, imageId, map, 'imported', { sourcePath: file });
+  private save(imageId: number, file: string, map: LabelMap, report: MaskFileReport, pngs?: GroundTruthPngs): void {
+    saveLabelMap(this.ws, imageId, map, 'imported', { sourcePath: file, pngs });
     report.stored = true;
     this.result.masks += 1;
   }

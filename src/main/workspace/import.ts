@@ -15,6 +15,7 @@ import { decodeLimits } from '../imaging/decode-limits';
 import { explainDecodeError } from '../imaging/decode-errors';
 import { describe } from '../util/errors';
 import { readRegularFile, walkFiles, type FoundFile } from '../util/file-walk';
+import { releaseBlob } from './blob-release';
 import { sha256 } from './blobs';
 import { importNifti, labelVolumeKeys } from './import-nifti';
 import { importSeg } from './import-seg';
@@ -74,32 +75,38 @@ export async function importImages(
       queued++;
     }
   };
-  for (let i = 0; i < files.length; i++) {
-    opts.signal?.throwIfAborted();
-    const file = files[i]!;
-    prepareAhead();
-    const { prepared, size } = ahead.shift()!;
-    aheadBytes -= size;
-    prepareAhead();
-    opts.onProgress?.({ done: i, total: files.length, file: file.display });
-    try {
-      const ready = await prepared;
-      if (ready.format === 'seg') {
-        segs.push(ready);
-        continue;
+  try {
+    for (let i = 0; i < files.length; i++) {
+      opts.signal?.throwIfAborted();
+      const file = files[i]!;
+      prepareAhead();
+      const { prepared, size } = ahead.shift()!;
+      aheadBytes -= size;
+      prepareAhead();
+      opts.onProgress?.({ done: i, total: files.length, file: file.display });
+      try {
+        const ready = await prepared;
+        if (ready.format === 'seg') {
+          segs.push(ready);
+          continue;
+        }
+        const outcome: FileOutcome =
+          ready.format === 'nifti'
+            ? await importNifti(ws, ready, (b) => sharedDecoder().decode('nifti', b), req.niftiAxis ?? 'axial', maskImport)
+            : await importFile(ws, ready, maskIndex, maskImport);
+        if (outcome.added > 0) result.imported += outcome.added;
+        else result.duplicates += 1;
+        result.masks += outcome.masks;
+        if (outcome.maskError) result.failed.push(outcome.maskError);
+      } catch (e) {
+        result.failed.push({ file: file.display, error: describe(e) });
       }
-      const outcome: FileOutcome =
-        ready.format === 'nifti'
-          ? await importNifti(ws, ready, (b) => sharedDecoder().decode('nifti', b), req.niftiAxis ?? 'axial', maskImport)
-          : await importFile(ws, ready, maskIndex, maskImport);
-      if (outcome.added > 0) result.imported += outcome.added;
-      else result.duplicates += 1;
-      result.masks += outcome.masks;
-      if (outcome.maskError) result.failed.push(outcome.maskError);
-    } catch (e) {
-      result.failed.push({ file: file.display, error: describe(e) });
+      await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
     }
-    await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
+  } catch (e) {
+    // A cancel (each file's own failure is caught above as that file's).
+    await discardAhead(ws, ahead);
+    throw e;
   }
   for (const seg of segs) {
     try {
@@ -111,6 +118,19 @@ export async function importImages(
   maskImport?.finish(req.masks!);
   opts.onProgress?.({ done: files.length, total: files.length, file: '' });
   return result;
+}
+
+/**
+ * A cancelled import: the files read ahead may have written their blobs, which no row will name;
+ * they go (unless a committed file shares them), so a cancel leaves the store as the commits left it.
+ */
+async function discardAhead(ws: Workspace, ahead: { prepared: Promise<PreparedFile> }[]): Promise<void> {
+  for (const { prepared } of ahead.splice(0)) {
+    const file = await prepared.catch(() => null);
+    if (!file || (file.format !== 'png' && file.format !== 'jpeg') || !file.blobs) continue;
+    releaseBlob(ws, await file.blobs.catch(() => null));
+    releaseBlob(ws, file.hash);
+  }
 }
 
 /** How many files, and how many of their bytes at most, are read and queued ahead of the one being committed. */
@@ -154,9 +174,13 @@ interface FileOutcome {
   maskError?: ImportFailure;
 }
 
-/** A file read and hashed; when it is not stored yet, its decode (and its mask's) is already queued. */
+/**
+ * A file read and hashed; when it is not stored yet, its decode (and its mask's) is already queued,
+ * and a raster's thumbnail and source are written as soon as it decodes (`blobs`: the thumbnail's
+ * hash), while earlier files are still being committed.
+ */
 type PreparedFile = { file: string; bytes: Buffer; hash: string } & (
-  | { format: 'png' | 'jpeg'; image: Promise<DecodedRaster> | null; mask: Promise<MaskRead> | null }
+  | { format: 'png' | 'jpeg'; image: Promise<DecodedRaster> | null; blobs: Promise<string> | null; mask: Promise<MaskRead> | null }
   | { format: 'dicom'; image: Promise<DecodedDicom> | null }
   | { format: 'nifti'; volume: Promise<NiftiVolume> | null; labels: { file: string; volume: Promise<NiftiVolume> } | null }
   | { format: 'seg'; seg: Promise<ParsedSeg> }
@@ -183,7 +207,8 @@ async function prepareFile(
   if (raster) {
     const maskFile = maskIndex?.get(stem(file));
     const image = stored ? null : quietly(sharedDecoder().decode('raster', bytes));
-    return { file, bytes, hash, format: raster, image, mask: !stored && maskFile ? readMask(maskFile) : null };
+    const blobs = image && quietly(image.then((rgb) => writeRasterBlobs(ws, bytes, rgb)));
+    return { file, bytes, hash, format: raster, image, blobs, mask: !stored && maskFile ? readMask(maskFile) : null };
   }
   if (isDicom(bytes) && looksLikeSeg(bytes)) return { file, bytes, hash, format: 'seg', seg: quietly(sharedDecoder().decode('seg', bytes, { segThreshold })) };
   if (isDicom(bytes)) return { file, bytes, hash, format: 'dicom', image: stored ? null : quietly(sharedDecoder().decode('dicom', bytes)) };
@@ -231,10 +256,10 @@ async function importRaster(
     const kind = format === 'png' ? 'PNG' : 'JPEG';
     throw new Error(`cannot decode ${kind}: ${explainDecodeError(kind, describe(e))}`);
   }
+  const thumb = await (prepared.blobs ?? writeRasterBlobs(ws, bytes, rgb));
   const maskRead = maskFile ? await (prepared.mask ?? readMask(maskFile)) : null;
-  const thumb = ws.blobs.put(rgb.thumbnail);
-  ws.blobs.put(bytes);
   const ready = maskRead && maskImport ? readyMask(maskRead, rgb, maskImport) : null;
+  if (ready) await maskImport!.writeAhead(ready);
   try {
     // The image and its mask land together or not at all: a killed import never leaves a labeled
     // image without its label, nor a label a re-run would not know it already has.
@@ -257,6 +282,12 @@ async function importRaster(
     throw e;
   }
   return { added: 1, masks: 0 };
+}
+
+/** A decoded raster's blobs, its thumbnail and its source, written side by side; the thumbnail's hash. */
+async function writeRasterBlobs(ws: Workspace, source: Uint8Array, rgb: DecodedRaster): Promise<string> {
+  const [thumb] = await ws.blobs.putAll([rgb.thumbnail, source]);
+  return thumb!;
 }
 
 type MaskRead = { mask: LabelMap; lossy: boolean; file: string } | { error: ImportFailure };
@@ -292,8 +323,8 @@ async function importDicom(ws: Workspace, prepared: PreparedFile & { format: 'di
   if (known.n > 0) return { added: 0, masks: 0 };
   const { info, frames } = await (prepared.image ?? sharedDecoder().decode('dicom', bytes));
   if (frames.length === 0) throw new Error('no frames decoded');
-  ws.blobs.put(bytes);
-  const rows = frames.map((fr) => ({ fr, pixelBlob: ws.blobs.put(bytesOf(fr.data)), thumb: ws.blobs.put(fr.thumbnail) }));
+  const [, ...frameBlobs] = await ws.blobs.putAll([bytes, ...frames.flatMap((fr) => [bytesOf(fr.data), fr.thumbnail])]);
+  const rows = frames.map((fr, i) => ({ fr, pixelBlob: frameBlobs[2 * i]!, thumb: frameBlobs[2 * i + 1]! }));
   try {
     ws.transaction(() => {
       for (const { fr, pixelBlob, thumb } of rows) {

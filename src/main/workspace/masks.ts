@@ -58,7 +58,27 @@ export function currentGroundTruth(ws: Workspace, imageId: number): GroundTruthV
   return groundTruthVersions(ws, imageId).find((v) => v.current) ?? null;
 }
 
-type SaveOptions = { sourcePath?: string | null; pseudoLabelId?: number | null; details?: MaskDetails | null };
+type SaveOptions = {
+  sourcePath?: string | null;
+  pseudoLabelId?: number | null;
+  details?: MaskDetails | null;
+  /** The map's PNGs made beforehand (an import writes them ahead, off its commit); used only if made from this very map. */
+  pngs?: GroundTruthPngs;
+};
+
+/** What a label map is stored as: the 0/255 PNG of structure 1, and the map's own PNG unless it is binary. */
+export interface GroundTruthPngs {
+  map: LabelMap;
+  mask: Buffer;
+  labelMap: Buffer | null;
+}
+
+export function groundTruthPngs(map: LabelMap): GroundTruthPngs {
+  const hist = valueHistogram(map);
+  let binary = hist[IGNORE_LABEL] === 0;
+  for (let v = 2; binary && v < IGNORE_LABEL; v++) binary = hist[v] === 0;
+  return { map, mask: encodeMaskPng(binary ? map : structureMask(map, 1)), labelMap: binary ? null : encodeLabelMapPng(map) };
+}
 
 /**
  * Makes `mask` (binary: structure 1) the image's current ground truth; earlier versions stay in the
@@ -91,17 +111,15 @@ export function saveLabelMap(ws: Workspace, imageId: number, map: LabelMap, prov
     throw new Error(`mask is ${map.width}×${map.height} but image ${imageId} is ${rec.width}×${rec.height}`);
   }
   const areas = structureAreas(map);
-  const hist = valueHistogram(map);
   const known = structureValues(ws);
   const unknown = Object.keys(areas).map(Number).filter((v) => !known.has(v));
   if (unknown.length > 0) {
     const schema = labelSchema(ws).map((s) => `${s.value} ${s.name}`).join(', ');
     throw new Error(`label value${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} not in the label schema (${schema})`);
   }
-  const binary = hist[IGNORE_LABEL] === 0 && Object.keys(areas).every((v) => v === '1');
-  const structure1 = binary ? map : structureMask(map, 1);
-  const blob = ws.blobs.put(encodeMaskPng(structure1));
-  const labelmapBlob = binary ? null : ws.blobs.put(encodeLabelMapPng(map));
+  const pngs = opts.pngs?.map === map ? opts.pngs : groundTruthPngs(map);
+  const blob = ws.blobs.put(pngs.mask);
+  const labelmapBlob = pngs.labelMap ? ws.blobs.put(pngs.labelMap) : null;
   const area = areas[1] ?? 0;
   return ws.transaction(() => {
     const replaced = currentGroundTruth(ws, imageId);
