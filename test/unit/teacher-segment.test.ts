@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teacherCommands } from '../../src/main/cli/teacher-commands';
 import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
 import { studentInferFrame, teacherFrame, type Box } from '../../src/main/imaging/geometry/frames';
-import { EmbeddingCache, flushEmbeddingWrites, type EmbeddingKey } from '../../src/main/teacher/embeddings';
+import { EmbeddingCache, embeddingKeyId, flushEmbeddingWrites, type EmbeddingKey } from '../../src/main/teacher/embeddings';
 import { DEFAULT_PROMPT_SETTINGS, promptsFromMap } from '../../src/main/teacher/prompts';
 import { addTeacherModel, type TeacherModel } from '../../src/main/teacher/registry';
 import { imageEmbedding, releaseTeacherSessions, segmentFromMap, segmentImage, selectMask } from '../../src/main/teacher/segment';
@@ -148,7 +148,7 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
     }
   });
 
-  it('stores a new embedding: index at once, blob in the background; lookups wait for it, a short blob is a miss', async () => {
+  it('stores a new embedding in the background (hash, blob, then index); lookups wait for it, a short blob is a miss', async () => {
     const im = images[1]!;
     // An encoder of its own, so the first lookup is a miss.
     const model = (models.store = await addTeacherModel(ws, writeFixturePair(join(dir, 'store-fixtures'), 'sam', { seed: 41, tag: 'sam-store' })));
@@ -160,7 +160,7 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
     };
     const first = await imageEmbedding(ws, im.id, { modelId: model.id, cache: new EmbeddingCache() });
     expect(first.embedding.source).toBe('encoder');
-    expect(new EmbeddingCache().has(ws, key)).toBe(true); // indexed before the call returned
+    expect(new EmbeddingCache().has(ws, key)).toBe(true); // known as stored from the moment the call returned
     // Another cache (its blob may still be on the way): found on disk, the same values.
     const again = await imageEmbedding(ws, im.id, { modelId: model.id, cache: new EmbeddingCache() });
     expect(again.embedding.source).toBe('disk');
@@ -183,6 +183,39 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
     await flushEmbeddingWrites();
     expect(existsSync(file) && statSync(file).size).toBe(256 * 64 * 64 * 4);
     expect(cache.stats).toMatchObject({ encoderRuns: 1, diskHits: 0 });
+  });
+
+  it('an index entry never names a blob that is not fully on disk yet', async () => {
+    const im = images[2]!;
+    const model = models.sam!;
+    const indexDir = join(ws.blobs.root, 'teacher-embeddings');
+    await flushEmbeddingWrites();
+    // Forget this image's embedding, if an earlier test stored it, so the call below runs the encoder.
+    const key: EmbeddingKey = {
+      imageSha256: imageRecord(ws, im.id).sha256,
+      frameIndex: 0,
+      encoderSha256: model.files.find((f) => f.part === 'encoder')!.sha256,
+      recipe: 'sam-longest1024-bilinear-meanstd-pad-nchw',
+    };
+    rmSync(join(indexDir, `${embeddingKeyId(key)}.json`), { force: true });
+    const entries = () =>
+      existsSync(indexDir)
+        ? readdirSync(indexDir)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => JSON.parse(readFileSync(join(indexDir, f), 'utf8')) as { blob: string; dims: number[] })
+        : [];
+    const complete = () =>
+      entries().every((e) => existsSync(ws.blobs.path(e.blob)) && statSync(ws.blobs.path(e.blob)).size === e.dims.reduce((a, b) => a * b, 4));
+    const before = entries().length;
+    const e = await imageEmbedding(ws, im.id, { modelId: model.id, cache: new EmbeddingCache() });
+    expect(e.embedding.source).toBe('encoder');
+    // Right when the call returns, and while the write goes on, every entry's blob is complete.
+    expect(complete()).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(complete()).toBe(true);
+    await flushEmbeddingWrites();
+    expect(complete()).toBe(true);
+    expect(entries().length).toBe(before + 1);
   });
 
   it('a positive point gives the fixture\'s disc (radius 64 in the 1024 frame)', async () => {
