@@ -30,6 +30,17 @@ export function encodeMaskPng(mask: Mask): Buffer {
 }
 
 /**
+ * Every byte form `encodeMaskPng` has stored this mask as, current first: masks imported before it
+ * left rows unfiltered were encoded with pngjs's adaptive filters. A repair that makes a lost mask
+ * again from its source file matches either against the hash its row names.
+ */
+export function storedMaskPngForms(mask: Mask): Buffer[] {
+  const grey = new Uint8Array(mask.width * mask.height);
+  for (let i = 0; i < grey.length; i++) grey[i] = mask.data[i] ? 255 : 0;
+  return [encodeMaskPng(mask), encodeGreyPng({ width: mask.width, height: mask.height, data: grey }, 'adaptive')];
+}
+
+/**
  * An 8-bit greyscale image (e.g. a probability map × 255) as PNG. pngjs's default tries all five
  * row filters per row, which pays off on smooth images; a mask or label map is flat regions, where
  * unfiltered rows are runs deflate takes whole: `none` is ~8x faster to encode and smaller too

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { WorkspaceCheck, WorkspaceCheckProblem } from '../../shared/contract';
 import { sharedDecoder } from '../imaging/decode-client';
-import { decodeMaskFile, encodeMaskPng } from '../imaging/mask';
+import { decodeMaskFile, storedMaskPngForms } from '../imaging/mask';
 import { bytesOf } from '../imaging/pixels';
 import { describe } from '../util/errors';
 import { readRegularFile } from '../util/file-walk';
@@ -122,8 +122,9 @@ async function repair(ws: Workspace, blob: string, refs: Reference[]): Promise<s
         | undefined;
       if (!m) continue;
       try {
-        const png = encodeMaskPng(decodeMaskFile(readRegularFile(m.source_path, 2 ** 31 - 1)));
-        if (createHash('sha256').update(png).digest('hex') === blob) {
+        const forms = storedMaskPngForms(decodeMaskFile(readRegularFile(m.source_path, 2 ** 31 - 1)));
+        const png = forms.find((f) => createHash('sha256').update(f).digest('hex') === blob);
+        if (png) {
           ws.blobs.put(png);
           return `read again from ${m.source_path}`;
         }
