@@ -11,8 +11,9 @@ import { importImages } from '../../src/main/workspace/import';
 import { getRun } from '../../src/main/workspace/runs';
 import { createSplit } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
+import { SHARED_DATA } from '../helpers/data';
 
-const DATA = join(__dirname, '../../../shared/data/kvasir-seg');
+const DATA = join(SHARED_DATA, 'kvasir-seg');
 const cmds = studentCommands();
 let dir: string;
 let wsPath: string;

@@ -7,8 +7,9 @@ import { initStudentBackend } from '../../src/main/student/backend';
 import { exportOnnx } from '../../src/main/student/onnx-export';
 import { createPredictor, predictRgb, type StudentModel } from '../../src/main/student/predict';
 import { initWeights, paramSpecs, RESNET34_UNETPP, TINY_UNETPP, type WeightArrays } from '../../src/main/student/unetpp';
+import { SHARED_DATA } from '../helpers/data';
 
-const DATA = join(__dirname, '../../../shared/data/kvasir-seg');
+const DATA = join(SHARED_DATA, 'kvasir-seg');
 
 /** Initial weights with non-trivial BN statistics, so folding is really exercised. */
 function weightsWithStats(seed: number): WeightArrays {

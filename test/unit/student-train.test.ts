@@ -9,9 +9,10 @@ import { resumeStudent, trainStudent, TrainingInterrupted, type TrainConfig } fr
 import { importImages } from '../../src/main/workspace/import';
 import { createSplit, splitMembers } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
+import { SHARED_DATA } from '../helpers/data';
 
 // Real data: 40 Kvasir-SEG images with masks, a tiny U-Net++ at 64×64 (≈ 15 s per 6-epoch run here).
-const DATA = join(__dirname, '../../../shared/data/kvasir-seg');
+const DATA = join(SHARED_DATA, 'kvasir-seg');
 const SETTINGS: Partial<TrainConfig> = {
   size: 64,
   batch: 2,
