@@ -1,11 +1,25 @@
-// `npm run -s bench -- soak [--json] [--minutes 10] [--images 60] [--pause-ms 10]`
+// `npm run -s bench -- soak [--json] [--minutes 10] [--images 60] [--pause-ms 10] [--snapshots <dir>]`
 // The browser host under a page's everyday traffic while a training runs: the real
 // `apprentice serve` on 127.0.0.1, one WebSocket, mixed calls (images.list, images.get,
 // images.pixels, workspace.status, runs.list) one after another for --minutes, while a tiny student
 // trains in the job worker the whole time (cancelled at the end, so the soak is bounded). Reports
-// the latency of images.list (the target: p99 under 50 ms) and the host's resident memory after a
-// warm-up and at the end (the target: no growth). Loopback only; nothing is kept but the temporary
-// workspace.
+// the latency of images.list (the target: p99 under 50 ms) and the host's memory (the target: no
+// growth). Loopback only; nothing is kept but the temporary workspace (and --snapshots' files).
+//
+// Memory. `host_rss_mb` is the kernel's RSS after the warm-up and at the end, raw, as it always was.
+// On its own it cannot tell a leak from settling: under this traffic V8's heap swings by tens of MB
+// between major GCs (images.pixels answers are data URLs of whole images) and malloc keeps pages
+// it has freed, so two single readings differ with nothing retained; the warm-up reading may also
+// come before the heap has grown to its working size. So the bench also reads the host from inside
+// (soak-memory-probe.mjs, loaded into the host alone by this bench, through NODE_OPTIONS; no
+// endpoint): `host_memory_mb.second_half` is the growth and least-squares slope (MB/min) of RSS,
+// V8 heap used, external and ArrayBuffer memory over the second half of the soak, from samples every
+// 2 s with no forced GC inside it — a leak climbs there, a settled heap is flat; `live_after_gc` is
+// the size right after a forced full GC at the warm-up's end and at the end, and its growth — what
+// retained objects or buffers grow; `series` is ~60 rows of the samples. The forced GCs happen between
+// calls, never inside a timed one, and the raw end RSS is read before the last. With --snapshots
+// <dir> a heap snapshot is also written at both points (diff them by constructor); writing one costs
+// the host tens of MB of RSS, so that run's RSS numbers are not comparable with others.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +30,7 @@ import { createSplit } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
 import { serve } from '../helpers/serve';
+import { compactSeries, growthOver, liveAfterGc, MEASURES, memoryProbeEnv, readSamples, type MemorySample } from './soak-memory';
 
 /** JIT, caches and the worker's start settle first; memory growth is measured from here on. */
 const WARM_UP_MS = 15_000;
@@ -31,6 +46,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** A live-size reading (after a forced GC) for the JSON: when, in seconds of the soak, and its sizes. */
+function liveReading(l: MemorySample, start: number): Record<string, number> {
+  return { s: Math.round((l.at - start) / 1000), ...Object.fromEntries(MEASURES.map((k) => [k, l[k]])) };
+}
 
 /** One WebSocket client of the contract: numbered requests, job events to a listener. */
 async function connect(url: string, onJob: (e: JobEvent) => void): Promise<{ call: (name: string, input: unknown) => Promise<unknown>; close: () => void }> {
@@ -63,13 +83,18 @@ async function connect(url: string, onJob: (e: JobEvent) => void): Promise<{ cal
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({ args, options: { minutes: { type: 'string' }, images: { type: 'string' }, 'pause-ms': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { minutes: { type: 'string' }, images: { type: 'string' }, 'pause-ms': { type: 'string' }, snapshots: { type: 'string' } },
+  });
   const minutes = Number(values.minutes ?? 10);
   const pauseMs = Number(values['pause-ms'] ?? 10);
   const count = Number(values.images ?? 60);
   if (!(minutes > 0 && minutes <= 60)) throw new Error('--minutes must be in (0, 60]');
 
-  const wsPath = join(tempDir('bench-soak'), 'ws');
+  const dir = tempDir('bench-soak');
+  const wsPath = join(dir, 'ws');
+  const probeFile = join(dir, 'host-memory.jsonl');
   const ws = Workspace.open(wsPath, { create: true });
   try {
     const files = readdirSync(KVASIR_IMAGES).sort().slice(0, count).map((f) => join(KVASIR_IMAGES, f));
@@ -79,7 +104,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ws.close();
   }
 
-  const host = await serve(wsPath);
+  const host = await serve(wsPath, memoryProbeEnv(probeFile, values.snapshots));
   const job = { id: '', epochs: 0, trainings: 0, ended: false, failures: [] as string[] };
   const client = await connect(host.url, (e) => {
     if (e.jobId !== job.id) return;
@@ -117,6 +142,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const end = start + minutes * 60_000;
     let rssStart = NaN;
     let rssMax = 0;
+    const live: MemorySample[] = [];
+    // Between calls, so no timed call waits for a forced GC; the untimed call after it returns once the
+    // host's event loop is free again (a heap snapshot holds it for seconds).
+    const measureLive = async () => {
+      live.push(await liveAfterGc(host.pid, probeFile));
+      await client.call('workspace.status', {});
+    };
+    const halfWay = WARM_UP_MS + (end - start - WARM_UP_MS) / 2;
     for (let i = 0; Date.now() < end; i++) {
       if (job.ended && job.failures.length < 3) await train().catch((e: unknown) => job.failures.push(String(e)));
       const [name, input] = calls[i % calls.length]!;
@@ -129,12 +162,18 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const ms = performance.now() - t0;
       counts[name] = (counts[name] ?? 0) + 1;
       const warm = Date.now() - start >= WARM_UP_MS;
-      if (warm && Number.isNaN(rssStart)) rssStart = rssMb(host.pid);
+      if (warm && Number.isNaN(rssStart)) {
+        rssStart = rssMb(host.pid);
+        await measureLive();
+      }
       if (warm && name === 'images.list') listMs.push(ms);
       if (i % 50 === 0) rssMax = Math.max(rssMax, rssMb(host.pid));
       if (pauseMs > 0) await new Promise((ok) => setTimeout(ok, pauseMs));
     }
     const rssEnd = rssMb(host.pid);
+    const samples = readSamples(probeFile, start).filter((s) => s.t <= end - start);
+    await measureLive();
+    const [liveStart, liveEnd] = live;
     if (!job.ended) await client.call('jobs.cancel', { jobId: job.id });
     listMs.sort((a, b) => a - b);
     return {
@@ -144,6 +183,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       errors,
       images_list_ms: { n: listMs.length, p50: round(percentile(listMs, 50)), p99: round(percentile(listMs, 99)), max: round(listMs.at(-1) ?? NaN) },
       host_rss_mb: { after_warm_up: rssStart, end: rssEnd, max: Math.max(rssMax, rssEnd), growth: rssEnd - rssStart },
+      host_memory_mb: {
+        after_warm_up: growthOver(samples, WARM_UP_MS),
+        second_half: growthOver(samples, halfWay),
+        live_after_gc: liveStart && liveEnd && {
+          warm_up: liveReading(liveStart, start),
+          end: liveReading(liveEnd, start),
+          growth: Object.fromEntries(MEASURES.map((k) => [k, round(liveEnd[k] - liveStart[k])])),
+        },
+        series: { columns: ['s', ...MEASURES], rows: compactSeries(samples, 60) },
+        ...(values.snapshots ? { snapshots: live.map((l) => l.snapshot) } : {}),
+      },
       training: { trainings: job.trainings, epochs_done: job.epochs, failures: job.failures },
       load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
     };

@@ -3,11 +3,18 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO } from './data';
 
-/** Starts the real `apprentice serve <ws>` (or with no workspace: `null`) and resolves with the URL it prints. */
-export async function serve(workspace: string | null): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
+/**
+ * Starts the real `apprentice serve <ws>` (or with no workspace: `null`) and resolves with the URL it prints.
+ * `env` adds variables to the host's environment (a bench's memory probe).
+ */
+export async function serve(
+  workspace: string | null,
+  env: Record<string, string> = {},
+): Promise<{ url: string; port: number; pid: number; stop: () => Promise<void> }> {
   const args = ['serve', ...(workspace === null ? [] : [workspace]), '--json'];
   const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin/apprentice.mjs'), ...args], {
     cwd: REPO,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
