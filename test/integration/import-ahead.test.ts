@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,27 @@ describe('blobs written ahead of the commits (12 Kvasir pairs)', () => {
     expect(rest).toMatchObject({ imported: 8, duplicates: 4, masks: 8, failed: [] });
     expect(blobsOnDisk(ws)).toEqual(blobsNamed(ws));
   }, 120_000);
+
+  it('the same image twice in a row, its mask beside the second name only: the image keeps that mask', async () => {
+    const root = tempDir('import-twice');
+    const [images, masks] = [join(root, 'images'), join(root, 'masks')];
+    mkdirSync(images);
+    mkdirSync(masks);
+    const name = readdirSync(KVASIR_IMAGES).sort()[90]!;
+    copyFileSync(join(KVASIR_IMAGES, name), join(images, 'a.jpg'));
+    copyFileSync(join(KVASIR_IMAGES, name), join(images, 'b.jpg'));
+    copyFileSync(join(KVASIR_MASKS, name), join(masks, 'b.jpg'));
+    const twice = Workspace.open(join(root, 'ws'), { create: true });
+    try {
+      // b is staged while a's commit waits for its blobs: b finds no stored image then, and a's row first at its own commit.
+      expect(await importImages(twice, { paths: [images], masks })).toMatchObject({ imported: 1, duplicates: 1, masks: 1, failed: [] });
+      const ids = twice.db.prepare('SELECT id FROM images').all() as { id: number }[];
+      expect(ids).toHaveLength(1);
+      expect(loadMask(twice, ids[0]!.id)).not.toBeNull();
+    } finally {
+      twice.close();
+    }
+  }, 60_000);
 
   it('a label map is stored from its own pixels, never from PNGs made of another map', () => {
     const id = 1;

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, fsync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const fsyncOnPool = promisify(fsync);
 
 const TMP_SUFFIX = /\.[0-9a-f]{12}\.tmp$/;
 
@@ -17,10 +19,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   let renamed = false;
   try {
     try {
-      let offset = 0;
-      while (offset < bytes.byteLength) {
-        offset += progress(offset, bytes, writeSync(fd, bytes, offset, bytes.byteLength - offset));
-      }
+      writeAll(fd, bytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -36,32 +35,30 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 }
 
 /**
- * `writeFileAtomic` on libuv's thread pool, with the same checks: the write, fsync and rename happen
- * off the calling thread, so several files' fsyncs are in flight together and the file system can
- * commit them in one journal flush instead of one flush each, while the caller keeps working.
+ * `writeFileAtomic` whose fsync waits on libuv's thread pool: several files' fsyncs are in flight
+ * together, so the file system commits them in one journal flush instead of one each, and the
+ * caller keeps working meanwhile. Only the fsync waits for the disk; open, write (into the page
+ * cache), stat and rename are quick and stay on the calling thread, so a write is one trip through
+ * the pool (four threads, each held by an fsync in flight), not one per step.
  */
 export async function writeFileAtomicAsync(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = temporaryName(path);
   let renamed = false;
   try {
-    const handle = await open(tmp, 'w');
+    const fd = openSync(tmp, 'w');
     try {
-      let offset = 0;
-      while (offset < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-        offset += progress(offset, bytes, bytesWritten);
-      }
-      await handle.sync();
+      writeAll(fd, bytes);
+      await fsyncOnPool(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    checkSize((await stat(tmp)).size, bytes);
-    await rename(tmp, path);
+    checkSize(statSync(tmp).size, bytes);
+    renameSync(tmp, path);
     renamed = true;
   } catch (e) {
     throw new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e });
   } finally {
-    if (!renamed) await rm(tmp, { force: true });
+    if (!renamed) rmSync(tmp, { force: true });
   }
 }
 
@@ -69,10 +66,14 @@ function temporaryName(path: string): string {
   return `${path}.${randomBytes(6).toString('hex')}.tmp`;
 }
 
-/** Bytes a write call reports; on a full disk it may report none without throwing, and the loop must not spin. */
-function progress(offset: number, bytes: Uint8Array, written: number): number {
-  if (written <= 0) throw new Error(`wrote ${offset} of ${bytes.byteLength} bytes`);
-  return written;
+/** On a full disk a write may report fewer bytes than asked, or none, without throwing: the loop demands progress. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const n = writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    if (n <= 0) throw new Error(`wrote ${offset} of ${bytes.byteLength} bytes`);
+    offset += n;
+  }
 }
 
 function checkSize(onDisk: number, bytes: Uint8Array): void {

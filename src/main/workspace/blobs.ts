@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sweepTemporaryFiles, writeFileAtomic, writeFileAtomicAsync } from '../util/atomic-write';
 
@@ -28,27 +27,30 @@ export class BlobStore {
   }
 
   put(bytes: Uint8Array): string {
-    const hash = sha256(bytes);
-    const target = this.path(hash);
-    // An existing file is trusted only if it holds these very bytes: a blob truncated by a full
-    // disk or damaged on disk would otherwise make every re-import a silent duplicate of garbage.
-    if (existsSync(target) && sameBytes(target, bytes)) return hash;
-    mkdirSync(join(this.root, hash.slice(0, 2)), { recursive: true });
-    writeFileAtomic(target, bytes);
+    const { hash, target } = this.destination(bytes);
+    if (target) writeFileAtomic(target, bytes);
     return hash;
   }
 
   /**
-   * `put` with the checks, write and fsync on libuv's thread pool: an import writes a file's blobs
-   * (and the next files') together, so their fsyncs overlap instead of queueing on the main thread.
+   * `put` whose fsync waits on libuv's thread pool (writeFileAtomicAsync): an import writes a file's
+   * blobs, and the next files', together, so their fsyncs overlap instead of queueing on the main thread.
    */
   async putAsync(bytes: Uint8Array): Promise<string> {
+    const { hash, target } = this.destination(bytes);
+    if (target) await writeFileAtomicAsync(target, bytes);
+    return hash;
+  }
+
+  /** The bytes' hash, and the file to write them to unless the store holds them already. */
+  private destination(bytes: Uint8Array): { hash: string; target: string | null } {
     const hash = sha256(bytes);
     const target = this.path(hash);
-    if (await holdsBytes(target, bytes)) return hash;
-    await mkdir(join(this.root, hash.slice(0, 2)), { recursive: true });
-    await writeFileAtomicAsync(target, bytes);
-    return hash;
+    // An existing file is trusted only if it holds these very bytes: a blob truncated by a full
+    // disk or damaged on disk would otherwise make every re-import a silent duplicate of garbage.
+    if (existsSync(target) && sameBytes(target, bytes)) return { hash, target: null };
+    mkdirSync(join(this.root, hash.slice(0, 2)), { recursive: true });
+    return { hash, target };
   }
 
   /** `putAsync` of each, a few at a time (a multi-frame DICOM has thousands of frames: not thousands of open files). */
@@ -74,15 +76,5 @@ function sameBytes(file: string, bytes: Uint8Array): boolean {
     return Buffer.compare(readFileSync(file), bytes) === 0;
   } catch {
     return false;
-  }
-}
-
-/** `existsSync(file) && sameBytes(file, bytes)`, off the calling thread. */
-async function holdsBytes(file: string, bytes: Uint8Array): Promise<boolean> {
-  try {
-    if ((await stat(file)).size !== bytes.byteLength) return false;
-    return Buffer.compare(await readFile(file), bytes) === 0;
-  } catch {
-    return false; // missing (the usual case) or unreadable: write it
   }
 }

@@ -75,6 +75,24 @@ export async function importImages(
       queued++;
     }
   };
+  // A file's commit waits for its blobs while the next file is staged: the fsyncs of one overlap the
+  // decode, mask rules and encoding of the next. Commits stay in file order, each after its blobs.
+  let pending: { file: string; staged: Staged } | null = null;
+  const record = (outcome: FileOutcome) => {
+    if (outcome.added > 0) result.imported += outcome.added;
+    else result.duplicates += 1;
+    result.masks += outcome.masks;
+  };
+  const commitPending = async () => {
+    if (!pending) return;
+    const { file, staged } = pending;
+    pending = null;
+    try {
+      record((await staged.written)());
+    } catch (e) {
+      result.failed.push({ file, error: describe(e) });
+    }
+  };
   try {
     for (let i = 0; i < files.length; i++) {
       opts.signal?.throwIfAborted();
@@ -90,21 +108,25 @@ export async function importImages(
           segs.push(ready);
           continue;
         }
-        const outcome: FileOutcome =
-          ready.format === 'nifti'
-            ? await importNifti(ws, ready, (b) => sharedDecoder().decode('nifti', b), req.niftiAxis ?? 'axial', maskImport)
-            : await importFile(ws, ready, maskIndex, maskImport);
-        if (outcome.added > 0) result.imported += outcome.added;
-        else result.duplicates += 1;
-        result.masks += outcome.masks;
-        if (outcome.maskError) result.failed.push(outcome.maskError);
+        if (ready.format === 'nifti') {
+          await commitPending();
+          record(await importNifti(ws, ready, (b) => sharedDecoder().decode('nifti', b), req.niftiAxis ?? 'axial', maskImport));
+        } else {
+          const staged = await stageFile(ws, ready, maskIndex, maskImport);
+          await commitPending();
+          pending = { file: file.display, staged };
+        }
       } catch (e) {
+        await commitPending();
         result.failed.push({ file: file.display, error: describe(e) });
       }
       await yieldToLoop(); // keep a host's event loop (and its progress events) flowing
     }
+    await commitPending();
   } catch (e) {
-    // A cancel (each file's own failure is caught above as that file's).
+    // A cancel (each file's own failure is caught above as that file's): the file staged is
+    // committed, those read ahead are dropped.
+    await commitPending();
     await discardAhead(ws, ahead);
     throw e;
   }
@@ -171,8 +193,17 @@ function stem(name: string): string {
 interface FileOutcome {
   added: number;
   masks: number;
-  maskError?: ImportFailure;
 }
+
+/**
+ * A file decoded, its mask read by the rules and its blobs on their way: `written` resolves, once
+ * they are on disk, to the commit that names them (the image's rows in one transaction).
+ */
+interface Staged {
+  written: Promise<() => FileOutcome>;
+}
+
+const nothingToCommit = (outcome: FileOutcome): Staged => ({ written: Promise.resolve(() => outcome) });
 
 /**
  * A file read and hashed; when it is not stored yet, its decode (and its mask's) is already queued,
@@ -222,21 +253,21 @@ async function prepareFile(
   throw new Error('unrecognised format: not PNG, JPEG, DICOM or NIfTI');
 }
 
-async function importFile(
+async function stageFile(
   ws: Workspace,
   prepared: PreparedFile & { format: 'png' | 'jpeg' | 'dicom' },
   maskIndex: Map<string, FoundFile> | null,
   maskImport: MaskImport | null,
-): Promise<FileOutcome> {
-  return prepared.format === 'dicom' ? importDicom(ws, prepared) : importRaster(ws, prepared, maskIndex, maskImport);
+): Promise<Staged> {
+  return prepared.format === 'dicom' ? stageDicom(ws, prepared) : stageRaster(ws, prepared, maskIndex, maskImport);
 }
 
-async function importRaster(
+async function stageRaster(
   ws: Workspace,
   prepared: PreparedFile & { format: 'png' | 'jpeg' },
   maskIndex: Map<string, FoundFile> | null,
   maskImport: MaskImport | null,
-): Promise<FileOutcome> {
+): Promise<Staged> {
   const { file, bytes, hash, format } = prepared;
   const existing = ws.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as
     { id: number; width: number; height: number } | undefined;
@@ -244,9 +275,9 @@ async function importRaster(
   if (existing) {
     // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.
     const hasMask = ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
-    if (hasMask || !maskFile || !maskImport) return { added: 0, masks: 0 };
+    if (hasMask || !maskFile || !maskImport) return nothingToCommit({ added: 0, masks: 0 });
     attachMask(ws, existing.id, await readMask(maskFile), existing, maskImport);
-    return { added: 0, masks: 0 };
+    return nothingToCommit({ added: 0, masks: 0 });
   }
 
   let rgb: DecodedRaster;
@@ -256,10 +287,21 @@ async function importRaster(
     const kind = format === 'png' ? 'PNG' : 'JPEG';
     throw new Error(`cannot decode ${kind}: ${explainDecodeError(kind, describe(e))}`);
   }
-  const thumb = await (prepared.blobs ?? writeRasterBlobs(ws, bytes, rgb));
+  const thumb = prepared.blobs ?? writeRasterBlobs(ws, bytes, rgb);
   const maskRead = maskFile ? await (prepared.mask ?? readMask(maskFile)) : null;
   const ready = maskRead && maskImport ? readyMask(maskRead, rgb, maskImport) : null;
-  if (ready) await maskImport!.writeAhead(ready);
+  const written = Promise.all([thumb, ready && maskImport!.writeAhead(ready)]);
+  return { written: quietly(written.then(([t]) => () => commitRaster(ws, prepared, rgb, t, ready, maskImport))) };
+}
+
+function commitRaster(
+  ws: Workspace,
+  { file, hash, format }: PreparedFile & { format: 'png' | 'jpeg' },
+  rgb: DecodedRaster,
+  thumb: string,
+  ready: ReadyMask | null,
+  maskImport: MaskImport | null,
+): FileOutcome {
   try {
     // The image and its mask land together or not at all: a killed import never leaves a labeled
     // image without its label, nor a label a re-run would not know it already has.
@@ -278,8 +320,13 @@ async function importRaster(
       if (ready) maskImport!.store(id, ready);
     });
   } catch (e) {
-    if (isDuplicateRow(e)) return { added: 0, masks: 0 };
-    throw e;
+    if (!isDuplicateRow(e)) throw e;
+    // The same bytes were committed first, by the file before this one or another process: as on a
+    // re-import, only a mask the stored image lacks is added.
+    const existing = ws.db.prepare('SELECT id FROM images WHERE sha256 = ? AND frame_index = 0').get(hash) as { id: number } | undefined;
+    const hasMask = existing && ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
+    if (existing && !hasMask && ready) ws.transaction(() => maskImport!.store(existing.id, ready));
+    return { added: 0, masks: 0 };
   }
   return { added: 1, masks: 0 };
 }
@@ -317,13 +364,18 @@ async function readMask(found: FoundFile): Promise<MaskRead> {
   }
 }
 
-async function importDicom(ws: Workspace, prepared: PreparedFile & { format: 'dicom' }): Promise<FileOutcome> {
-  const { file, bytes, hash } = prepared;
+async function stageDicom(ws: Workspace, prepared: PreparedFile & { format: 'dicom' }): Promise<Staged> {
+  const { bytes, hash } = prepared;
   const known = ws.db.prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?').get(hash) as { n: number };
-  if (known.n > 0) return { added: 0, masks: 0 };
-  const { info, frames } = await (prepared.image ?? sharedDecoder().decode('dicom', bytes));
-  if (frames.length === 0) throw new Error('no frames decoded');
-  const [, ...frameBlobs] = await ws.blobs.putAll([bytes, ...frames.flatMap((fr) => [bytesOf(fr.data), fr.thumbnail])]);
+  if (known.n > 0) return nothingToCommit({ added: 0, masks: 0 });
+  const decoded = await (prepared.image ?? sharedDecoder().decode('dicom', bytes));
+  if (decoded.frames.length === 0) throw new Error('no frames decoded');
+  const written = ws.blobs.putAll([bytes, ...decoded.frames.flatMap((fr) => [bytesOf(fr.data), fr.thumbnail])]);
+  return { written: quietly(written.then(([, ...frameBlobs]) => () => commitDicom(ws, prepared, decoded, frameBlobs))) };
+}
+
+/** A DICOM file's frames as rows, in one transaction; `frameBlobs` holds each frame's pixels and thumbnail, in turn. */
+function commitDicom(ws: Workspace, { file, hash }: PreparedFile, { info, frames }: DecodedDicom, frameBlobs: string[]): FileOutcome {
   const rows = frames.map((fr, i) => ({ fr, pixelBlob: frameBlobs[2 * i]!, thumb: frameBlobs[2 * i + 1]! }));
   try {
     ws.transaction(() => {
