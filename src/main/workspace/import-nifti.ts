@@ -60,11 +60,11 @@ export async function importNifti(
     }
   }
 
-  ws.blobs.put(bytes);
   const total = series.reduce((n, s) => n + s.slices.length, 0);
-  const rows = series.flatMap((s) =>
-    s.slices.map((slice) => ({ s, slice, pixelBlob: ws.blobs.put(bytesOf(slice.data)), thumb: ws.blobs.put(thumbnail(s, slice)) })),
-  );
+  const slices = series.flatMap((s) => s.slices.map((slice) => ({ s, slice })));
+  // The source, then each slice's pixels and thumbnail, their fsyncs overlapping.
+  const [, ...blobs] = await ws.blobs.putAll([bytes, ...slices.flatMap(({ s, slice }) => [bytesOf(slice.data), thumbnail(s, slice)])]);
+  const rows = slices.map((r, i) => ({ ...r, pixelBlob: blobs[2 * i]!, thumb: blobs[2 * i + 1]! }));
   const ids = ws.transaction(() =>
     rows.map(({ s, slice, pixelBlob, thumb }) => {
       const volumeKey = series.length > 1 ? `${hash}:${s.volume}` : hash;
