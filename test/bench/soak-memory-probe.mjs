@@ -1,7 +1,8 @@
 // Loaded into `apprentice serve` by the soak bench only (NODE_OPTIONS="--expose-gc --import <this>"),
 // never by the app: what the host's memory is made of can only be read from inside it (V8 heap,
 // external and ArrayBuffer memory beside the kernel's RSS). Nothing listens on the network: samples
-// go to the file named by APPRENTICE_SOAK_PROBE as JSON lines, and SIGUSR2 (from the bench, the
+// go to the file named by APPRENTICE_SOAK_PROBE as JSON lines (every APPRENTICE_SOAK_PROBE_MS, by
+// default 2 s), and SIGUSR2 (from the bench, the
 // host's parent) asks for a full GC first — the live size, which a leak grows and settling does not —
 // and, when APPRENTICE_SOAK_SNAPSHOTS names a folder, a heap snapshot to diff by constructor.
 import { appendFileSync } from 'node:fs';

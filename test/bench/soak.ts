@@ -14,14 +14,15 @@
 // (soak-memory-probe.mjs, loaded into the host alone by this bench, through NODE_OPTIONS; no
 // endpoint): `host_memory_mb.second_half` is the growth and least-squares slope (MB/min) of RSS,
 // V8 heap used, external and ArrayBuffer memory over the second half of the soak, from samples every
-// 2 s with no forced GC inside it — a leak climbs there, a settled heap is flat; `live_after_gc` is
-// the size right after a forced full GC at the warm-up's end and at the end, and its growth — what
-// retained objects or buffers grow; `series` is ~60 rows of the samples. The forced GCs happen between
+// 2 s with no forced GC inside it — a leak climbs there, a settled heap is flat (heap used between
+// GCs is a sawtooth: read its slope over minutes only); `live_after_gc` is the size right after a
+// forced full GC at the warm-up's end and at the end, and its growth — what retained objects or
+// buffers grow; `series` is ~60 rows of the samples. The forced GCs happen between
 // calls, never inside a timed one, and the raw end RSS is read before the last. With --snapshots
 // <dir> a heap snapshot is also written at both points (diff them by constructor); writing one costs
 // the host tens of MB of RSS, so that run's RSS numbers are not comparable with others.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import type { JobEvent, Response } from '../../src/shared/contract';
@@ -104,7 +105,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ws.close();
   }
 
-  const host = await serve(wsPath, memoryProbeEnv(probeFile, values.snapshots));
+  const snapshots = values.snapshots && resolve(values.snapshots);
+  if (snapshots) mkdirSync(snapshots, { recursive: true });
+  const host = await serve(wsPath, memoryProbeEnv(probeFile, snapshots));
   const job = { id: '', epochs: 0, trainings: 0, ended: false, failures: [] as string[] };
   const client = await connect(host.url, (e) => {
     if (e.jobId !== job.id) return;
@@ -192,7 +195,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           growth: Object.fromEntries(MEASURES.map((k) => [k, round(liveEnd[k] - liveStart[k])])),
         },
         series: { columns: ['s', ...MEASURES], rows: compactSeries(samples, 60) },
-        ...(values.snapshots ? { snapshots: live.map((l) => l.snapshot) } : {}),
+        ...(snapshots ? { snapshots: live.map((l) => l.snapshot) } : {}),
       },
       training: { trainings: job.trainings, epochs_done: job.epochs, failures: job.failures },
       load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
