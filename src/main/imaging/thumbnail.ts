@@ -18,14 +18,11 @@ function shrinkByMeans(rgb: Rgb, side: number): Rgb {
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
   if (w === width && h === height) return rgb;
-  // Which thumbnail column each source column adds to (times 3), and how many columns each gets.
-  const target = new Int32Array(width);
+  // Where each thumbnail column's run of source columns starts (and, at `w`, where the last ends).
+  const starts = new Uint32Array(w + 1);
   const columns = new Uint32Array(w);
-  for (let x = 0; x < width; x++) {
-    const u = Math.floor((x * w) / width);
-    target[x] = u * 3;
-    columns[u]!++;
-  }
+  for (let x = 0; x < width; x++) columns[Math.floor((x * w) / width)]!++;
+  for (let u = 0; u < w; u++) starts[u + 1] = starts[u]! + columns[u]!;
   const sums = new Uint32Array(w * 3);
   const out = new Uint8Array(w * h * 3);
   let y = 0;
@@ -33,11 +30,19 @@ function shrinkByMeans(rgb: Rgb, side: number): Rgb {
     sums.fill(0);
     const y0 = y;
     for (; y < height && Math.floor((y * h) / height) === v; y++) {
-      for (let x = 0, i = y * width * 3; x < width; x++, i += 3) {
-        const t = target[x]!;
-        sums[t] += data[i]!;
-        sums[t + 1] += data[i + 1]!;
-        sums[t + 2] += data[i + 2]!;
+      // A run is summed in locals and added once: three stores per run instead of per pixel.
+      for (let u = 0, x = 0, i = y * width * 3; u < w; u++) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (const end = starts[u + 1]!; x < end; x++, i += 3) {
+          r += data[i]!;
+          g += data[i + 1]!;
+          b += data[i + 2]!;
+        }
+        sums[u * 3] += r;
+        sums[u * 3 + 1] += g;
+        sums[u * 3 + 2] += b;
       }
     }
     const rows = y - y0;
