@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,9 +46,9 @@ describe('soak memory arithmetic', () => {
 
 describe('soak memory probe', () => {
   /** A Node process with the probe's environment, started with `args` (the probe samples only a `serve`). */
-  function start(file: string, args: string[]) {
+  function start(file: string, args: string[], snapshots?: string) {
     return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', ...args], {
-      env: { ...process.env, ...memoryProbeEnv(file), APPRENTICE_SOAK_PROBE_MS: '100' },
+      env: { ...process.env, ...memoryProbeEnv(file, snapshots), APPRENTICE_SOAK_PROBE_MS: '100' },
       stdio: 'ignore',
     });
   }
@@ -59,7 +59,8 @@ describe('soak memory probe', () => {
     const host = start(hostFile, ['serve']);
     const other = start(otherFile, ['worker']);
     try {
-      await new Promise((ok) => setTimeout(ok, 1000));
+      // SIGUSR2 would end a process whose probe has not started yet: wait for its samples first.
+      await expect.poll(() => readSamples(hostFile).length, { timeout: 20_000 }).toBeGreaterThan(2);
       const periodic = readSamples(hostFile);
       expect(periodic.length).toBeGreaterThan(2);
       expect(periodic[0]!.rss).toBeGreaterThan(periodic[0]!.heapUsed);
@@ -70,6 +71,23 @@ describe('soak memory probe', () => {
     } finally {
       host.kill();
       other.kill();
+    }
+  });
+
+  it('writes a heap snapshot after the forced GC when asked for snapshots', async () => {
+    const file = join(dir, 'snap.jsonl');
+    const snapshots = mkdtempSync(join(dir, 'snapshots-'));
+    const host = start(file, ['serve'], snapshots);
+    try {
+      await expect.poll(() => readSamples(file).length, { timeout: 20_000 }).toBeGreaterThan(0);
+      const live = await liveAfterGc(host.pid!, file);
+      expect(live.snapshot).toBe(join(snapshots, 'host-1.heapsnapshot'));
+      // The snapshot is written after the reading: the host answers again once it is complete.
+      const before = readSamples(file).length;
+      await expect.poll(() => readSamples(file).length, { timeout: 20_000 }).toBeGreaterThan(before);
+      expect(JSON.parse(readFileSync(live.snapshot!, 'utf8')).snapshot.node_count).toBeGreaterThan(0);
+    } finally {
+      host.kill();
     }
   });
 });
