@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMask } from '../../src/main/workspace/images';
 import { BLOB_COLUMNS } from '../../src/main/workspace/blob-release';
 import { importImages } from '../../src/main/workspace/import';
-import { groundTruthPngs, loadLabelMap, saveLabelMap } from '../../src/main/workspace/masks';
+import { groundTruthPngs } from '../../src/main/imaging/mask';
+import { loadLabelMap, saveLabelMap } from '../../src/main/workspace/masks';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
 

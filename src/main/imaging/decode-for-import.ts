@@ -1,9 +1,10 @@
 import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
 import { decodeMaskFile, decodeMaskValues, type LabelMap, type Mask } from './mask';
+import { ruleMaskFile, type MaskRuleSettings, type RuledMaskFile } from './mask-rules';
 import { readDicomSeg, type ParsedSeg } from './dicom-seg-read';
 import { readNifti, type NiftiVolume } from './nifti';
 import { frameToThumbnailRgb } from './pixels';
-import { decodeRaster } from './raster';
+import { decodeRaster, sniffRaster } from './raster';
 import { thumbnailPng } from './thumbnail';
 
 /**
@@ -34,6 +35,8 @@ export interface DecodeResults {
   mask: Mask;
   /** A mask file's grey values as they are; the import's mask rules read them (mask-rules.ts). */
   maskValues: LabelMap;
+  /** A mask file's grey values read by the import's mask rules, with its PNGs (needs `maskRules`). */
+  maskForImport: RuledMaskFile;
   dicom: DecodedDicom;
   /** A NIfTI volume, header and voxels; the importer cuts it into slices along the axis asked for. */
   nifti: NiftiVolume;
@@ -43,15 +46,20 @@ export interface DecodeResults {
 
 export type DecodeOp = keyof DecodeResults;
 
-/** Settings an op reads besides the bytes: the FRACTIONAL SEG threshold (0…1, default 0.5). */
+/** Settings an op reads besides the bytes: the FRACTIONAL SEG threshold (0…1, default 0.5), the mask rules' settings. */
 export interface DecodeOptions {
   segThreshold?: number;
+  maskRules?: MaskRuleSettings;
 }
 
 export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array, options: DecodeOptions) => DecodeResults[K] | Promise<DecodeResults[K]> } = {
   raster: decodeRasterForImport,
   mask: decodeMaskFile,
   maskValues: decodeMaskValues,
+  maskForImport: (bytes, options) => {
+    if (!options.maskRules) throw new Error('maskForImport needs the mask rules settings');
+    return ruleMaskFile(decodeMaskValues(bytes), sniffRaster(bytes) === 'jpeg', options.maskRules);
+  },
   dicom: decodeDicomForImport,
   nifti: (bytes) => readNifti(bytes),
   seg: (bytes, options) => readDicomSeg(bytes, { threshold: options.segThreshold }),

@@ -1,5 +1,6 @@
 import type { MaskRule } from '../../shared/contract';
-import { IGNORE_LABEL, MASK_THRESHOLD, valueHistogram, type LabelMap } from './mask';
+import { describe } from '../util/errors';
+import { groundTruthPngs, IGNORE_LABEL, MASK_THRESHOLD, valueHistogram, type GroundTruthPngs, type LabelMap } from './mask';
 
 /**
  * The explicit rules a mask file's pixel values are read by, so no convention is lost silently:
@@ -89,6 +90,34 @@ export function applyMaskRules(raw: LabelMap, opts: MaskRuleOptions): RuledMask 
     );
   }
   return mapped('label-map', (v) => v, seen, unknown);
+}
+
+/** What the rules read besides the pixels: the import's settings and the label schema's values. */
+export interface MaskRuleSettings {
+  ignore: number | null;
+  known: number[];
+  newStructures: boolean;
+}
+
+/**
+ * A mask file's values read by the rules, with what storing it needs: its shares per structure and
+ * its PNGs. Made in the decode process next to the decode, so the importing process only stores it;
+ * a file no rule fits carries the reason instead (its size still decides which error is reported).
+ */
+export type RuledMaskFile = { width: number; height: number } & (
+  | { ruled: RuledMask; fractions: ReturnType<typeof maskFractions>; pngs: GroundTruthPngs }
+  | { error: string }
+);
+
+export function ruleMaskFile(raw: LabelMap, lossy: boolean, settings: MaskRuleSettings): RuledMaskFile {
+  const size = { width: raw.width, height: raw.height };
+  let ruled: RuledMask;
+  try {
+    ruled = applyMaskRules(raw, { ignore: settings.ignore, known: new Set(settings.known), newStructures: settings.newStructures, lossy });
+  } catch (e) {
+    return { ...size, error: describe(e) };
+  }
+  return { ...size, ruled, fractions: maskFractions(ruled.map), pngs: groundTruthPngs(ruled.map) };
 }
 
 /** Share of the image's pixels per structure value, and of the ignored ones. */

@@ -91,6 +91,20 @@ export function decodeLabelMapPng(bytes: Uint8Array): LabelMap {
   return { width: png.width, height: png.height, data };
 }
 
+/** What a label map is stored as: the 0/255 PNG of structure 1, and the map's own PNG unless it is binary. */
+export interface GroundTruthPngs {
+  map: LabelMap;
+  mask: Buffer;
+  labelMap: Buffer | null;
+}
+
+export function groundTruthPngs(map: LabelMap): GroundTruthPngs {
+  const hist = valueHistogram(map);
+  let binary = hist[IGNORE_LABEL] === 0;
+  for (let v = 2; binary && v < IGNORE_LABEL; v++) binary = hist[v] === 0;
+  return { map, mask: encodeMaskPng(binary ? map : structureMask(map, 1)), labelMap: binary ? null : encodeLabelMapPng(map) };
+}
+
 /** One structure of a label map as a binary mask (ignored pixels are not the structure). */
 export function structureMask(map: LabelMap, value: number): Mask {
   const data = new Uint8Array(map.data.length);

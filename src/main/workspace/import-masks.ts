@@ -1,9 +1,8 @@
 import type { ImportFailure, ImportResult, MaskFileReport } from '../../shared/contract';
-import { decodeLabelMapPng, encodeLabelMapPng, type LabelMap } from '../imaging/mask';
-import { applyMaskRules, maskFractions } from '../imaging/mask-rules';
-import { describe } from '../util/errors';
+import { decodeLabelMapPng, encodeLabelMapPng, type GroundTruthPngs, type LabelMap } from '../imaging/mask';
+import { ruleMaskFile, type MaskRuleSettings, type RuledMaskFile } from '../imaging/mask-rules';
 import { ensureStructures, structureValues } from './labels';
-import { groundTruthPngs, saveLabelMap, type GroundTruthPngs } from './masks';
+import { saveLabelMap } from './masks';
 import type { Workspace } from './workspace';
 
 export interface MaskImportOptions {
@@ -20,8 +19,8 @@ export interface ReadyMask {
   empty: boolean;
   newValues: number[];
   report: MaskFileReport;
-  /** Its PNGs, once `writeAhead` has written them. */
-  pngs?: GroundTruthPngs;
+  /** What it is stored as (`writeAhead` writes them before the image's transaction). */
+  pngs: GroundTruthPngs;
 }
 
 /**
@@ -49,19 +48,30 @@ export class MaskImport {
     if (ignore !== null) result.ignoreValue = ignore;
   }
 
+  /** What the rules read besides a file's values, for `ruleMaskFile` here or in a decode process. */
+  ruleSettings(): MaskRuleSettings {
+    return { ignore: this.ignore, known: [...structureValues(this.ws)], newStructures: this.newStructures };
+  }
+
   /** Applies the rules to a decoded mask of an image of this size; null when the file is reported instead. */
   read(file: string, raw: LabelMap, lossy: boolean, width: number, height: number): ReadyMask | null {
-    if (raw.width !== width || raw.height !== height) {
-      return this.fail(file, `mask is ${raw.width}×${raw.height} but its image is ${width}×${height}; mask skipped`);
+    return this.accept(file, ruleMaskFile(raw, lossy, this.ruleSettings()), width, height);
+  }
+
+  /**
+   * A mask file the rules have read (a decode process does, next to its decode; the schema's values
+   * it was given may be a few files old, which only matters with `newStructures`, where adding a
+   * structure twice adds it once), for an image of this size; null when the file is reported instead.
+   */
+  accept(file: string, m: RuledMaskFile, width: number, height: number): ReadyMask | null {
+    if (m.width !== width || m.height !== height) {
+      return this.fail(file, `mask is ${m.width}×${m.height} but its image is ${width}×${height}; mask skipped`);
     }
-    try {
-      const ruled = applyMaskRules(raw, { ignore: this.ignore, known: structureValues(this.ws), newStructures: this.newStructures, lossy });
-      const report: MaskFileReport = { file, rule: ruled.rule, values: ruled.values, ...maskFractions(ruled.map), stored: false };
-      (this.result.maskFiles ??= []).push(report);
-      return { file, map: ruled.map, empty: ruled.rule === 'empty', newValues: ruled.newValues, report };
-    } catch (e) {
-      return this.fail(file, describe(e));
-    }
+    if ('error' in m) return this.fail(file, m.error);
+    const { ruled, fractions, pngs } = m;
+    const report: MaskFileReport = { file, rule: ruled.rule, values: ruled.values, ...fractions, stored: false };
+    (this.result.maskFiles ??= []).push(report);
+    return { file, map: ruled.map, empty: ruled.rule === 'empty', newValues: ruled.newValues, report, pngs };
   }
 
   /**
@@ -71,9 +81,8 @@ export class MaskImport {
    */
   async writeAhead(ready: ReadyMask): Promise<void> {
     if (ready.empty && !this.sawStructure) return;
-    const pngs = groundTruthPngs(ready.map);
-    await this.ws.blobs.putAll(pngs.labelMap ? [pngs.mask, pngs.labelMap] : [pngs.mask]);
-    ready.pngs = pngs;
+    const { mask, labelMap } = ready.pngs;
+    await this.ws.blobs.putAll(labelMap ? [mask, labelMap] : [mask]);
   }
 
   /** Stores a ready mask as the image's ground truth (or holds an empty one back); call in the image's transaction. */

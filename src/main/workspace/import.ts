@@ -8,7 +8,7 @@ import type { SliceAxis } from '../imaging/nifti-slices';
 import { sharedDecoder } from '../imaging/decode-client';
 import type { DecodedDicom, DecodedRaster } from '../imaging/decode-for-import';
 import type { DicomPlacement } from '../imaging/dicom-types';
-import type { LabelMap } from '../imaging/mask';
+import type { RuledMaskFile } from '../imaging/mask-rules';
 import { bytesOf } from '../imaging/pixels';
 import { sniffRaster } from '../imaging/raster';
 import { decodeLimits } from '../imaging/decode-limits';
@@ -70,7 +70,7 @@ export async function importImages(
   const prepareAhead = () => {
     while (queued < files.length && (ahead.length === 0 || (ahead.length < AHEAD_FILES && aheadBytes < AHEAD_BYTES))) {
       const size = fileSize(files[queued]!);
-      ahead.push({ prepared: quietly(prepareFile(ws, files[queued]!, maskIndex, req.segThreshold)), size });
+      ahead.push({ prepared: quietly(prepareFile(ws, files[queued]!, maskIndex, maskImport, req.segThreshold)), size });
       aheadBytes += size;
       queued++;
     }
@@ -227,6 +227,7 @@ async function prepareFile(
   ws: Workspace,
   found: FoundFile,
   maskIndex: Map<string, FoundFile> | null,
+  maskImport: MaskImport | null,
   segThreshold?: number,
 ): Promise<PreparedFile> {
   const bytes = readRegularFile(found.path, maxFileBytes());
@@ -239,7 +240,7 @@ async function prepareFile(
     const maskFile = maskIndex?.get(stem(file));
     const image = stored ? null : quietly(sharedDecoder().decode('raster', bytes));
     const blobs = image && quietly(image.then((rgb) => writeRasterBlobs(ws, bytes, rgb)));
-    return { file, bytes, hash, format: raster, image, blobs, mask: !stored && maskFile ? readMask(maskFile) : null };
+    return { file, bytes, hash, format: raster, image, blobs, mask: !stored && maskFile && maskImport ? readMask(maskFile, maskImport) : null };
   }
   if (isDicom(bytes) && looksLikeSeg(bytes)) return { file, bytes, hash, format: 'seg', seg: quietly(sharedDecoder().decode('seg', bytes, { segThreshold })) };
   if (isDicom(bytes)) return { file, bytes, hash, format: 'dicom', image: stored ? null : quietly(sharedDecoder().decode('dicom', bytes)) };
@@ -276,7 +277,7 @@ async function stageRaster(
     // Re-import is a no-op for the image; a mask that was missing before is still worth attaching.
     const hasMask = ws.db.prepare('SELECT 1 FROM masks WHERE image_id = ? AND current = 1').get(existing.id);
     if (hasMask || !maskFile || !maskImport) return nothingToCommit({ added: 0, masks: 0 });
-    attachMask(ws, existing.id, await readMask(maskFile), existing, maskImport);
+    attachMask(ws, existing.id, await readMask(maskFile, maskImport), existing, maskImport);
     return nothingToCommit({ added: 0, masks: 0 });
   }
 
@@ -288,8 +289,8 @@ async function stageRaster(
     throw new Error(`cannot decode ${kind}: ${explainDecodeError(kind, describe(e))}`);
   }
   const thumb = prepared.blobs ?? writeRasterBlobs(ws, bytes, rgb);
-  const maskRead = maskFile ? await (prepared.mask ?? readMask(maskFile)) : null;
-  const ready = maskRead && maskImport ? readyMask(maskRead, rgb, maskImport) : null;
+  const maskRead = maskFile && maskImport ? await (prepared.mask ?? readMask(maskFile, maskImport)) : null;
+  const ready = maskRead ? readyMask(maskRead, rgb, maskImport!) : null;
   const written = Promise.all([thumb, ready && maskImport!.writeAhead(ready)]);
   return { written: quietly(written.then(([t]) => () => commitRaster(ws, prepared, rgb, t, ready, maskImport))) };
 }
@@ -337,7 +338,7 @@ async function writeRasterBlobs(ws: Workspace, source: Uint8Array, rgb: DecodedR
   return thumb!;
 }
 
-type MaskRead = { mask: LabelMap; lossy: boolean; file: string } | { error: ImportFailure };
+type MaskRead = { ruled: RuledMaskFile; file: string } | { error: ImportFailure };
 
 /** A mask read by the rules, ready to store with its image; a file that fits no rule is reported (MaskImport counts both). */
 function readyMask(m: MaskRead, size: { width: number; height: number }, maskImport: MaskImport): ReadyMask | null {
@@ -345,7 +346,7 @@ function readyMask(m: MaskRead, size: { width: number; height: number }, maskImp
     maskImport.reportFailure(m.error);
     return null;
   }
-  return maskImport.read(m.file, m.mask, m.lossy, size.width, size.height);
+  return maskImport.accept(m.file, m.ruled, size.width, size.height);
 }
 
 /** Reads a mask by the rules and stores it as an existing image's ground truth. */
@@ -354,11 +355,12 @@ function attachMask(ws: Workspace, imageId: number, m: MaskRead, size: { width: 
   if (ready) ws.transaction(() => maskImport.store(imageId, ready));
 }
 
-async function readMask(found: FoundFile): Promise<MaskRead> {
+/** A mask file decoded and read by the rules in a decode process, which makes its PNGs too. */
+async function readMask(found: FoundFile, maskImport: MaskImport): Promise<MaskRead> {
   const file = found.display;
   try {
     const bytes = readRegularFile(found.path, maxFileBytes());
-    return { mask: await sharedDecoder().decode('maskValues', bytes), lossy: sniffRaster(bytes) === 'jpeg', file };
+    return { ruled: await sharedDecoder().decode('maskForImport', bytes, { maskRules: maskImport.ruleSettings() }), file };
   } catch (e) {
     return { error: { file, error: `cannot read mask: ${explainDecodeError(/\.png$/i.test(file) ? 'PNG' : 'JPEG', describe(e))}` } };
   }

@@ -1,5 +1,14 @@
 import { resolve } from 'node:path';
-import { decodeLabelMapPng, decodeMaskPng, encodeLabelMapPng, encodeMaskPng, IGNORE_LABEL, structureMask, valueHistogram, type LabelMap, type Mask } from '../imaging/mask';
+import {
+  decodeLabelMapPng,
+  decodeMaskPng,
+  groundTruthPngs,
+  IGNORE_LABEL,
+  valueHistogram,
+  type GroundTruthPngs,
+  type LabelMap,
+  type Mask,
+} from '../imaging/mask';
 import { imageRecord } from './images';
 import { labelSchema, structureValues } from './labels';
 import { latestSubsetOf } from './splits';
@@ -65,20 +74,6 @@ type SaveOptions = {
   /** The map's PNGs made beforehand (an import writes them ahead, off its commit); used only if made from this very map. */
   pngs?: GroundTruthPngs;
 };
-
-/** What a label map is stored as: the 0/255 PNG of structure 1, and the map's own PNG unless it is binary. */
-export interface GroundTruthPngs {
-  map: LabelMap;
-  mask: Buffer;
-  labelMap: Buffer | null;
-}
-
-export function groundTruthPngs(map: LabelMap): GroundTruthPngs {
-  const hist = valueHistogram(map);
-  let binary = hist[IGNORE_LABEL] === 0;
-  for (let v = 2; binary && v < IGNORE_LABEL; v++) binary = hist[v] === 0;
-  return { map, mask: encodeMaskPng(binary ? map : structureMask(map, 1)), labelMap: binary ? null : encodeLabelMapPng(map) };
-}
 
 /**
  * Makes `mask` (binary: structure 1) the image's current ground truth; earlier versions stay in the
