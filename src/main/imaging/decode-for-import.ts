@@ -1,5 +1,5 @@
 import { decodeDicom, type DicomFrame, type DicomInfo } from './dicom';
-import { decodeMaskFile, decodeMaskValues, type LabelMap, type Mask } from './mask';
+import { decodeMaskValues } from './mask';
 import { ruleMaskFile, type MaskRuleSettings, type RuledMaskFile } from './mask-rules';
 import { readDicomSeg, type ParsedSeg } from './dicom-seg-read';
 import { readNifti, type NiftiVolume } from './nifti';
@@ -32,10 +32,7 @@ export interface DecodedDicom {
 /** The decode process's operations by name: the request names one, the reply carries its result. */
 export interface DecodeResults {
   raster: DecodedRaster;
-  mask: Mask;
-  /** A mask file's grey values as they are; the import's mask rules read them (mask-rules.ts). */
-  maskValues: LabelMap;
-  /** A mask file's grey values read by the import's mask rules, with its PNGs (needs `maskRules`). */
+  /** A mask file's grey values read by the import's mask rules (mask-rules.ts), with its PNGs (needs `maskRules`). */
   maskForImport: RuledMaskFile;
   dicom: DecodedDicom;
   /** A NIfTI volume, header and voxels; the importer cuts it into slices along the axis asked for. */
@@ -54,8 +51,6 @@ export interface DecodeOptions {
 
 export const DECODE_OPS: { [K in DecodeOp]: (bytes: Uint8Array, options: DecodeOptions) => DecodeResults[K] | Promise<DecodeResults[K]> } = {
   raster: decodeRasterForImport,
-  mask: decodeMaskFile,
-  maskValues: decodeMaskValues,
   maskForImport: (bytes, options) => {
     if (!options.maskRules) throw new Error('maskForImport needs the mask rules settings');
     return ruleMaskFile(decodeMaskValues(bytes), sniffRaster(bytes) === 'jpeg', options.maskRules);
