@@ -61,11 +61,20 @@ export function checkImageSize(what: string, width: number, height: number, byte
   }
 }
 
-/** Throws when a multi-frame file claims more frames, or more decoded bytes, than the limits allow. */
-export function checkFrames(frames: number, bytesPerFrame: number, limits = decodeLimits()): void {
+/**
+ * Throws when a file claims more frames than the limit. Apart from checkFrames because a header
+ * reader must ask it before anything it builds per frame (positions, offsets), when the frame size
+ * may not be known or valid yet.
+ */
+export function checkFrameCount(frames: number, limits = decodeLimits()): void {
   if (frames > limits.maxFrames) {
     throw new DecodeLimitError(`${frames} frames, above the limit of ${limits.maxFrames} per file (APPRENTICE_MAX_FRAMES)`);
   }
+}
+
+/** Throws when a multi-frame file claims more frames, or more decoded bytes, than the limits allow. */
+export function checkFrames(frames: number, bytesPerFrame: number, limits = decodeLimits()): void {
+  checkFrameCount(frames, limits);
   const total = frames * bytesPerFrame;
   if (total > limits.maxDecodedBytes) {
     throw new DecodeLimitError(

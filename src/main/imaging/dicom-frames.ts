@@ -63,6 +63,11 @@ function checkFragments(dataSet: DataSet, fragments: Fragment[]): void {
 export function encapsulatedFrames(dataSet: DataSet, element: Element, frameCount: number): (index: number) => Uint8Array {
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) throw new DicomError('encapsulated pixel data has no fragments');
+  // A fragment never holds data of two frames (PS3.5 A.4), so fewer fragments than frames is a false
+  // frame count: say so now, not after scanning the fragments for end-of-image markers.
+  if (fragments.length < frameCount) {
+    throw new DicomError(`the header claims ${frameCount} frames, but the encapsulated pixel data holds only ${fragments.length} fragments`);
+  }
   checkFragments(dataSet, fragments);
   const offsetTable = element.basicOffsetTable ?? [];
   let computedTable: number[] | null = null;

@@ -1,4 +1,6 @@
 import type { DataSet, Element } from 'dicom-parser';
+import { checkFrameCount, decodeLimits, type DecodeLimits } from './decode-limits';
+import { DicomError } from './dicom-error';
 import type { ParsedDicom } from './dicom-parse';
 import type { DicomInfo, DicomPlacement, VoiWindow } from './dicom-types';
 
@@ -124,13 +126,29 @@ function uint16(dataSet: DataSet, tag: string): number | null {
   return finite(dataSet.uint16(tag));
 }
 
-export function readImageHeader(parsed: ParsedDicom): ImageHeader {
+/**
+ * Refuses a frame count beyond the limit from the header alone. It must run before anything made
+ * per frame (the positions below, the decoder's offsets and frames): a header of a few hundred bytes
+ * can claim 99,999,999 frames, and one array of that length costs seconds of CPU and gigabytes.
+ */
+function checkClaimedFrames(frames: number, columns: number, rows: number, limits: DecodeLimits): void {
+  try {
+    checkFrameCount(frames, limits);
+  } catch (e) {
+    throw new DicomError(`image too large to decode (the header claims ${frames} frames of ${columns}×${rows}): ${(e as Error).message}`);
+  }
+}
+
+export function readImageHeader(parsed: ParsedDicom, limits = decodeLimits()): ImageHeader {
   const ds = parsed.dataSet;
   const samplesPerPixel = uint16(ds, 'x00280002') ?? 1;
   const bitsAllocated = uint16(ds, 'x00280100') ?? 0;
   const bitsStored = uint16(ds, 'x00280101') ?? bitsAllocated;
+  const rows = uint16(ds, 'x00280010') ?? 0;
+  const columns = uint16(ds, 'x00280011') ?? 0;
   const framesText = text(ds, 'x00280008');
   const frames = framesText !== null && Number.parseInt(framesText, 10) > 0 ? Number.parseInt(framesText, 10) : 1;
+  checkClaimedFrames(frames, columns, rows, limits);
 
   const rescale = withFallback(ds, 'x00289145', (d) => {
     const slope = decimal(d, 'x00281053');
@@ -152,8 +170,8 @@ export function readImageHeader(parsed: ParsedDicom): ImageHeader {
     sopClassUid: text(ds, 'x00080016') ?? text(ds, 'x00020002'),
     // Absent in some ACR-NEMA files: the standard's defaults for the sample count.
     photometric: text(ds, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2'),
-    rows: uint16(ds, 'x00280010') ?? 0,
-    columns: uint16(ds, 'x00280011') ?? 0,
+    rows,
+    columns,
     bitsAllocated,
     bitsStored,
     pixelRepresentation: uint16(ds, 'x00280103') ?? 0,

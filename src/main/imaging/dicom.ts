@@ -105,7 +105,8 @@ function checkDecoded(raw: RawSamples, header: ImageHeader, index: number): void
 
 async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Promise<{ info: DicomInfo; frames: DicomFrame[] }> {
   const parsed = parseDicomBytes(bytes, false);
-  const header = readImageHeader(parsed);
+  const limits = decodeLimits();
+  const header = readImageHeader(parsed, limits);
   const { info } = header;
   const element = header.pixelElement;
   if (!element) {
@@ -124,7 +125,6 @@ async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Prom
   const bytesPerSample = Math.max(1, Math.ceil(info.bitsAllocated / 8));
   // Refuse before allocating: a small file may claim gigabytes of pixels or an image row per frame
   // by the hundred thousand; the frames actually in the file are what its header says.
-  const limits = decodeLimits();
   try {
     checkImageSize('frame', info.columns, info.rows, info.samplesPerPixel * bytesPerSample, limits);
     checkFrames(info.frames, info.rows * info.columns * info.samplesPerPixel * bytesPerSample, limits);
