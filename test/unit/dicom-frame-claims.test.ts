@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DicomError, decodeDicom, readDicomInfo } from '../../src/main/imaging/dicom';
 import { dicomParser } from '../../src/main/imaging/dicom-parse';
@@ -110,5 +111,32 @@ describe('a frame count within the limit that the pixel data cannot hold is refu
   it('the rewritten files still decode with their true frame counts (the generator changes only NumberOfFrames)', async () => {
     expect((await decodeDicom(withNumberOfFrames(shared(NATIVE), 1))).frames).toHaveLength(1);
     expect((await decodeDicom(withNumberOfFrames(shared(ENCAPSULATED), 2))).frames).toHaveLength(2);
+  });
+});
+
+/** The shared deflated file's meta header (it names the deflated transfer syntax) over `body`, deflated. */
+function deflatedDicom(body: Buffer): Buffer {
+  const file = shared('dicomParser/testImages/deflate/image_dfl');
+  const metaEnd = 132 + 12 + file.readUInt32LE(132 + 8); // (0002,0000) UL gives the meta group's length
+  return Buffer.concat([file.subarray(0, metaEnd), deflateRawSync(body)]);
+}
+
+describe('a deflated data set is inflated within the decoded-bytes limit', () => {
+  it('a 40 KB file inflating to 40 MiB is refused when the limit allows 1 MiB of pixels, before any header is read', async () => {
+    const bomb = deflatedDicom(Buffer.alloc(40 * 2 ** 20));
+    expect(bomb.length).toBeLessThan(100_000);
+    process.env.APPRENTICE_MAX_DECODED_BYTES = String(2 ** 20);
+    try {
+      const refusal = /deflated data set too large: \d+ bytes inflate beyond 17 MiB, above the limit \(APPRENTICE_MAX_DECODED_BYTES\)/;
+      await expect(decodeDicom(bomb)).rejects.toThrow(refusal);
+      expect(() => readDicomInfo(bomb)).toThrow(refusal);
+    } finally {
+      delete process.env.APPRENTICE_MAX_DECODED_BYTES;
+    }
+  });
+
+  it('the real deflated file still decodes', async () => {
+    const { frames } = await decodeDicom(shared('dicomParser/testImages/deflate/image_dfl'));
+    expect(frames).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { inflateRawSync, inflateSync } from 'node:zlib';
 import * as dicomParserModule from 'dicom-parser';
 import type { DataSet, ParseDicomOptions } from 'dicom-parser';
+import { decodeLimits, type DecodeLimits } from './decode-limits';
 import { DicomError, describeThrown } from './dicom-error';
 
 // dicom-parser is a UMD bundle: depending on who loads it (vitest, Node ESM, the electron-vite CJS
@@ -47,16 +48,32 @@ export function rawDataSetEncoding(bytes: Uint8Array): 'explicit' | 'implicit' |
   return null;
 }
 
-/** Deflated transfer syntax: the data set after the meta header is a raw deflate stream (some writers add a zlib header). */
-function inflateDataSet(bytes: Uint8Array, position: number): Uint8Array {
+function isOutputBound(e: unknown): boolean {
+  return (e as { code?: string } | null)?.code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger/i.test(String(e));
+}
+
+/**
+ * Deflated transfer syntax: the data set after the meta header is a raw deflate stream (some
+ * writers add a zlib header). Inflated with an output bound: deflate reaches ~1000:1, so a file of
+ * a megabyte could otherwise become a gigabyte before any header is read.
+ */
+function inflateDataSet(bytes: Uint8Array, position: number, limits: DecodeLimits): Uint8Array {
   const compressed = bytes.subarray(position);
+  // The pixel data is at most the decoded-bytes limit; the rest of the data set rides on top.
+  const bound = limits.maxDecodedBytes + 16 * 2 ** 20;
+  const tooLarge = () =>
+    new DicomError(
+      `deflated data set too large: ${compressed.length} bytes inflate beyond ${Math.round(bound / 2 ** 20)} MiB, above the limit (APPRENTICE_MAX_DECODED_BYTES)`,
+    );
   let inflated: Uint8Array;
   try {
-    inflated = inflateRawSync(compressed);
+    inflated = inflateRawSync(compressed, { maxOutputLength: bound });
   } catch (rawError) {
+    if (isOutputBound(rawError)) throw tooLarge();
     try {
-      inflated = inflateSync(compressed);
-    } catch {
+      inflated = inflateSync(compressed, { maxOutputLength: bound });
+    } catch (zlibError) {
+      if (isOutputBound(zlibError)) throw tooLarge();
       throw new DicomError(`deflated data set cannot be inflated: ${describeThrown(rawError)}`);
     }
   }
@@ -80,7 +97,7 @@ function metaTransferSyntax(bytes: Uint8Array): string | null {
  * breaks off part-way (truncated file, bad element) is kept with `parseProblem` set, so the caller
  * can still report what is there and say precisely what is missing.
  */
-export function parseDicomBytes(input: Uint8Array, headerOnly: boolean): ParsedDicom {
+export function parseDicomBytes(input: Uint8Array, headerOnly: boolean, limits = decodeLimits()): ParsedDicom {
   if (!(input instanceof Uint8Array)) throw new DicomError('not a byte array');
   // A Node Buffer would make dicom-parser hand out Buffers, whose slice() is a view, not a copy.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
@@ -99,7 +116,7 @@ export function parseDicomBytes(input: Uint8Array, headerOnly: boolean): ParsedD
   }
   if (headerOnly) options.untilTag = 'x7fe00010';
   // Typed as returning void upstream, but dicom-parser uses the returned bytes as the data set.
-  options.inflater = inflateDataSet as unknown as ParseDicomOptions['inflater'];
+  options.inflater = ((whole: Uint8Array, position: number) => inflateDataSet(whole, position, limits)) as unknown as ParseDicomOptions['inflater'];
 
   try {
     const dataSet = dicomParser.parseDicom(bytes, options);

@@ -104,8 +104,8 @@ function checkDecoded(raw: RawSamples, header: ImageHeader, index: number): void
 }
 
 async function decodeAll(bytes: Uint8Array, maxFrames: number | undefined): Promise<{ info: DicomInfo; frames: DicomFrame[] }> {
-  const parsed = parseDicomBytes(bytes, false);
   const limits = decodeLimits();
+  const parsed = parseDicomBytes(bytes, false, limits);
   const header = readImageHeader(parsed, limits);
   const { info } = header;
   const element = header.pixelElement;
