@@ -4,7 +4,7 @@
 
 type Bench = { run: (args: string[], json: boolean) => Promise<Record<string, unknown>> };
 
-const BENCHES = ['student', 'teacher', 'mining', 'kvasir', 'kvasir-grid', 'import', 'soak', 'interactive'];
+const BENCHES = ['student', 'teacher', 'mining', 'kvasir', 'kvasir-grid', 'import', 'soak', 'interactive', 'torch-agreement'];
 
 const [which, ...rest] = process.argv.slice(2);
 const json = rest.includes('--json');

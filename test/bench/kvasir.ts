@@ -100,7 +100,7 @@ async function scoreInTrainingFrame(ws: Workspace, runId: number, testIds: numbe
 }
 
 /** Why the reference cannot run here, or null when `python` imports torch. */
-function torchMissing(python: string): string | null {
+export function torchMissing(python: string): string | null {
   const r = spawnSync(python, ['-c', 'import torch, PIL, numpy'], { encoding: 'utf8' });
   if (r.error) return `${python}: ${r.error.message}`;
   if (r.status !== 0) return `${python} cannot import torch, PIL and numpy: ${r.stderr.trim().split('\n').pop()}`;
