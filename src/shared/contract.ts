@@ -183,6 +183,10 @@ export type ImportResult = z.infer<typeof ImportResult>;
  * session has proved it works here, else the CPU; "cuda" fails rather than fall back.
  */
 export const Device = z.enum(['auto', 'cpu', 'cuda']);
+
+/** How a student's fresh weights are drawn: PyTorch's layer defaults (torchvision encoder), segmentation_models_pytorch's, or He everywhere. */
+export const InitScheme = z.enum(['pytorch', 'smp', 'he']);
+export type InitScheme = z.infer<typeof InitScheme>;
 export type Device = z.infer<typeof Device>;
 /** The device a session or run actually used. */
 export const ResolvedDevice = z.enum(['cpu', 'cuda']);
@@ -340,6 +344,7 @@ export const TrainSettings = z.object({
   device: Device.optional(),
   /** Start from a SimCLR pre-training run's weights (its run id) instead of scratch. */
   initRun: z.number().int().positive().optional(),
+  initScheme: InitScheme.optional(),
 });
 export type TrainSettings = z.infer<typeof TrainSettings>;
 
@@ -464,7 +469,7 @@ export type MineRequest = z.infer<typeof MineRequest>;
 
 export const ExperimentMethod = z.enum(['supervised', 'one-time', 'continuous']);
 /** The experiment grid: ratios × schedules × seeds with one teacher; seeds 1…n each make their own split. */
-/** Where a grid cell's student starts: He initialisation, SimCLR pre-training made by the grid, or a finished pre-training run. */
+/** Where a grid cell's student starts: fresh weights (the settings' init scheme), SimCLR pre-training made by the grid, or a finished pre-training run. */
 export const ExperimentInit = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scratch') }),
   z.object({ kind: z.literal('simclr'), epochs: z.number().int().min(1).max(1000).optional() }),

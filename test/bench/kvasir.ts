@@ -196,6 +196,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       stopped: r.stopped,
       size: settings.size,
       model: modelFlags ? settings.model : 'default (ResNet34 U-Net++)',
+      init_scheme: settings.initScheme,
       seed: settings.seed,
       split: counts,
       import_minutes: round(importMinutes, 2),

@@ -8,4 +8,7 @@ export const TINY_STUDENT: Partial<TrainConfig> = {
   maxEpochs: 2,
   model: { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] },
   testEngine: 'tfjs',
+  // The numbers tests pin were recorded with He initialisation; at 8 channels PyTorch's smaller
+  // decoder start learns too slowly for a two-epoch test at this learning rate.
+  initScheme: 'he',
 };

@@ -49,10 +49,23 @@ describe('student CLI', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r); // plain JSON
   }, 120_000);
 
+  it('--init-scheme chooses how fresh weights are drawn, and the run records it (PyTorch\'s by default)', async () => {
+    const flags = { epochs: '1', size: '64', batch: '4', width: '8', blocks: '1,1,1,1', decoder: '32,16,8,8,4' };
+    const smp = (await cmds.train!.run([wsPath], { ...flags, 'init-scheme': 'smp' }, true)) as Record<string, unknown>;
+    const ws = Workspace.open(wsPath);
+    try {
+      expect(getRun(ws, run)!.config.initScheme).toBe('pytorch');
+      expect(getRun(ws, smp.runId as number)!.config.initScheme).toBe('smp');
+    } finally {
+      ws.close();
+    }
+  }, 120_000);
+
   it('rejects bad settings as usage errors', async () => {
     await expect(cmds.train!.run([wsPath], { size: '100' }, true)).rejects.toThrow(/multiple of 32/);
     await expect(cmds.train!.run([wsPath], { blocks: '3,4' }, true)).rejects.toThrow(/blocks: four positive integers/);
     await expect(cmds.train!.run([wsPath], { engine: 'gpu' }, true)).rejects.toThrow(/--engine must be/);
+    await expect(cmds.train!.run([wsPath], { 'init-scheme': 'xavier' }, true)).rejects.toThrow(/--init-scheme must be pytorch, smp, he \(got xavier\)/);
     await expect(cmds.train!.run([wsPath], { resume: String(run) }, true)).rejects.toThrow(/already done/);
   });
 

@@ -7,6 +7,7 @@ import {
   FoldedUnet,
   forward,
   forwardFolded,
+  DEFAULT_INIT_SCHEME,
   initWeights,
   paramSpecs,
   RESNET34_UNETPP,
@@ -46,9 +47,9 @@ describe('U-Net++ / ResNet34 layout', () => {
   });
 
   it('draws the same initial weights from the same seed (He normal, fan-in)', () => {
-    const a = initWeights(TINY_UNETPP, 3);
-    const b = initWeights(TINY_UNETPP, 3);
-    const c = initWeights(TINY_UNETPP, 4);
+    const a = initWeights(TINY_UNETPP, 3, 'he');
+    const b = initWeights(TINY_UNETPP, 3, 'he');
+    const c = initWeights(TINY_UNETPP, 4, 'he');
     expect(a.get('encoder.conv1.weight')).toEqual(b.get('encoder.conv1.weight'));
     expect(a.get('encoder.conv1.weight')).not.toEqual(c.get('encoder.conv1.weight'));
     const w = a.get('decoder.nodes.x_0_0.conv1.0.weight')!;
@@ -56,6 +57,51 @@ describe('U-Net++ / ResNet34 layout', () => {
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     expect(std).toBeGreaterThan(0.8 * Math.sqrt(2 / fanIn));
     expect(std).toBeLessThan(1.2 * Math.sqrt(2 / fanIn));
+  });
+
+  it('draws each part as PyTorch, segmentation_models_pytorch or He would', () => {
+    const cfg = unetConfig({ width: 16, blocks: [1, 1, 1, 1], decoder: [64, 32, 16, 16, 16] });
+    const specs = new Map(paramSpecs(cfg).map((s) => [s.name, s.shape]));
+    const stats = (a: Float32Array) => ({ std: Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length), max: a.reduce((m, v) => Math.max(m, Math.abs(v)), 0) });
+    const fans = (name: string) => {
+      const [kh, kw, cin, cout] = specs.get(name)!;
+      return { fanIn: kh! * kw! * cin!, fanOut: kh! * kw! * cout! };
+    };
+    const enc = 'encoder.layer2.0.conv1.weight'; // cin 16 → cout 32: fan-in and fan-out differ
+    const dec = 'decoder.nodes.x_0_1.conv1.0.weight';
+    const near = (got: number, want: number) => {
+      expect(got).toBeGreaterThan(0.9 * want);
+      expect(got).toBeLessThan(1.1 * want);
+    };
+
+    const pt = initWeights(cfg, 7, 'pytorch');
+    near(stats(pt.get(enc)!).std, Math.sqrt(2 / fans(enc).fanOut));
+    const decPt = stats(pt.get(dec)!);
+    expect(decPt.max).toBeLessThanOrEqual(1 / Math.sqrt(fans(dec).fanIn));
+    near(decPt.std, 1 / Math.sqrt(3 * fans(dec).fanIn));
+    const headBound = 1 / Math.sqrt(fans('head.weight').fanIn);
+    expect(stats(pt.get('head.weight')!).max).toBeLessThanOrEqual(headBound);
+    expect(pt.get('head.bias')![0]).not.toBe(0);
+    expect(Math.abs(pt.get('head.bias')![0]!)).toBeLessThanOrEqual(headBound);
+
+    const smp = initWeights(cfg, 7, 'smp');
+    near(stats(smp.get(enc)!).std, Math.sqrt(2 / fans(enc).fanOut));
+    near(stats(smp.get(dec)!).std, Math.sqrt(2 / fans(dec).fanIn));
+    expect(stats(smp.get(dec)!).max).toBeLessThanOrEqual(Math.sqrt(6 / fans(dec).fanIn));
+    const h = fans('head.weight');
+    expect(stats(smp.get('head.weight')!).max).toBeLessThanOrEqual(Math.sqrt(6 / (h.fanIn + h.fanOut)));
+    expect(smp.get('head.bias')![0]).toBe(0);
+
+    const he = initWeights(cfg, 7, 'he');
+    near(stats(he.get(enc)!).std, Math.sqrt(2 / fans(enc).fanIn));
+    near(stats(he.get(dec)!).std, Math.sqrt(2 / fans(dec).fanIn));
+    expect(he.get('head.bias')![0]).toBe(0);
+
+    for (const w of [pt, smp, he]) {
+      expect([...w.get('encoder.bn1.weight')!].every((v) => v === 1)).toBe(true);
+      expect([...w.get('encoder.bn1.running_var')!].every((v) => v === 1)).toBe(true);
+    }
+    expect(initWeights(cfg, 7)).toEqual(initWeights(cfg, 7, DEFAULT_INIT_SCHEME));
   });
 });
 
@@ -78,7 +124,7 @@ describe('forward', () => {
   }, 120_000);
 
   it('folded conv+BN inference equals eval-mode forward (non-trivial BN statistics)', () => {
-    const arrays = initWeights(TINY_UNETPP, 2);
+    const arrays = initWeights(TINY_UNETPP, 2, 'he'); // He keeps the logits large enough for a relative check
     for (const s of paramSpecs(TINY_UNETPP)) {
       const a = arrays.get(s.name)!;
       if (s.kind === 'bn_mean') a.forEach((_, i) => (a[i] = 0.1 * Math.sin(i)));

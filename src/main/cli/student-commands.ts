@@ -34,7 +34,7 @@ export function studentCommands(): Record<string, Command> {
     train: {
       summary:
         'train <ws> [--epochs 100 --size 224 --batch 8 --lr 5e-5 --seed 1 --lambda 0.5 --width 64 --blocks 3,4,6,3 --decoder 256,128,64,32,16\n' +
-        '           --split <id> --init <pretrain run|weights file> --engine onnxruntime|tfjs --device auto|cpu|cuda --threads N] | train <ws> --resume <run>\n' +
+        '           --split <id> --init <pretrain run|weights file> --init-scheme pytorch|smp|he --engine onnxruntime|tfjs --device auto|cpu|cuda --threads N] | train <ws> --resume <run>\n' +
         '                                          train the U-Net++ student (paper protocol); Ctrl-C keeps the last checkpoint',
       options: {
         ...TRAIN_FLAG_OPTIONS,

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { resolveSettings, type TrainConfig } from '../student/train';
+import type { InitScheme } from '../../shared/contract';
+import { INIT_SCHEMES } from '../student/unetpp';
 import { num, UsageError, type Flags } from './command';
 import { DEVICE_OPTION, deviceFromFlags } from './device-flag';
 
@@ -22,6 +24,7 @@ export const TRAIN_FLAG_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   split: { type: 'string' },
   'init-weights': { type: 'string' },
   init: { type: 'string' },
+  'init-scheme': { type: 'string' },
   'early-stop': { type: 'string' },
   patience: { type: 'string' },
   'test-engine': { type: 'string' },
@@ -53,6 +56,12 @@ export function trainSettingsFromFlags(flags: Flags): Partial<TrainConfig> {
   if (typeof flags.init === 'string') {
     if (/^\d+$/.test(flags.init)) out.initRun = Number(flags.init);
     else out.initWeights = resolve(flags.init);
+  }
+  if (flags['init-scheme'] !== undefined) {
+    const scheme = String(flags['init-scheme']);
+    if (!(INIT_SCHEMES as readonly string[]).includes(scheme))
+      throw new UsageError(`--init-scheme must be ${INIT_SCHEMES.join(', ')} (got ${scheme})`);
+    out.initScheme = scheme as InitScheme;
   }
   if (flags['early-stop'] !== undefined) out.earlyStopPatience = num(flags, 'early-stop');
   if (flags.patience !== undefined) out.plateauPatience = num(flags, 'patience');

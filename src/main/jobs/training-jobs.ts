@@ -102,6 +102,7 @@ export function trainSettingsFromRequest(s: TrainSettings): Partial<TrainConfig>
   if (s.lambda !== undefined) out.lambda = s.lambda;
   if (s.device !== undefined) out.device = s.device;
   if (s.initRun !== undefined) out.initRun = s.initRun;
+  if (s.initScheme !== undefined) out.initScheme = s.initScheme;
   if (s.width !== undefined || s.blocks || s.decoder) {
     const model: Partial<TrainConfig['model']> = {};
     if (s.width !== undefined) model.width = s.width;

@@ -17,7 +17,7 @@ import { RemedyError } from '../util/errors';
 export type Method = 'supervised' | 'one-time' | 'continuous';
 
 /**
- * Where a cell's student starts (the paper's Table 1 "+ SimCLR" rows): He initialisation, SimCLR
+ * Where a cell's student starts (the paper's Table 1 "+ SimCLR" rows): fresh weights (the settings' init scheme), SimCLR
  * pre-training made by the grid (one run per seed on that seed's training images, labeled and
  * unlabeled, with these settings on top of the grid's model and size), a finished run, or a
  * student weights file.
@@ -322,7 +322,7 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
     '',
     `Test split, mean ± sample std over ${spec.seeds} seed(s); each seed has its own split (val ${spec.val}, test ${spec.test}), shared by every ratio and method. Teacher: ${teacher}. Pseudo-label weight ${spec.pseudoWeight}.`,
     '',
-    'Init: scratch = He initialisation; simclr = SimCLR pre-training of the encoder per seed on that seed\'s training images (labeled and unlabeled); run N / file F = those weights. Prompts (the paper\'s Table 3): points = points only, box = box only, both = points and box, mask = both with the mask prompt, grid = the grid\'s prompt settings.',
+    'Init: scratch = fresh weights (the init scheme recorded with each run); simclr = SimCLR pre-training of the encoder per seed on that seed\'s training images (labeled and unlabeled); run N / file F = those weights. Prompts (the paper\'s Table 3): points = points only, box = box only, both = points and box, mask = both with the mask prompt, grid = the grid\'s prompt settings.',
     '',
     'Mining rows start from the supervised run of the same ratio and seed (its best weights) and train the same number of epochs again on labeled + pseudo-labeled images: compare them with a supervised run given that budget too.',
     '',

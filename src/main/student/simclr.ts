@@ -12,7 +12,7 @@ import { DEFAULT_VIEW_AUGMENT, isColour, simclrView, type ViewAugment } from './
 import { initHead, SimclrTrainer } from './simclr-engine';
 import { headSpecs, type ProjectionHead } from './simclr-graph';
 import { epochRandom, TrainingInterrupted } from './train';
-import { initWeights, paramSpecs, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
+import { DEFAULT_INIT_SCHEME, initWeights, paramSpecs, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
 
 /**
  * SimCLR pre-training of the student's encoder (Chen et al. 2020) on a split's training images,
@@ -170,6 +170,7 @@ export async function pretrainStudent(
     images: ids.length,
     method: 'SimCLR (Chen et al. 2020): two views per image, encoder → global average pool → 2-layer MLP head → NT-Xent',
     head: headOf(cfg, s),
+    initScheme: DEFAULT_INIT_SCHEME,
     normalization: { kind: 'imagenet', mean: IMAGENET_MEAN, std: IMAGENET_STD },
     optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     engine: 'onnxruntime',

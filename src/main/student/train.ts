@@ -20,13 +20,13 @@ import {
 } from '../workspace/runs';
 import type { Workspace } from '../workspace/workspace';
 import { seededRandom, shuffleInPlace } from '../util/random';
-import type { Device } from '../../shared/contract';
+import type { Device, InitScheme } from '../../shared/contract';
 import { decodeCheckpoint, decodeWeights, encodeCheckpoint, encodeWeights, type CheckpointState } from './checkpoint';
 import { applyGeometric, channelMap, channelTargets, DEFAULT_AUGMENT, drawAugment, IMAGENET_MEAN, IMAGENET_STD, loadSamples, normalizeInto, type AugmentConfig, type Sample } from './data';
 import { bceDiceFromLogits } from './loss';
 import { createPredictor, predictImages, type Engine } from './predict';
 import { createTrainer, resolveEngine, resolveTrainDevice, trainBackendName, type StudentTrainer, type TrainEngineSetting } from './trainer';
-import { countParams, initWeights, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
+import { countParams, DEFAULT_INIT_SCHEME, INIT_SCHEMES, initWeights, unetConfig, type UnetConfig, type WeightArrays } from './unetpp';
 import { RemedyError } from '../util/errors';
 
 
@@ -77,8 +77,10 @@ export interface TrainConfig {
   model: { width: number; blocks: number[]; decoder: number[] };
   /** null: the latest split at start (the resolved id is stored). */
   splitId: number | null;
-  /** Optional weights file to start from instead of He initialisation. */
+  /** Optional weights file to start from instead of fresh weights. */
   initWeights: string | null;
+  /** How fresh weights are drawn (see unetpp.ts INIT_SCHEMES); unused when starting from weights. */
+  initScheme: InitScheme;
   /**
    * A finished run whose weights to start from (a SimCLR "pretrain" run, or any student run);
    * resolved to its weights file at start. A weights file given as well wins (mining starts from
@@ -113,6 +115,7 @@ export const DEFAULT_SETTINGS: TrainConfig = {
   model: { width: 64, blocks: [3, 4, 6, 3], decoder: [256, 128, 64, 32, 16] },
   splitId: null,
   initWeights: null,
+  initScheme: DEFAULT_INIT_SCHEME,
   initRun: null,
   testEngine: 'onnx',
   engine: 'auto',
@@ -225,6 +228,7 @@ export function resolveSettings(partial: Partial<TrainConfig> = {}): TrainConfig
   check(Number.isInteger(s.maxEpochs) && s.maxEpochs >= 1, `epochs must be a positive integer (got ${s.maxEpochs})`);
   check(Number.isInteger(s.seed), `seed must be an integer (got ${s.seed})`);
   check(s.plateauFactor > 0 && s.plateauFactor < 1, 'plateauFactor must be in (0, 1)');
+  check((INIT_SCHEMES as readonly string[]).includes(s.initScheme), `initScheme must be one of ${INIT_SCHEMES.join(', ')} (got ${String(s.initScheme)})`);
   unetConfig(s.model); // validates width/blocks/decoder
   return s;
 }
@@ -260,7 +264,7 @@ export async function trainStudent(ws: Workspace, partial: Partial<TrainConfig> 
     splitId,
     counts: { labeled: labeled.length, val: val.length, test: test.length },
     params: countParams(cfg).trainable,
-    architecture: 'U-Net++ / ResNet encoder (segmentation_models_pytorch UnetPlusPlus layout), He init',
+    architecture: 'U-Net++ / ResNet encoder (segmentation_models_pytorch UnetPlusPlus layout)',
     geometry: 'short side → size, centre crop (training/validation); whole image → size×size (inference)',
     normalization: { kind: 'imagenet', mean: IMAGENET_MEAN, std: IMAGENET_STD },
     augmentation: 'hflip, vflip, rotation by a random multiple of 90° (90/180/270), transpose; each with its probability; same for image and mask',
@@ -418,7 +422,7 @@ async function runLoop(
     state = ck.state;
     adamState = ck.adam;
   } else {
-    weightsArrays = s.initWeights ? decodeWeights(readFileSync(s.initWeights), cfg).weights : initWeights(cfg, s.seed);
+    weightsArrays = s.initWeights ? decodeWeights(readFileSync(s.initWeights), cfg).weights : initWeights(cfg, s.seed, s.initScheme);
     state = {
       epoch: 0,
       lr: s.lr,

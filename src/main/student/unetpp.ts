@@ -1,3 +1,4 @@
+import { InitScheme } from '../../shared/contract';
 import { seededRandom } from '../util/random';
 import { batchNormTrain, conv2d, conv2dBiasAct, maxPool3s2, upsample2x, type BatchStats } from './ops';
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Variable } from './tf';
@@ -148,11 +149,23 @@ export function countParams(cfg: UnetConfig): { trainable: number; buffers: numb
 export type WeightArrays = Map<string, Float32Array>;
 
 /**
- * Fresh weights: He (Kaiming) normal with fan-in = kh·kw·cin for every convolution, BN γ = 1,
- * β = 0, running mean 0 / variance 1, head bias 0. Drawn from the seeded PRNG (Box–Muller), so a
- * seed gives the same weights on every backend.
+ * How fresh weights are drawn. Every scheme sets BN γ = 1, β = 0, running mean 0 / variance 1.
+ * - "pytorch": what the PyTorch reference (../shared/bench/unetpp_torch.py) gets — torchvision's
+ *   ResNet (Kaiming normal over fan-out) in the encoder and PyTorch's layer default in the decoder
+ *   and head (uniform ±1/√fan-in, the head's bias too). Under Adam and BN a weight's scale sets how
+ *   fast it learns, so the decoder's 2.45× smaller start is not cosmetic.
+ * - "smp": segmentation_models_pytorch's UnetPlusPlus — torchvision's encoder, Kaiming uniform over
+ *   fan-in in the decoder, Xavier uniform head with zero bias.
+ * - "he": Kaiming normal over fan-in for every convolution, head bias 0 (the app's first scheme).
  */
-export function initWeights(cfg: UnetConfig, seed: number): WeightArrays {
+export const INIT_SCHEMES: readonly InitScheme[] = InitScheme.options;
+export const DEFAULT_INIT_SCHEME: InitScheme = 'pytorch';
+
+/**
+ * Fresh weights in the given scheme, drawn from the seeded PRNG (Box–Muller for normals), so a seed
+ * gives the same weights on every backend.
+ */
+export function initWeights(cfg: UnetConfig, seed: number, scheme: InitScheme = DEFAULT_INIT_SCHEME): WeightArrays {
   const random = seededRandom(seed);
   const normal = (): number => {
     let u = 0;
@@ -160,14 +173,33 @@ export function initWeights(cfg: UnetConfig, seed: number): WeightArrays {
     const v = random();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
+  const fill = (a: Float32Array, draw: () => number) => {
+    for (let i = 0; i < a.length; i++) a[i] = draw();
+  };
+  const fillNormal = (a: Float32Array, std: number) => fill(a, () => normal() * std);
+  const fillUniform = (a: Float32Array, bound: number) => fill(a, () => (2 * random() - 1) * bound);
   const out: WeightArrays = new Map();
-  for (const s of paramSpecs(cfg)) {
+  const specs = paramSpecs(cfg);
+  const headFanIn = (() => {
+    const h = specs.find((s) => s.name === 'head.weight')!.shape;
+    return h[0]! * h[1]! * h[2]!;
+  })();
+  for (const s of specs) {
     const n = s.shape.reduce((a, b) => a * b, 1);
     const a = new Float32Array(n);
     if (s.kind === 'conv') {
-      const std = Math.sqrt(2 / (s.shape[0]! * s.shape[1]! * s.shape[2]!));
-      for (let i = 0; i < n; i++) a[i] = normal() * std;
-    } else if (s.kind === 'bn_weight' || s.kind === 'bn_var') a.fill(1);
+      const [kh, kw, cin, cout] = s.shape as [number, number, number, number];
+      const fanIn = kh * kw * cin;
+      const fanOut = kh * kw * cout;
+      const part = s.name.startsWith('encoder.') ? 'encoder' : s.name.startsWith('head.') ? 'head' : 'decoder';
+      if (scheme === 'he' || (part === 'decoder' && scheme === 'smp')) {
+        if (scheme === 'he') fillNormal(a, Math.sqrt(2 / fanIn));
+        else fillUniform(a, Math.sqrt(6 / fanIn));
+      } else if (part === 'encoder') fillNormal(a, Math.sqrt(2 / fanOut));
+      else if (part === 'head' && scheme === 'smp') fillUniform(a, Math.sqrt(6 / (fanIn + fanOut)));
+      else fillUniform(a, 1 / Math.sqrt(fanIn));
+    } else if (s.kind === 'bias' && scheme === 'pytorch') fillUniform(a, 1 / Math.sqrt(headFanIn));
+    else if (s.kind === 'bn_weight' || s.kind === 'bn_var') a.fill(1);
     out.set(s.name, a);
   }
   return out;

@@ -13,13 +13,14 @@ import {
 } from './settings-form';
 
 describe('training settings form', () => {
-  it('keeps defaults for empty fields and sends the device', () => {
-    expect(parseTrainForm(DEFAULT_TRAIN_FORM)).toEqual({ ok: true, value: { device: 'auto' } });
+  it('keeps defaults for empty fields and sends the device and initialisation', () => {
+    expect(parseTrainForm(DEFAULT_TRAIN_FORM)).toEqual({ ok: true, value: { device: 'auto', initScheme: 'pytorch' } });
+    expect(parseTrainForm({ ...DEFAULT_TRAIN_FORM, initScheme: 'smp' })).toEqual({ ok: true, value: { device: 'auto', initScheme: 'smp' } });
   });
   it('sends typed values and the small model preset', () => {
     expect(parseTrainForm({ ...DEFAULT_TRAIN_FORM, epochs: '3', lr: '1e-3', size: '64', model: 'small', device: 'cpu' })).toEqual({
       ok: true,
-      value: { ...SMALL_MODEL, epochs: 3, lr: 0.001, size: 64, device: 'cpu' },
+      value: { ...SMALL_MODEL, epochs: 3, lr: 0.001, size: 64, device: 'cpu', initScheme: 'pytorch' },
     });
   });
   it('refuses what is not a number, a fractional epoch count, a size off the 32 grid', () => {

@@ -1,4 +1,4 @@
-import type { Device, ExperimentRequest, PromptSettingsInput, TrainSettings } from '../../../shared/contract';
+import type { Device, ExperimentRequest, InitScheme, PromptSettingsInput, TrainSettings } from '../../../shared/contract';
 
 /**
  * The settings forms of Training and Experiments as typed, and their parsing into the contract's
@@ -19,6 +19,8 @@ export interface TrainForm {
   device: Device;
   /** '' starts from scratch; otherwise the id of a finished SimCLR pre-training run. */
   init: string;
+  /** How scratch weights are drawn (unused when starting from a run). */
+  initScheme: InitScheme;
 }
 
 export const DEFAULT_TRAIN_FORM: Readonly<TrainForm> = {
@@ -32,6 +34,14 @@ export const DEFAULT_TRAIN_FORM: Readonly<TrainForm> = {
   model: 'full',
   device: 'auto',
   init: '',
+  initScheme: 'pytorch',
+};
+
+/** The initialisation choices as a radiologist or researcher reads them. */
+export const INIT_SCHEME_LABELS: Readonly<Record<InitScheme, string>> = {
+  pytorch: 'PyTorch defaults (as the reference script)',
+  smp: 'segmentation_models_pytorch',
+  he: 'He normal everywhere',
 };
 
 export const SMALL_MODEL = { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] };
@@ -64,7 +74,7 @@ export function parseTrainForm(f: TrainForm): Parsed<TrainSettings> {
     if (v !== undefined) out[key] = v;
   }
   if (typeof out.size === 'number' && (out.size < 32 || out.size % 32 !== 0)) return { ok: false, error: 'Size must be a multiple of 32' };
-  return { ok: true, value: { ...(out as TrainSettings), device: f.device, ...(f.init ? { initRun: Number(f.init) } : {}) } };
+  return { ok: true, value: { ...(out as TrainSettings), device: f.device, ...(f.init ? { initRun: Number(f.init) } : { initScheme: f.initScheme }) } };
 }
 
 export interface PromptForm {
