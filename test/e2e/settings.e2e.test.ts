@@ -72,6 +72,8 @@ describe('splits, settings and an experiment from the UI alone', () => {
     await page.getByTestId('split-assign-subset').selectOption('val');
     await page.getByTestId('split-assign-apply').click();
     await page.waitForFunction(() => /6 validation/.test(document.querySelector('[data-testid="split-summary"]')?.textContent ?? ''));
+    // The summary and the Dataset list refresh from separate requests: wait for the list as well.
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="split-${id}"]`)?.textContent === 'validation', labeled[1], { timeout: 5_000 });
     expect(await page.getByTestId(`split-${labeled[1]}`).textContent()).toBe('validation');
     expect(await page.getByTestId(`status-${labeled[1]}`).textContent()).toBe('validation');
 
@@ -103,7 +105,7 @@ describe('splits, settings and an experiment from the UI alone', () => {
   it('shows every mining setting in Training', async () => {
     await page.getByTestId('tab-training').click();
     await page.getByTestId('train-method').selectOption('one-time');
-    for (const id of ['train-teacher', 'train-weight', 'train-points', 'train-threshold', 'train-box', 'train-per-component', 'train-mask-prompt', 'train-lr', 'train-device'])
+    for (const id of ['train-teacher', 'train-weight', 'train-points', 'train-threshold', 'train-box', 'train-per-component', 'train-mask-prompt', 'train-lr', 'train-init-scheme', 'train-device'])
       await page.getByTestId(id).waitFor();
     await shoot(page, shots, '62-training-settings');
   }, 30_000);
@@ -121,6 +123,7 @@ describe('splits, settings and an experiment from the UI alone', () => {
     await page.getByTestId('exp-size').fill('64');
     await page.getByTestId('exp-batch').fill('4');
     await page.getByTestId('exp-lr').fill('0.001');
+    await page.getByTestId('exp-init-scheme').selectOption('smp');
     expect(await page.getByTestId('exp-start').textContent()).toMatch(/2 runs/);
     await page.getByTestId('exp-start').click();
     await page.getByTestId('exp-progress').waitFor();
@@ -135,6 +138,9 @@ describe('splits, settings and an experiment from the UI alone', () => {
     expect(await page.getByTestId('exp-plot').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
     for (const f of ['results.md', 'results.csv', 'val-dice.svg']) expect(existsSync(join(dir, 'ws', 'experiments', 'ui-grid', f))).toBe(true);
     expect(await page.getByTestId('exp-error').count()).toBe(0);
+    const configs = (ws.db.prepare("SELECT config FROM runs WHERE kind != 'pretrain'").all() as { config: string }[]).map((r) => JSON.parse(r.config));
+    expect(configs.length).toBeGreaterThanOrEqual(2);
+    for (const c of configs) expect(c.initScheme).toBe('smp');
     await shoot(page, shots, '64-experiment-table');
   }, 360_000);
 });
