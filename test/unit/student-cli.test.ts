@@ -54,8 +54,8 @@ describe('student CLI', () => {
     const smp = (await cmds.train!.run([wsPath], { ...flags, 'init-scheme': 'smp' }, true)) as Record<string, unknown>;
     const ws = Workspace.open(wsPath);
     try {
-      expect(getRun(ws, run)!.config.initScheme).toBe('pytorch');
-      expect(getRun(ws, smp.runId as number)!.config.initScheme).toBe('smp');
+      expect(getRun(ws, run)!.config).toMatchObject({ initScheme: 'pytorch' });
+      expect(getRun(ws, smp.runId as number)!.config).toMatchObject({ initScheme: 'smp' });
     } finally {
       ws.close();
     }

@@ -15,22 +15,17 @@ const TMP_SUFFIX = /\.[0-9a-f]{12}\.tmp$/;
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = temporaryName(path);
-  const fd = openSync(tmp, 'w');
-  let renamed = false;
   try {
+    const fd = openSync(tmp, 'w');
     try {
       writeAll(fd, bytes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    checkSize(statSync(tmp).size, bytes);
-    renameSync(tmp, path);
-    renamed = true;
+    commit(tmp, path, bytes);
   } catch (e) {
-    throw new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e });
-  } finally {
-    if (!renamed) rmSync(tmp, { force: true });
+    throw abandon(tmp, path, e);
   }
 }
 
@@ -43,7 +38,6 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
  */
 export async function writeFileAtomicAsync(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = temporaryName(path);
-  let renamed = false;
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -52,14 +46,22 @@ export async function writeFileAtomicAsync(path: string, bytes: Uint8Array): Pro
     } finally {
       closeSync(fd);
     }
-    checkSize(statSync(tmp).size, bytes);
-    renameSync(tmp, path);
-    renamed = true;
+    commit(tmp, path, bytes);
   } catch (e) {
-    throw new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e });
-  } finally {
-    if (!renamed) rmSync(tmp, { force: true });
+    throw abandon(tmp, path, e);
   }
+}
+
+/** The synced temporary file into place, once its size on disk is the size written. */
+function commit(tmp: string, path: string, bytes: Uint8Array): void {
+  checkSize(statSync(tmp).size, bytes);
+  renameSync(tmp, path);
+}
+
+/** A failed write: the temporary file removed (the target is untouched), the error naming the target. */
+function abandon(tmp: string, path: string, e: unknown): Error {
+  rmSync(tmp, { force: true });
+  return new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e });
 }
 
 function temporaryName(path: string): string {
