@@ -62,6 +62,7 @@ describe('experiment grid (tiny student, oracle teacher)', () => {
     const md = readFileSync(r.files.markdown, 'utf8');
     expect(md).toMatch(/\| 50 % \| one-time \| 2 \| \d\.\d{3} ± \d\.\d{3} \| \d\.\d{3} ± \d\.\d{3} \|/);
     expect(md).toContain('oracle (evaluation tool, not a model)');
+    expect(md).toContain(`scratch = fresh weights drawn by the "${spec.train.initScheme}" scheme`);
     expect(readFileSync(r.files.csv, 'utf8').split('\n')[0]).toBe('labeled_ratio,method,runs,iou_mean,iou_std,dice_mean,dice_std');
     expect(readFileSync(r.files.plot, 'utf8')).toContain('<polyline');
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatMeanStd, summarize, type Summary } from '../metrics/metrics';
 import { DEFAULT_PRETRAIN, pretrainStudent, resumePretrain, type PretrainConfig, type PretrainProgress } from '../student/simclr';
-import { resumeStudent, trainStudent, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
+import { resolveSettings, resumeStudent, trainStudent, type TrainProgress, type TrainResult, type TrainConfig } from '../student/train';
 import type { PromptSettings } from '../teacher/prompts';
 import { writeFileAtomic } from '../util/atomic-write';
 import { createSplit, findSplit } from '../workspace/splits';
@@ -322,7 +322,7 @@ function writeReport(ws: Workspace, spec: ExperimentSpec, cells: CellResult[]): 
     '',
     `Test split, mean ± sample std over ${spec.seeds} seed(s); each seed has its own split (val ${spec.val}, test ${spec.test}), shared by every ratio and method. Teacher: ${teacher}. Pseudo-label weight ${spec.pseudoWeight}.`,
     '',
-    'Init: scratch = fresh weights (the init scheme recorded with each run); simclr = SimCLR pre-training of the encoder per seed on that seed\'s training images (labeled and unlabeled); run N / file F = those weights. Prompts (the paper\'s Table 3): points = points only, box = box only, both = points and box, mask = both with the mask prompt, grid = the grid\'s prompt settings.',
+    `Init: scratch = fresh weights drawn by the "${resolveSettings(spec.train).initScheme}" scheme; simclr = SimCLR pre-training of the encoder per seed on that seed's training images (labeled and unlabeled); run N / file F = those weights. Prompts (the paper's Table 3): points = points only, box = box only, both = points and box, mask = both with the mask prompt, grid = the grid's prompt settings.`,
     '',
     'Mining rows start from the supervised run of the same ratio and seed (its best weights) and train the same number of epochs again on labeled + pseudo-labeled images: compare them with a supervised run given that budget too.',
     '',
