@@ -39,9 +39,9 @@ export const DEFAULT_TRAIN_FORM: Readonly<TrainForm> = {
 
 /** The initialisation choices as a radiologist or researcher reads them. */
 export const INIT_SCHEME_LABELS: Readonly<Record<InitScheme, string>> = {
-  pytorch: 'PyTorch defaults (as the reference script)',
-  smp: 'segmentation_models_pytorch',
-  he: 'He normal everywhere',
+  pytorch: 'PyTorch defaults (recommended)',
+  smp: 'segmentation_models_pytorch style',
+  he: 'He normal everywhere (earlier default)',
 };
 
 export const SMALL_MODEL = { width: 8, blocks: [1, 1, 1, 1], decoder: [32, 16, 8, 8, 4] };
