@@ -189,20 +189,23 @@ export function initWeights(cfg: UnetConfig, seed: number, scheme: InitScheme = 
     const a = new Float32Array(n);
     if (s.kind === 'conv') {
       const [kh, kw, cin, cout] = s.shape as [number, number, number, number];
-      const fanIn = kh * kw * cin;
-      const fanOut = kh * kw * cout;
-      const part = s.name.startsWith('encoder.') ? 'encoder' : s.name.startsWith('head.') ? 'head' : 'decoder';
-      if (scheme === 'he' || (part === 'decoder' && scheme === 'smp')) {
-        if (scheme === 'he') fillNormal(a, Math.sqrt(2 / fanIn));
-        else fillUniform(a, Math.sqrt(6 / fanIn));
-      } else if (part === 'encoder') fillNormal(a, Math.sqrt(2 / fanOut));
-      else if (part === 'head' && scheme === 'smp') fillUniform(a, Math.sqrt(6 / (fanIn + fanOut)));
-      else fillUniform(a, 1 / Math.sqrt(fanIn));
+      const d = convDraw(scheme, s.name, kh * kw * cin, kh * kw * cout);
+      if (d.normal) fillNormal(a, d.scale);
+      else fillUniform(a, d.scale);
     } else if (s.kind === 'bias' && scheme === 'pytorch') fillUniform(a, 1 / Math.sqrt(headFanIn));
     else if (s.kind === 'bn_weight' || s.kind === 'bn_var') a.fill(1);
     out.set(s.name, a);
   }
   return out;
+}
+
+/** A convolution's distribution in a scheme: normal with std `scale`, or uniform on ±`scale`. */
+function convDraw(scheme: InitScheme, name: string, fanIn: number, fanOut: number): { normal: boolean; scale: number } {
+  if (scheme === 'he') return { normal: true, scale: Math.sqrt(2 / fanIn) };
+  if (name.startsWith('encoder.')) return { normal: true, scale: Math.sqrt(2 / fanOut) }; // torchvision's ResNet
+  const head = name.startsWith('head.');
+  if (scheme === 'smp') return { normal: false, scale: head ? Math.sqrt(6 / (fanIn + fanOut)) : Math.sqrt(6 / fanIn) };
+  return { normal: false, scale: 1 / Math.sqrt(fanIn) }; // PyTorch's Conv2d default, kaiming_uniform(a=√5)
 }
 
 /** Live model weights: trainable ones as Variables, BN running statistics as tensors. */
