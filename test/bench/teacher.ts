@@ -25,7 +25,7 @@
  *
  * encoder_breakdown / decoder_breakdown say where the extra time goes: the pipeline's own session
  * runs are timed from inside (its sessions' `run` is wrapped), and the encoder's other steps (image
- * decode, resize, whole preprocessing, cache write) are timed one by one on the same image.
+ * decode, whole preprocessing, cache write) are timed one by one on the same image.
  *
  * Without --encoder/--decoder the teacher is a real-size fixture pair: the encoder fixture from
  * test/fixtures/heavy-encoder-fixture.ts (SAM's exact I/O, MobileSAM-like compute; --blocks and
@@ -38,11 +38,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { samResizedSize, teacherFrame, toFrame, type Box, type Frame } from '../../src/main/imaging/geometry/frames';
+import { teacherFrame, toFrame, type Box, type Frame } from '../../src/main/imaging/geometry/frames';
 import { familySpec } from '../../src/main/teacher/families';
 import { EmbeddingCache, embeddingKeyId, flushEmbeddingWrites, type Embedding, type EmbeddingKey, type EmbeddingLookup } from '../../src/main/teacher/embeddings';
-import { resizeRgb } from '../../src/main/imaging/geometry/pil-resize';
-import { layoutRecipe, preprocessForLayout, withInputBuffer } from '../../src/main/teacher/preprocess';
+import { layoutRecipe, preprocessForLayout, withInputArena } from '../../src/main/teacher/preprocess';
 import { storedLayout } from '../../src/main/teacher/layouts';
 import { defaultDevice, parseDevice, type Device } from '../../src/main/onnx/device';
 import { loadOrt, type Ort } from '../../src/main/onnx/runtime';
@@ -342,23 +341,16 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     // Where the encoder pipeline's extra time goes: its steps, timed one by one.
     const steps = {
       decode: [] as number[],
-      resize: [] as number[],
       preprocess: [] as number[],
       cacheWrite: [] as number[],
       cacheWriteBackground: [] as number[],
       cacheKey: [] as number[],
     };
-    // The resize preprocessing does (SAM/MobileSAM: longest side 1024, bilinear; MedSAM: 1024×1024 bicubic).
-    const size = model.family === 'medsam' ? { width: 1024, height: 1024 } : samResizedSize(rec.width, rec.height);
-    const filter = model.family === 'medsam' ? 'bicubic' : 'bilinear';
     const emb = first.embedding;
     for (let i = 0; i < Math.max(3, o.runs); i++) {
       steps.decode.push((await time(() => loadModelRgb(ws!, image.id))).ms);
-      steps.resize.push((await time(() => resizeRgb(rgb, size.width, size.height, filter))).ms);
-      // Into a reused input buffer, as the pipeline does (withInputBuffer): a fresh 12 MB array would add page faults it never pays.
-      steps.preprocess.push(
-        (await withInputBuffer(async (buffer) => time(() => preprocessForLayout(rgb, storedLayout(iface), model.family, iface.encoder, buffer)))).ms,
-      );
+      // In a reused arena, as the pipeline does (withInputArena): fresh 12 MB planes would add page faults it never pays.
+      steps.preprocess.push((await withInputArena(async (arena) => time(() => preprocessForLayout(rgb, storedLayout(iface), model.family, iface.encoder, arena)))).ms);
       // The cache write: what the lookup itself spends storing the 4 MB embedding, and the
       // background write after it (SHA-256 off the main thread, blob, index entry).
       await forgetEmbedding(ws, key);
@@ -514,7 +506,6 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       // Medians of the pipeline's steps, each timed on its own (ms).
       encoder_breakdown: {
         image_decode_ms: round(decodeSteps),
-        resize_ms: round(median(steps.resize)),
         preprocess_ms: round(preprocessSteps),
         session_run_in_pipeline_ms: round(median(enc.run)),
         cache_write_ms: round(cacheWriteSteps),

@@ -7,6 +7,7 @@ import { decodeMaskPng, type Mask } from '../../src/main/imaging/mask';
 import { studentInferFrame, teacherFrame, type Box } from '../../src/main/imaging/geometry/frames';
 import { EmbeddingCache, embeddingKeyId, flushEmbeddingWrites, type EmbeddingKey } from '../../src/main/teacher/embeddings';
 import { DEFAULT_PROMPT_SETTINGS, promptsFromMap } from '../../src/main/teacher/prompts';
+import { preprocessRecipe } from '../../src/main/teacher/preprocess';
 import { addTeacherModel, type TeacherModel } from '../../src/main/teacher/registry';
 import { imageEmbedding, releaseTeacherSessions, segmentFromMap, segmentImage, selectMask } from '../../src/main/teacher/segment';
 import { imageRecord, listImages, loadModelRgb } from '../../src/main/workspace/images';
@@ -156,7 +157,7 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
       imageSha256: imageRecord(ws, im.id).sha256,
       frameIndex: 0,
       encoderSha256: model.files.find((f) => f.part === 'encoder')!.sha256,
-      recipe: 'sam-longest1024-bilinear-meanstd-pad-nchw',
+      recipe: preprocessRecipe('sam', 'nchw', 'float32'),
     };
     const first = await imageEmbedding(ws, im.id, { modelId: model.id, cache: new EmbeddingCache() });
     expect(first.embedding.source).toBe('encoder');
@@ -195,7 +196,7 @@ describe('teacher segment on Kvasir images (fixture teachers)', () => {
       imageSha256: imageRecord(ws, im.id).sha256,
       frameIndex: 0,
       encoderSha256: model.files.find((f) => f.part === 'encoder')!.sha256,
-      recipe: 'sam-longest1024-bilinear-meanstd-pad-nchw',
+      recipe: preprocessRecipe('sam', 'nchw', 'float32'),
     };
     rmSync(join(indexDir, `${embeddingKeyId(key)}.json`), { force: true });
     const entries = () =>

@@ -1,5 +1,6 @@
 import { samResizedSize, sourceFrame, TEACHER_SIDE, teacherFrame, type Frame } from '../imaging/geometry/frames';
-import { axisTaps, clampByte, horizontalPass, resizeRgb, resizeRows, TRIANGLE } from '../imaging/geometry/pil-resize';
+import { clampByte, resizeRgb } from '../imaging/geometry/pil-resize';
+import { PlanesKernel } from '../imaging/geometry/pil-resize-simd';
 import type { Rgb } from '../imaging/raster';
 import { familySpec, type EncoderLayout, type TeacherFamily } from './families';
 import type { LayoutId } from './layouts';
@@ -29,7 +30,7 @@ export function preprocessSam(
   family: 'sam' | 'mobilesam',
   layout: EncoderLayout,
   type: 'float32' | 'uint8' = 'float32',
-  into?: Float32Array,
+  arena?: PlanesKernel,
 ): EncoderInput {
   const size = samResizedSize(img.width, img.height);
   const frame = teacherFrame(family, img.width, img.height);
@@ -39,46 +40,13 @@ export function preprocessSam(
     return { data, type, dims: [size.height, size.width, 3], frame, recipe: preprocessRecipe(family, 'hwc', type) };
   }
   if (type !== 'float32') throw new Error('an NCHW SAM encoder takes float32 input');
-  const plane = TEACHER_SIDE * TEACHER_SIDE;
-  const data = inputBuffer(into);
-  // Zeros: the padding, after normalisation (a fresh array has them already).
-  if (into) padWithZeros(data, size.width, size.height);
-  // Each resized row goes straight to the three planes, normalised through a per-channel table of
-  // (v - mean) / std for the 256 byte values (the same float32 values the division gives).
-  const [lr, lg, lb] = [0, 1, 2].map((c) => byteTable((v) => (v - SAM_PIXEL_MEAN[c]!) / SAM_PIXEL_STD[c]!)) as [Float32Array, Float32Array, Float32Array];
-  const { width, height } = size;
-  const vy = axisTaps(img.height, height, TRIANGLE);
-  if ((width !== img.width || height !== img.height) && (vy.span === 2 || vy.span === 3)) {
-    // The usual case (2 or 3 vertical taps): the vertical pass writes the planes itself.
-    const tmp = horizontalPass(img.data, img.width, img.height, width, axisTaps(img.width, width, TRIANGLE));
-    const rowLen = width * 3;
-    const { index, weight, span } = vy;
-    for (let y = 0, q = 0; y < height; y++, q += span) {
-      const o = y * TEACHER_SIDE;
-      if (span === 2) verticalPlanes2(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, weight[q]!, weight[q + 1]!, width, data, o, plane, lr, lg, lb);
-      else verticalPlanes3(tmp, index[q]! * rowLen, index[q + 1]! * rowLen, index[q + 2]! * rowLen, weight[q]!, weight[q + 1]!, weight[q + 2]!, width, data, o, plane, lr, lg, lb);
-    }
-  } else {
-    resizeRows(img, width, height, 'bilinear', (y, row) => scatterPlanes(row, width, data, y * TEACHER_SIDE, plane, lr, lg, lb));
-  }
+  const data = (arena ?? new PlanesKernel()).resizeToPlanes(img, size.width, size.height, 'bilinear', SAM_PIXEL_MEAN, SAM_PIXEL_STD, TEACHER_SIDE);
   return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame, recipe: preprocessRecipe(family, 'nchw', 'float32') };
 }
 
-/** `into` (an encoder-input-sized buffer to overwrite) or a new [3,1024,1024] array. */
-function inputBuffer(into: Float32Array | undefined): Float32Array {
-  if (!into) return new Float32Array(3 * TEACHER_SIDE * TEACHER_SIDE);
-  if (into.length !== 3 * TEACHER_SIDE * TEACHER_SIDE) throw new Error(`an encoder input buffer holds ${3 * TEACHER_SIDE * TEACHER_SIDE} values, not ${into.length}`);
-  return into;
-}
-
-/** Zeros right of and below a width × height image in each 1024×1024 plane. */
-function padWithZeros(data: Float32Array, width: number, height: number): void {
-  const plane = TEACHER_SIDE * TEACHER_SIDE;
-  for (let c = 0; c < 3; c++) {
-    const base = c * plane;
-    if (width < TEACHER_SIDE) for (let y = 0; y < height; y++) data.fill(0, base + y * TEACHER_SIDE + width, base + (y + 1) * TEACHER_SIDE);
-    data.fill(0, base + height * TEACHER_SIDE, base + plane);
-  }
+/** The arena's [3,1024,1024] planes, or a new array: for inputs that every value is written to. */
+function inputBuffer(arena: PlanesKernel | undefined): Float32Array {
+  return arena ? arena.planes(TEACHER_SIDE) : new Float32Array(3 * TEACHER_SIDE * TEACHER_SIDE);
 }
 
 /** f(v) for v = 0..255, as float32. */
@@ -86,54 +54,6 @@ function byteTable(f: (v: number) => number): Float32Array {
   const t = new Float32Array(256);
   for (let v = 0; v < 256; v++) t[v] = f(v);
   return t;
-}
-
-/** `vertical2` and `scatterPlanes` in one loop: output row → the three planes at offset `o`. */
-function verticalPlanes2(
-  tmp: Uint8Array,
-  a: number,
-  b: number,
-  w0: number,
-  w1: number,
-  width: number,
-  data: Float32Array,
-  o: number,
-  plane: number,
-  lr: Float32Array,
-  lg: Float32Array,
-  lb: Float32Array,
-): void {
-  const g = o + plane, bl = o + 2 * plane;
-  for (let x = 0, k = 0; x < width; x++, k += 3) {
-    data[o + x] = lr[clampByte(tmp[a + k]! * w0 + tmp[b + k]! * w1)]!;
-    data[g + x] = lg[clampByte(tmp[a + k + 1]! * w0 + tmp[b + k + 1]! * w1)]!;
-    data[bl + x] = lb[clampByte(tmp[a + k + 2]! * w0 + tmp[b + k + 2]! * w1)]!;
-  }
-}
-
-/** `vertical3` and `scatterPlanes` in one loop. */
-function verticalPlanes3(
-  tmp: Uint8Array,
-  a: number,
-  b: number,
-  c: number,
-  w0: number,
-  w1: number,
-  w2: number,
-  width: number,
-  data: Float32Array,
-  o: number,
-  plane: number,
-  lr: Float32Array,
-  lg: Float32Array,
-  lb: Float32Array,
-): void {
-  const g = o + plane, bl = o + 2 * plane;
-  for (let x = 0, k = 0; x < width; x++, k += 3) {
-    data[o + x] = lr[clampByte(tmp[a + k]! * w0 + tmp[b + k]! * w1 + tmp[c + k]! * w2)]!;
-    data[g + x] = lg[clampByte(tmp[a + k + 1]! * w0 + tmp[b + k + 1]! * w1 + tmp[c + k + 1]! * w2)]!;
-    data[bl + x] = lb[clampByte(tmp[a + k + 2]! * w0 + tmp[b + k + 2]! * w1 + tmp[c + k + 2]! * w2)]!;
-  }
 }
 
 /** One interleaved RGB row → the R, G and B planes at offset `o`, each byte through its channel's table. */
@@ -151,7 +71,7 @@ function scatterPlanes(row: Uint8Array, width: number, data: Float32Array, o: nu
  * anti-aliasing), then min–max scale the whole image to [0, 1] — exactly MedSAM's inference
  * script: (img - min) / clip(max - min, 1e-8) — as [1,3,1024,1024] float32, no padding.
  */
-export function preprocessMedSam(img: Rgb, into?: Float32Array): EncoderInput {
+export function preprocessMedSam(img: Rgb, arena?: PlanesKernel): EncoderInput {
   const resized = resizeRgb(img, TEACHER_SIDE, TEACHER_SIDE, 'bicubic');
   const bytes = resized.data;
   let min = 255, max = 0;
@@ -163,7 +83,7 @@ export function preprocessMedSam(img: Rgb, into?: Float32Array): EncoderInput {
   const range = Math.max(max - min, 1e-8);
   const table = byteTable((v) => (v - min) / range);
   const plane = TEACHER_SIDE * TEACHER_SIDE;
-  const data = inputBuffer(into); // every value is written below
+  const data = inputBuffer(arena); // every value is written below
   const rowLen = TEACHER_SIDE * 3;
   for (let y = 0; y < TEACHER_SIDE; y++) scatterPlanes(bytes.subarray(y * rowLen, (y + 1) * rowLen), TEACHER_SIDE, data, y * TEACHER_SIDE, plane, table, table, table);
   return {
@@ -175,40 +95,50 @@ export function preprocessMedSam(img: Rgb, into?: Float32Array): EncoderInput {
   };
 }
 
-/** Names the preprocessing for a family and encoder interface (part of the embedding cache key). */
+/**
+ * Names the preprocessing for a family and encoder interface (part of the embedding cache key).
+ * "pillow22": Pillow's own fixed-point resize (22-bit weights); "f32": normalised in float32 steps,
+ * as PyTorch does. Embeddings cached under older names came from a float resize that differed from
+ * Pillow's by 1 on some bytes, so they are not reused.
+ */
 export function preprocessRecipe(family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8'): string {
-  if (familySpec(family).preprocess === 'medsam-stretch') return 'medsam-stretch1024-bicubic-minmax-nchw';
-  return layout === 'hwc' ? `sam-longest1024-bilinear-hwc-${type}` : 'sam-longest1024-bilinear-meanstd-pad-nchw';
+  if (familySpec(family).preprocess === 'medsam-stretch') return 'medsam-stretch1024-pillow22-bicubic-minmax-nchw';
+  return layout === 'hwc' ? `sam-longest1024-pillow22-bilinear-hwc-${type}` : 'sam-longest1024-pillow22-bilinear-f32meanstd-pad-nchw';
 }
 
+const EFFICIENTSAM_RECIPE = 'efficientsam-source-rgb01-nchw';
+const LITEMEDSAM_RECIPE = 'litemedsam-longest256-area-pillow22-minmax-pad-nchw';
+const SAM2_RECIPE = 'sam2-stretch1024-pillow22-bilinear-f32imagenet-nchw';
+
 /**
- * The encoder input for a family and an encoder interface (layout, element type). `into`, when
- * given, is a [1,3,1024,1024] float32 buffer that an NCHW input is written to (and returned in)
+ * The encoder input for a family and an encoder interface (layout, element type). `arena`, when
+ * given, holds an NCHW input (the returned data is a view of its memory, valid until its next use)
  * instead of a new array; HWC inputs ignore it.
  */
-export function preprocessForTeacher(img: Rgb, family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8' = 'float32', into?: Float32Array): EncoderInput {
+export function preprocessForTeacher(img: Rgb, family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8' = 'float32', arena?: PlanesKernel): EncoderInput {
   const spec = familySpec(family);
   if (spec.preprocess === 'medsam-stretch') {
     if (layout !== 'nchw') throw new Error('MedSAM encoders take [1,3,1024,1024] input');
-    return preprocessMedSam(img, into);
+    return preprocessMedSam(img, arena);
   }
-  return preprocessSam(img, family as 'sam' | 'mobilesam', layout, type, into);
+  return preprocessSam(img, family as 'sam' | 'mobilesam', layout, type, arena);
 }
 
-let spareInput: Float32Array | null = null;
+let spareArena: PlanesKernel | null = null;
 
 /**
- * Runs `use` with a [1,3,1024,1024] float32 buffer for an encoder input, reused across calls (12 MB
- * allocated for every image mostly feeds the garbage collector). The buffer is `use`'s alone until
- * its promise settles — concurrent callers get their own — so nothing may keep it beyond that.
+ * Runs `use` with an arena for an encoder input, reused across calls (its 12 MB of planes made
+ * afresh for every image mostly feed the garbage collector). The arena and the inputs built in it
+ * are `use`'s alone until its promise settles — concurrent callers get their own — so nothing may
+ * keep them beyond that.
  */
-export async function withInputBuffer<T>(use: (buffer: Float32Array) => Promise<T>): Promise<T> {
-  const buffer = spareInput ?? new Float32Array(3 * TEACHER_SIDE * TEACHER_SIDE);
-  spareInput = null;
+export async function withInputArena<T>(use: (arena: PlanesKernel) => Promise<T>): Promise<T> {
+  const arena = spareArena ?? new PlanesKernel();
+  spareArena = null;
   try {
-    return await use(buffer);
+    return await use(arena);
   } finally {
-    spareInput = buffer;
+    spareArena = arena;
   }
 }
 
@@ -242,7 +172,7 @@ export function preprocessEfficientSam(img: Rgb): EncoderInput {
   const table = byteTable((v) => v / 255);
   const rowLen = width * 3;
   for (let y = 0; y < height; y++) scatterPlanes(img.data.subarray(y * rowLen, (y + 1) * rowLen), width, data, y * width, plane, table, table, table);
-  return { data, type: 'float32', dims: [1, 3, height, width], frame: layoutFrame('efficientsam', 'sam', width, height), recipe: 'efficientsam-source-rgb01-nchw' };
+  return { data, type: 'float32', dims: [1, 3, height, width], frame: layoutFrame('efficientsam', 'sam', width, height), recipe: EFFICIENTSAM_RECIPE };
 }
 
 /**
@@ -265,7 +195,7 @@ export function preprocessLiteMedSam(img: Rgb): EncoderInput {
   const data = new Float32Array(3 * plane); // zeros: the padding
   const rowLen = size.width * 3;
   for (let y = 0; y < size.height; y++) scatterPlanes(resized.data.subarray(y * rowLen, (y + 1) * rowLen), size.width, data, y * side, plane, table, table, table);
-  return { data, type: 'float32', dims: [1, 3, side, side], frame: layoutFrame('litemedsam', 'medsam', img.width, img.height), recipe: 'litemedsam-longest256-area-minmax-pad-nchw' };
+  return { data, type: 'float32', dims: [1, 3, side, side], frame: layoutFrame('litemedsam', 'medsam', img.width, img.height), recipe: LITEMEDSAM_RECIPE };
 }
 
 /**
@@ -308,21 +238,23 @@ export function areaResize(img: Rgb, width: number, height: number): Rgb {
  * SAM 2 (SAM2Transforms): stretch to 1024×1024 (bilinear, antialiased), rescale to 0..1, normalise
  * with ImageNet mean/std, as [1,3,1024,1024] float32, no padding.
  */
-export function preprocessSam2(img: Rgb, into?: Float32Array): EncoderInput {
+export function preprocessSam2(img: Rgb, arena?: PlanesKernel): EncoderInput {
   const resized = resizeRgb(img, TEACHER_SIDE, TEACHER_SIDE, 'bilinear');
-  const [lr, lg, lb] = [0, 1, 2].map((c) => byteTable((v) => (v / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!)) as [Float32Array, Float32Array, Float32Array];
+  // float32 at each step, as torchvision's ToTensor and Normalize compute it
+  const f = Math.fround;
+  const [lr, lg, lb] = [0, 1, 2].map((c) => byteTable((v) => f(f(v / 255) - f(IMAGENET_MEAN[c]!)) / f(IMAGENET_STD[c]!))) as [Float32Array, Float32Array, Float32Array];
   const plane = TEACHER_SIDE * TEACHER_SIDE;
-  const data = inputBuffer(into); // every value is written below
+  const data = inputBuffer(arena); // every value is written below
   const rowLen = TEACHER_SIDE * 3;
   for (let y = 0; y < TEACHER_SIDE; y++) scatterPlanes(resized.data.subarray(y * rowLen, (y + 1) * rowLen), TEACHER_SIDE, data, y * TEACHER_SIDE, plane, lr, lg, lb);
-  return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame: layoutFrame('sam2', 'sam', img.width, img.height), recipe: 'sam2-stretch1024-bilinear-imagenet-nchw' };
+  return { data, type: 'float32', dims: [1, 3, TEACHER_SIDE, TEACHER_SIDE], frame: layoutFrame('sam2', 'sam', img.width, img.height), recipe: SAM2_RECIPE };
 }
 
 /** What a model's encoder is fed, by its layout: the recipe (cache key) and the input itself. */
 export function layoutRecipe(layout: LayoutId, family: TeacherFamily, encoder: { layout: EncoderLayout; inputType: string }): string {
-  if (layout === 'efficientsam') return 'efficientsam-source-rgb01-nchw';
-  if (layout === 'litemedsam') return 'litemedsam-longest256-area-minmax-pad-nchw';
-  if (layout === 'sam2') return 'sam2-stretch1024-bilinear-imagenet-nchw';
+  if (layout === 'efficientsam') return EFFICIENTSAM_RECIPE;
+  if (layout === 'litemedsam') return LITEMEDSAM_RECIPE;
+  if (layout === 'sam2') return SAM2_RECIPE;
   // an fp16 encoder gets the float32 recipe's values, converted at the boundary
   return preprocessRecipe(family, encoder.layout, encoder.inputType === 'uint8' ? 'uint8' : 'float32');
 }
@@ -332,10 +264,10 @@ export function preprocessForLayout(
   layout: LayoutId,
   family: TeacherFamily,
   encoder: { layout: EncoderLayout; inputType: string },
-  into?: Float32Array,
+  arena?: PlanesKernel,
 ): EncoderInput {
   if (layout === 'efficientsam') return preprocessEfficientSam(img);
   if (layout === 'litemedsam') return preprocessLiteMedSam(img);
-  if (layout === 'sam2') return preprocessSam2(img, into);
-  return preprocessForTeacher(img, family, encoder.layout, encoder.inputType === 'uint8' ? 'uint8' : 'float32', into);
+  if (layout === 'sam2') return preprocessSam2(img, arena);
+  return preprocessForTeacher(img, family, encoder.layout, encoder.inputType === 'uint8' ? 'uint8' : 'float32', arena);
 }

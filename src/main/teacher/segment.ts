@@ -8,7 +8,7 @@ import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCac
 import { decoderFeeds, embeddingParts, readDecoder, selectMask, translatePrompt, type Translation } from './decoder-io';
 import { familySpec, type TeacherFamily } from './families';
 import { layoutSpec, storedLayout, type LayoutId } from './layouts';
-import { layoutFrame, layoutRecipe, preprocessForLayout, withInputBuffer } from './preprocess';
+import { layoutFrame, layoutRecipe, preprocessForLayout, withInputArena } from './preprocess';
 import { halfFeeds, tensorFloat32, toHalf } from './half';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
 import { createSession, defaultDevice, type Device, type DeviceSession, type ResolvedDevice } from '../onnx/device';
@@ -160,10 +160,10 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
     async () => {
       const enc = await runtime.encoderSession();
       notes.push(...enc.notes);
-      // The input buffer is free again once the run is over (onnxruntime keeps no reference to feeds).
-      return withInputBuffer(async (buffer) => {
+      // The arena is free again once the run is over (onnxruntime keeps no reference to feeds).
+      return withInputArena(async (arena) => {
         const rgb = opts.rgb ?? loadModelRgb(ws, imageId);
-        const input = preprocessForLayout(rgb, layout, model.family, iface.encoder, buffer);
+        const input = preprocessForLayout(rgb, layout, model.family, iface.encoder, arena);
         frame = input.frame;
         const ort = await loadOrt();
         const tensor =
