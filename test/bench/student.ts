@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- student [--json] [--sizes 128,224] [--batch 8] [--steps 3] [--rounds 2]
- *                           [--no-torch] [--epochs 5] [--epoch-steps 2] [--infer-runs 5]
+ *                           [--no-torch] [--epochs 5] [--epoch-steps 2] [--infer-runs 10]
  *                           [--tfjs-steps 0] [--threads N]`
  *
  * The default student (U-Net++ / ResNet34, 26,078,609 parameters, random He init) beside its peers,
@@ -22,8 +22,9 @@
  *                               creation); torch_peak_rss_mb_<S> is the reference process's peak
  *   infer_ms_224_b1_onnx        the fast-mode predictor (our ONNX export on onnxruntime-node, CPU),
  *                               one 224×224 image, NHWC→NCHW copy included
- *   infer_ms_224_b1_bare        a bare onnxruntime session on the same exported graph, fed a ready
- *                               NCHW tensor; infer_vs_bare_onnxruntime is the ratio (goal ≤ 1.0)
+ *   infer_ms_224_b1_bare        a bare onnxruntime session (the app's session options) on the same
+ *                               exported graph, fed a ready NCHW tensor; infer_vs_bare_onnxruntime
+ *                               is the ratio (goal ≤ 1.0)
  *   infer_ms_224_b1_onnx_torch  bare onnxruntime on the network exported by PyTorch (when available)
  * The machine is shared and its load swings by the second: only same-run ratios mean anything, and
  * load_before/after say how loaded it was. --tfjs-steps N adds the tfjs engine's step at the first size.
@@ -43,6 +44,7 @@ import { createPredictor } from '../../src/main/student/predict';
 import { createTrainer, type StudentTrainer } from '../../src/main/student/trainer';
 import { countParams, initWeights, paramSpecs, RESNET34_UNETPP } from '../../src/main/student/unetpp';
 import { seededRandom } from '../../src/main/util/random';
+import { sessionOptions } from '../../src/main/onnx/session-options';
 
 const TORCH_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/bench/unetpp_torch.py');
 const PYTHON = '/usr/bin/python3';
@@ -139,7 +141,7 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
   const rounds = Number(opt(args, 'rounds') ?? 2);
   const epochs = Number(opt(args, 'epochs') ?? 5);
   const epochSteps = Number(opt(args, 'epoch-steps') ?? 2);
-  const inferRuns = Number(opt(args, 'infer-runs') ?? 5);
+  const inferRuns = Number(opt(args, 'infer-runs') ?? 10);
   const tfjsSteps = Number(opt(args, 'tfjs-steps') ?? 0);
   const torchMissing = args.includes('--no-torch') ? 'skipped (--no-torch)' : torchAvailable();
   const load0 = loadavg()[0]!;
@@ -224,7 +226,9 @@ export async function run(args: string[], _json: boolean): Promise<Record<string
   const input = Float32Array.from({ length: 224 * 224 * 3 }, () => random() * 4 - 2);
   const infer: Record<string, number[]> = { onnx: [], bare: [], torch: [] };
   const predictor = await createPredictor(model, 'onnx', { intraOpThreads: threads });
-  const bareOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}) } as const;
+  // The app's own session options (as the teacher bench does): the comparison is about the
+  // predictor around the run, not about onnxruntime settings such as its spinning policy.
+  const bareOptions = sessionOptions('cpu', { threads });
   const bare = await ort.InferenceSession.create(exportOnnx(cfg, arrays, { size: 224 }), bareOptions);
   const dir = mkdtempSync(join(tmpdir(), 'apprentice-bench-'));
   const torchFile = torchMissing ? null : torchOnnxFile(dir);
