@@ -27,6 +27,7 @@ import {
 import { layoutFeeding } from '../teacher/layouts';
 import { imageEmbedding, releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { EmbeddingPrecompute } from '../teacher/precompute';
+import { pruneStaleEmbeddings } from '../teacher/embeddings';
 import { encodeCompactMask } from '../../shared/compact-mask';
 import { teacherSpecOf } from '../jobs/training-jobs';
 import { runWorkerJob } from '../jobs/worker-job';
@@ -78,6 +79,15 @@ export class ApiError extends Error {}
  * The main-process side of the contract: one instance per window or host, holding the open
  * workspace. `dispatch` is the only entry point and validates every message before a handler runs.
  */
+/**
+ * In the background after a workspace opens: embeddings cached by a preprocessing this version no
+ * longer does are deleted (4 MB each; an upgrade that changes a recipe would otherwise leave them
+ * for good). A failure — the workspace closed meanwhile, a file in use — leaves them for next time.
+ */
+function sweepStaleEmbeddings(ws: Workspace): void {
+  void pruneStaleEmbeddings(ws).catch(() => undefined);
+}
+
 export class ApiService {
   private ws: Workspace | null = null;
   readonly jobs = new JobRunner();
@@ -93,6 +103,7 @@ export class ApiService {
         await this.releaseEngines();
         this.ws?.close();
         this.ws = next;
+        sweepStaleEmbeddings(next);
         return workspaceStatus(next);
       },
       'workspace.status': () => workspaceStatus(this.workspace()),
@@ -299,6 +310,7 @@ export class ApiService {
   openWorkspace(path: string, create = false): void {
     this.ws?.close();
     this.ws = Workspace.open(path, { create });
+    sweepStaleEmbeddings(this.ws);
   }
 
   private workspace(): Workspace {

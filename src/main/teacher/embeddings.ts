@@ -1,12 +1,14 @@
 import { createHash, webcrypto } from 'node:crypto';
 import {
   embeddingBlobSize,
+  pruneEmbeddings,
   readEmbeddingBlob,
   readEmbeddingEntry as readIndex,
   writeEmbeddingBlob,
   writeEmbeddingEntry as writeIndex,
 } from '../workspace/embedding-store';
 import type { Workspace } from '../workspace/workspace';
+import { teacherRecipes } from './preprocess';
 
 /**
  * SAM is frozen, so an image's embedding never changes for a given encoder and preprocessing: it is
@@ -47,6 +49,15 @@ export interface EmbeddingLookup extends Embedding {
   source: 'memory' | 'disk' | 'encoder';
   /** Time spent in the encoder for this call (0 when cached). */
   encoderMs: number;
+}
+
+/**
+ * Removes cached embeddings that no lookup can ask for again: made under another MODEL_RGB_RULE or
+ * by a preprocessing recipe the app no longer produces (after an upgrade that changed one).
+ */
+export async function pruneStaleEmbeddings(ws: Workspace): Promise<{ entries: number; bytes: number }> {
+  const recipes = teacherRecipes();
+  return pruneEmbeddings(ws, (e) => e.rule === MODEL_RGB_RULE && recipes.has(e.recipe));
 }
 
 export function embeddingKeyId(k: EmbeddingKey): string {

@@ -2,7 +2,7 @@ import { samResizedSize, sourceFrame, TEACHER_SIDE, teacherFrame, type Frame } f
 import { clampByte, resizeRgb } from '../imaging/geometry/pil-resize';
 import { PlanesKernel } from '../imaging/geometry/pil-resize-simd';
 import type { Rgb } from '../imaging/raster';
-import { familySpec, type EncoderLayout, type TeacherFamily } from './families';
+import { FAMILIES, familySpec, type EncoderLayout, type TeacherFamily } from './families';
 import type { LayoutId } from './layouts';
 
 /** SAM's pixel statistics (segment_anything/modeling/sam.py), on the 0..255 scale. */
@@ -104,6 +104,14 @@ export function preprocessMedSam(img: Rgb, arena?: PlanesKernel): EncoderInput {
 export function preprocessRecipe(family: TeacherFamily, layout: EncoderLayout, type: 'float32' | 'uint8'): string {
   if (familySpec(family).preprocess === 'medsam-stretch') return 'medsam-stretch1024-pillow22-bicubic-minmax-nchw';
   return layout === 'hwc' ? `sam-longest1024-pillow22-bilinear-hwc-${type}` : 'sam-longest1024-pillow22-bilinear-f32meanstd-pad-nchw';
+}
+
+/** Every recipe the app produces today: embeddings cached under any other name are never asked for again. */
+export function teacherRecipes(): Set<string> {
+  const recipes = new Set([EFFICIENTSAM_RECIPE, LITEMEDSAM_RECIPE, SAM2_RECIPE]);
+  for (const family of Object.keys(FAMILIES) as TeacherFamily[])
+    for (const layout of ['nchw', 'hwc'] as const) for (const type of ['float32', 'uint8'] as const) recipes.add(preprocessRecipe(family, layout, type));
+  return recipes;
 }
 
 const EFFICIENTSAM_RECIPE = 'efficientsam-source-rgb01-nchw';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { blobReferences } from './blob-release';
 import type { Workspace } from './workspace';
 
 // Storage of the teacher's embedding cache (the cache itself is teacher/embeddings.ts): one small
@@ -98,4 +99,44 @@ export function readEmbeddingBlob(ws: Workspace, entry: EmbeddingEntry): { data:
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Deletes the index entries `keep` rejects (and unreadable ones), then each of their blobs that no
+ * kept entry and no workspace row names. Entries whose key can never be asked for again — made by
+ * preprocessing the app no longer does — would otherwise hold 4 MB each for good. A reader racing
+ * this sees a miss, never a wrong embedding. Returns what was deleted.
+ */
+export async function pruneEmbeddings(ws: Workspace, keep: (entry: EmbeddingEntry) => boolean): Promise<{ entries: number; bytes: number }> {
+  const dir = indexDir(ws);
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return { entries: 0, bytes: 0 }; // no cache yet
+  }
+  const kept = new Set<string>();
+  const dropped: { file: string; blob: string | null }[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    let entry: EmbeddingEntry | null = null;
+    try {
+      entry = JSON.parse(await readFile(file, 'utf8')) as EmbeddingEntry;
+    } catch {
+      // unreadable: a miss for every reader, so nothing is lost by removing it
+    }
+    const blob = entry && typeof entry.blob === 'string' && /^[0-9a-f]{64}$/.test(entry.blob) ? entry.blob : null;
+    if (entry && blob && keep(entry)) kept.add(blob);
+    else dropped.push({ file, blob });
+  }
+  let bytes = 0;
+  for (const d of dropped) {
+    await rm(d.file, { force: true });
+    if (!d.blob || kept.has(d.blob) || blobReferences(ws, d.blob) > 0) continue;
+    kept.add(d.blob); // two dropped entries naming one blob: count and delete it once
+    const size = await stat(ws.blobs.path(d.blob)).then((st) => st.size, () => 0);
+    await rm(ws.blobs.path(d.blob), { force: true });
+    bytes += size;
+  }
+  return { entries: dropped.length, bytes };
 }
