@@ -6,6 +6,7 @@ import { ModeInference, writePredictionPng } from '../../src/main/mining/inferen
 import { mineSettings, mineStudent, resumeMining } from '../../src/main/mining/mine';
 import { pseudoLabelVersions } from '../../src/main/workspace/pseudo-labels';
 import { TrainingInterrupted, trainStudent } from '../../src/main/student/train';
+import { embeddingCache, embeddingKeyId, type EmbeddingKey } from '../../src/main/teacher/embeddings';
 import { addTeacherModel } from '../../src/main/teacher/registry';
 import { imageDetail } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
@@ -81,16 +82,31 @@ describe('knowledge mining (tiny student, fixture and oracle teachers)', () => {
     const fresh = (
       await addTeacherModel(ws, { ...writeFixturePair(join(tempDir('mining'), 'models'), 'mobilesam', { seed: 7 }), family: 'mobilesam' })
     ).id;
-    const r = await mineStudent(
-      ws,
-      mineSettings({
-        schedule: 'continuous',
-        teacher: { kind: 'sam', modelId: fresh },
-        baseRunId,
-        train: { ...TINY, maxEpochs: 3 },
-        prompts: { threshold: 0.3 },
-      }),
-    );
+    // Each batch announces its unlabeled images: their stored embeddings are read ahead.
+    const announced: EmbeddingKey[][] = [];
+    const prefetch = embeddingCache.prefetch.bind(embeddingCache);
+    embeddingCache.prefetch = (w, keys) => {
+      announced.push(keys);
+      prefetch(w, keys);
+    };
+    let r: Awaited<ReturnType<typeof mineStudent>>;
+    try {
+      r = await mineStudent(
+        ws,
+        mineSettings({
+          schedule: 'continuous',
+          teacher: { kind: 'sam', modelId: fresh },
+          baseRunId,
+          train: { ...TINY, maxEpochs: 3 },
+          prompts: { threshold: 0.3 },
+        }),
+      );
+    } finally {
+      embeddingCache.prefetch = prefetch;
+    }
+    const unlabeledKeys = new Set(unlabeled.map((id) => imageDetail(ws, id).sha256));
+    expect(announced.length).toBeGreaterThanOrEqual(3); // every epoch has batches with unlabeled images
+    expect(announced.flat().every((k) => unlabeledKeys.has(k.imageSha256) && embeddingKeyId(k).length === 64)).toBe(true);
     expect(r.run.epochs).toBe(3);
     expect(r.teacherSeconds).toHaveLength(3);
     expect(r.pseudoLabels.images).toBe(unlabeled.length);

@@ -395,6 +395,10 @@ function miningOptions(
         epochEncoderCalls = 0;
         epochDecoderCalls = 0;
       },
+      upcoming(samples) {
+        // Continuous: the batch's stored embeddings load from disk while the student looks at each image.
+        if (settings.schedule === 'continuous') teacher.prefetch?.(samples.map((s) => s.imageId));
+      },
       async target(sample: Sample, epoch, student) {
         if (settings.schedule === 'one-time') return oneTimeTargets.get(sample.imageId) ?? null;
         // Continuous: the current student looks at the whole un-augmented image, its map prompts

@@ -2,7 +2,7 @@ import type { Device } from '../../shared/contract';
 import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
 import { connectedComponents } from '../teacher/prompts';
-import { segmentImage, type UserPrompt } from '../teacher/segment';
+import { prefetchEmbeddings, segmentImage, type UserPrompt } from '../teacher/segment';
 import type { Translation } from '../teacher/decoder-io';
 import { seededRandom } from '../util/random';
 import { structureMask } from '../imaging/mask';
@@ -39,6 +39,8 @@ export interface PseudoTeacher {
    * per structure); SAM answers the prompts alone, the evaluation tools from that structure's truth.
    */
   answer(imageId: number, prompts: UserPrompt[], rgb?: Rgb, structure?: number): Promise<TeacherAnswer>;
+  /** Images about to be asked about, to get ready for (SAM: their stored embeddings read ahead). */
+  prefetch?(imageIds: readonly number[]): void;
 }
 
 /** `device`: where a SAM teacher runs — the same choice the run's student was given. */
@@ -53,6 +55,9 @@ export function makeTeacher(ws: Workspace, spec: TeacherSpec, device?: Device): 
           // Mining keeps one mask per prompt and upsamples it itself: the export's four full-size masks would be wasted work.
           const r = await segmentImage(ws, imageId, prompts, { modelId: spec.modelId, rgb, device, lowResOnly: true });
           return { mask: r.mask, iouPrediction: r.iouPrediction, encoderMs: r.encoderMs, decoderMs: r.decoderMs, translations: r.translations };
+        },
+        prefetch(imageIds) {
+          prefetchEmbeddings(ws, imageIds, { modelId: spec.modelId });
         },
       };
     case 'oracle':

@@ -200,6 +200,8 @@ export interface PseudoTargets {
    * augments image and target together. null leaves the image out of this batch.
    */
   target(sample: Sample, epoch: number, student: StudentView): Promise<Uint8Array | null>;
+  /** The unlabeled samples of a batch, before `target` is asked for each of them. */
+  upcoming?(samples: readonly Sample[]): void;
   /** After each epoch's checkpoint (e.g. to record pseudo-label versions of that epoch). */
   onEpochEnd?(epoch: number): void;
 }
@@ -499,6 +501,7 @@ async function runLoop(
           // Targets of unlabeled images come from the teacher now, on the un-augmented image.
           const withTargets: Sample[] = [];
           const weightsOf: number[] = [];
+          opts.pseudo.upcoming?.(idx.filter((k) => k >= train.length).map((k) => pool[k]!));
           for (const k of idx) {
             const sample = pool[k]!;
             const mask = k < train.length ? sample.mask : await opts.pseudo.target(sample, epoch, view);

@@ -3,6 +3,7 @@ import {
   embeddingBlobSize,
   pruneEmbeddings,
   readEmbeddingBlob,
+  readEmbeddingBlobAsync,
   readEmbeddingEntry as readIndex,
   writeEmbeddingBlob,
   writeEmbeddingEntry as writeIndex,
@@ -68,15 +69,19 @@ export interface EmbeddingCacheStats {
   encoderRuns: number;
   memoryHits: number;
   diskHits: number;
+  /** Disk hits whose read had been started ahead by `prefetch`. */
+  prefetchHits: number;
 }
 
 export class EmbeddingCache {
-  readonly stats: EmbeddingCacheStats = { encoderRuns: 0, memoryHits: 0, diskHits: 0 };
+  readonly stats: EmbeddingCacheStats = { encoderRuns: 0, memoryHits: 0, diskHits: 0, prefetchHits: 0 };
   /** Called each time the encoder really runs (tests prove caching with it). */
   onEncode: ((key: EmbeddingKey) => void) | null = null;
   private readonly lru = new Map<string, Embedding>();
   /** In-flight computations, so two concurrent requests for one image run the encoder once. */
   private readonly pending = new Map<string, Promise<EmbeddingLookup>>();
+  /** Disk reads started by `prefetch`, by memory key, until a lookup takes them. */
+  private prefetched = new Map<string, Promise<Embedding | null>>();
 
   constructor(readonly capacity = 8) {}
 
@@ -92,6 +97,7 @@ export class EmbeddingCache {
 
   clearMemory(): void {
     this.lru.clear();
+    this.prefetched.clear();
   }
 
   /** Whether an embedding is stored (memory or disk), without computing it. */
@@ -99,6 +105,29 @@ export class EmbeddingCache {
     const id = embeddingKeyId(key);
     const mk = this.memKey(ws, id);
     return this.lru.has(mk) || pendingBlobs.has(mk) || readIndex(ws, id) !== null;
+  }
+
+  /**
+   * Starts reading these stored embeddings from disk in the background (never the encoder), for
+   * lookups about to come: continuous mining knows a batch's images before it asks the teacher
+   * about each. Reads started by an earlier call and not taken yet are dropped (their memory with
+   * them); keys in memory, being computed, or not stored are skipped.
+   */
+  prefetch(ws: Workspace, keys: EmbeddingKey[]): void {
+    const next = new Map<string, Promise<Embedding | null>>();
+    for (const key of keys) {
+      const id = embeddingKeyId(key);
+      const mk = this.memKey(ws, id);
+      if (this.lru.has(mk) || this.pending.has(mk) || pendingBlobs.has(mk) || next.has(mk)) continue;
+      const started = this.prefetched.get(mk);
+      if (started) {
+        next.set(mk, started);
+        continue;
+      }
+      const entry = readIndex(ws, id);
+      if (entry) next.set(mk, readEmbeddingBlobAsync(ws, entry));
+    }
+    this.prefetched = next;
   }
 
   async get(ws: Workspace, key: EmbeddingKey, compute: () => Promise<Embedding>): Promise<EmbeddingLookup> {
@@ -125,7 +154,18 @@ export class EmbeddingCache {
 
   private async load(ws: Workspace, id: string, key: EmbeddingKey, compute: () => Promise<Embedding>): Promise<EmbeddingLookup> {
     // Computed by this process a moment ago (by another cache), still on its way to the disk.
-    const writing = pendingBlobs.get(this.memKey(ws, id));
+    const mk = this.memKey(ws, id);
+    const ahead = this.prefetched.get(mk);
+    if (ahead) {
+      this.prefetched.delete(mk);
+      const read = await ahead;
+      if (read) {
+        this.stats.diskHits++;
+        this.stats.prefetchHits++;
+        return { ...read, source: 'disk', encoderMs: 0 };
+      }
+    }
+    const writing = pendingBlobs.get(mk);
     if (writing) await writing;
     const entry = readIndex(ws, id);
     const stored = entry ? readEmbeddingBlob(ws, entry) : null;

@@ -4,7 +4,7 @@ import type { Mask } from '../imaging/mask';
 import type { Rgb } from '../imaging/raster';
 import { imageRecord, loadModelRgb } from '../workspace/images';
 import type { Workspace } from '../workspace/workspace';
-import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCache, type EmbeddingLookup } from './embeddings';
+import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCache, type EmbeddingKey, type EmbeddingLookup } from './embeddings';
 import { decoderFeeds, embeddingParts, readDecoder, selectMask, translatePrompt, type Translation } from './decoder-io';
 import { familySpec, type TeacherFamily } from './families';
 import { layoutSpec, storedLayout, type LayoutId } from './layouts';
@@ -139,6 +139,27 @@ interface Prepared {
   notes: string[];
 }
 
+/**
+ * The cache key of an image's embedding for a model. The recipe is known without decoding the
+ * image: it depends on the layout, family and encoder interface.
+ */
+function embeddingKeyOf(model: TeacherModel, rec: { sha256: string; frame_index: number }): EmbeddingKey {
+  const recipe = layoutRecipe(storedLayout(model.interface), model.family, model.interface.encoder);
+  return { imageSha256: rec.sha256, frameIndex: rec.frame_index, encoderSha256: teacherPartSha(model, 'encoder'), recipe };
+}
+
+/**
+ * Starts reading these images' stored embeddings for a model from disk in the background
+ * (EmbeddingCache.prefetch): for a caller that knows which images it will segment next.
+ */
+export function prefetchEmbeddings(ws: Workspace, imageIds: readonly number[], opts: { modelId?: number; cache?: EmbeddingCache } = {}): void {
+  const model = getTeacherModel(ws, opts.modelId);
+  (opts.cache ?? defaultCache).prefetch(
+    ws,
+    imageIds.map((id) => embeddingKeyOf(model, imageRecord(ws, id))),
+  );
+}
+
 /** The image's embedding for a model: from the cache, or by running the encoder once. */
 export async function imageEmbedding(ws: Workspace, imageId: number, opts: SegmentOptions = {}): Promise<Prepared> {
   const model = getTeacherModel(ws, opts.modelId);
@@ -151,12 +172,10 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
   const cache = opts.cache ?? defaultCache;
   const notes: string[] = [];
   let frame: Frame | null = null;
-  // The recipe is known without decoding the image: it depends on the layout, family and encoder interface.
   const layout = storedLayout(iface);
-  const recipe = layoutRecipe(layout, model.family, iface.encoder);
   const embedding = await cache.get(
     ws,
-    { imageSha256: rec.sha256, frameIndex: rec.frame_index, encoderSha256: teacherPartSha(model, 'encoder'), recipe },
+    embeddingKeyOf(model, rec),
     async () => {
       const enc = await runtime.encoderSession();
       notes.push(...enc.notes);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { blobReferences } from './blob-release';
 import type { Workspace } from './workspace';
@@ -98,6 +98,37 @@ export function readEmbeddingBlob(ws: Workspace, entry: EmbeddingEntry): { data:
     return { data, dims: entry.dims };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * readEmbeddingBlob on libuv's threads: the 4 MB copy from the page cache happens off the main
+ * thread, so a read started ahead of need overlaps the work in between.
+ */
+export async function readEmbeddingBlobAsync(ws: Workspace, entry: EmbeddingEntry): Promise<{ data: Float32Array; dims: number[] } | null> {
+  if (!/^[0-9a-f]{64}$/.test(entry.blob)) return null;
+  const n = entry.dims.reduce((a, b) => a * b, 1);
+  let file;
+  try {
+    file = await open(ws.blobs.path(entry.blob), 'r');
+  } catch {
+    return null; // not (or not yet) there
+  }
+  try {
+    if ((await file.stat()).size !== n * 4) return null;
+    const data = new Float32Array(n);
+    const bytes = new Uint8Array(data.buffer);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesRead } = await file.read(bytes, done, bytes.length - done, done);
+      if (bytesRead === 0) return null;
+      done += bytesRead;
+    }
+    return { data, dims: entry.dims };
+  } catch {
+    return null; // unreadable now: a miss, as the synchronous read would say
+  } finally {
+    await file.close().catch(() => undefined);
   }
 }
 
