@@ -11,7 +11,10 @@ import wabt from 'wabt';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export const WASM_SOURCES = [resolve(here, '../../src/main/imaging/geometry/pil-resize-simd.wat')];
+export const WASM_SOURCES = [
+  resolve(here, '../../src/main/imaging/geometry/pil-resize-simd.wat'),
+  resolve(here, '../../src/main/student/adam-simd.wat'),
+];
 
 /** The binary module a .wat file assembles to. */
 export async function assembleWat(path: string): Promise<Uint8Array> {
