@@ -64,14 +64,16 @@ describe('onnxruntime training engine', () => {
   });
 
   it('flips a conv weight spatially and swaps its channel axes (the stride-1 input-gradient filter)', () => {
-    const [o, i, k] = [3, 2, 3];
-    const w = rand(o * i * k * k, 4);
-    const f = new Float32Array(w.length).fill(NaN);
-    flipTransposeInto(f, w, [o, i, k, k]);
-    for (let a = 0; a < o; a++)
-      for (let b = 0; b < i; b++)
-        for (let y = 0; y < k; y++)
-          for (let x = 0; x < k; x++) expect(f[((b * o + a) * k + (k - 1 - y)) * k + (k - 1 - x)]).toBe(w[((a * i + b) * k + y) * k + x]);
+    // 3×3 has its own unrolled loop; 1×1 and 7×7 take the general one
+    for (const [o, i, k] of [[3, 2, 3], [5, 4, 3], [3, 2, 1], [2, 3, 7]] as const) {
+      const w = rand(o * i * k * k, 4);
+      const f = new Float32Array(w.length).fill(NaN);
+      flipTransposeInto(f, w, [o, i, k, k]);
+      for (let a = 0; a < o; a++)
+        for (let b = 0; b < i; b++)
+          for (let y = 0; y < k; y++)
+            for (let x = 0; x < k; x++) expect(f[((b * o + a) * k + (k - 1 - y)) * k + (k - 1 - x)]).toBe(w[((a * i + b) * k + y) * k + x]);
+    }
   });
 
   it('knows the resolution of every BN layer', () => {
