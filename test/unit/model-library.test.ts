@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,24 @@ describe('the machine model library', () => {
       a.close();
       b.close();
     }
+  });
+
+  it("sees another process's change to the index at once (the parsed index is reused only while the file is unchanged)", () => {
+    const [lib] = listLibraryTeachers();
+    expect(lib).toBeDefined();
+    // what another process's rename leaves: the index file replaced, same size or not
+    const file = join(libraryRoot(), 'index.json');
+    const index = JSON.parse(readFileSync(file, 'utf8')) as { models: { hash: string; name: string }[] };
+    const entry = index.models.find((m) => m.hash === lib!.hash)!;
+    const original = entry.name;
+    entry.name = original.split('').reverse().join('') + 'x';
+    writeFileSync(`${file}.tmp`, JSON.stringify(index, null, 1));
+    renameSync(`${file}.tmp`, file);
+    expect(listLibraryTeachers().find((m) => m.hash === lib!.hash)!.name).toBe(entry.name);
+    entry.name = original;
+    writeFileSync(`${file}.tmp`, JSON.stringify(index, null, 1));
+    renameSync(`${file}.tmp`, file);
+    expect(listLibraryTeachers().find((m) => m.hash === lib!.hash)!.name).toBe(original);
   });
 
   it('renames the library entry; workspaces keep the name they recorded', () => {
