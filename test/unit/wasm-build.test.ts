@@ -11,3 +11,15 @@ describe('committed WebAssembly modules', () => {
     }
   });
 });
+
+describe('compiling them at run time', () => {
+  it('compiles each committed module; a module that does not compile is refused with what needs it and why', async () => {
+    const { compileWasm } = await import('../../src/main/util/wasm-module');
+    const { PIL_RESIZE_SIMD_WASM } = await import('../../src/main/imaging/geometry/pil-resize-simd.wasm');
+    const { ADAM_SIMD_WASM } = await import('../../src/main/student/adam-simd.wasm');
+    for (const bytes of [PIL_RESIZE_SIMD_WASM, ADAM_SIMD_WASM]) expect(compileWasm(bytes, 'x')).toBeInstanceOf(WebAssembly.Module);
+    expect(() => compileWasm(Buffer.from('not a module').toString('base64'), 'the test kernel')).toThrow(
+      /the test kernel could not start: it needs WebAssembly SIMD.*\(.+\)/,
+    );
+  });
+});

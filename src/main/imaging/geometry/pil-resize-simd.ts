@@ -1,5 +1,6 @@
 import type { Rgb } from '../raster';
 import { axisTaps, resizeKernel } from './pil-resize';
+import { compileWasm } from '../../util/wasm-module';
 import { PIL_RESIZE_SIMD_WASM } from './pil-resize-simd.wasm';
 
 let compiled: WebAssembly.Module | null = null;
@@ -29,7 +30,7 @@ export class PlanesKernel {
   private readonly wasm: PlanesExports;
 
   constructor() {
-    compiled ??= new WebAssembly.Module(Buffer.from(PIL_RESIZE_SIMD_WASM, 'base64'));
+    compiled ??= compileWasm(PIL_RESIZE_SIMD_WASM, "the SAM teacher's image preprocessing");
     this.wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as PlanesExports;
   }
 
