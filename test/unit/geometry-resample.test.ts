@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lowResFrame, teacherFrame, wholeImage } from '../../src/main/imaging/geometry/frames';
+import { toFrame, type Frame } from '../../src/main/imaging/geometry/frames';
 import { downscaleRgb, resampleRgb, upsampleThresholded } from '../../src/main/imaging/geometry/resample';
+import { seededRandom } from '../../src/main/util/random';
 
 describe('thumbnails (area filter)', () => {
   it('fits the longer side, keeps the aspect, never upscales', () => {
@@ -53,4 +55,42 @@ describe('low-res logits → source mask', () => {
     const off = upsampleThresholded(two, 0, lowResFrame(teacherFrame('medsam', 37, 5)), 37, 5, 0);
     expect(off.area).toBe(0);
   });
+
+  it('equals the plain interpolation at every pixel, with the grid rows and columns that hold no positive value skipped', () => {
+    // the formula written plainly: every pixel interpolated, whatever its neighbours
+    const plain = (values: Float32Array, offset: number, grid: Frame, width: number, height: number, threshold: number) => {
+      const data = new Uint8Array(width * height);
+      const at = (x: number, y: number) => values[offset + y * grid.width + x]!;
+      for (let v = 0; v < height; v++)
+        for (let u = 0; u < width; u++) {
+          const x = Math.fround(Math.min(grid.width - 1, Math.max(0, toFrame(grid, { x: u + 0.5, y: 0 }).x - 0.5)));
+          const y = Math.fround(Math.min(grid.height - 1, Math.max(0, toFrame(grid, { x: 0, y: v + 0.5 }).y - 0.5)));
+          const x0 = Math.floor(x), x1 = Math.min(grid.width - 1, x0 + 1), fx = x - x0;
+          const y0 = Math.floor(y), y1 = Math.min(grid.height - 1, y0 + 1), fy = y - y0;
+          const val = (at(x0, y0) * (1 - fx) + at(x1, y0) * fx) * (1 - fy) + (at(x0, y1) * (1 - fx) + at(x1, y1) * fx) * fy;
+          data[v * width + u] = val > threshold ? 1 : 0;
+        }
+      return data;
+    };
+    const n = 256;
+    const random = seededRandom(5);
+    // background logits with blobs of positive ones, a grid with none, one with a lone positive value, and one all positive
+    const blobs = Float32Array.from({ length: n * n }, () => -2 - random() * 8);
+    for (const [cx, cy, r] of [[40, 60, 12], [200, 180, 30], [128, 250, 5]] as const)
+      for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) blobs[y * n + x] = random() * 6 - 1;
+    const none = new Float32Array(n * n).fill(-3);
+    const lone = none.slice();
+    lone[100 * n + 3] = 0.5;
+    const all = new Float32Array(n * n).fill(1);
+    for (const [name, values] of [['blobs', blobs], ['none', none], ['lone', lone], ['all', all]] as const)
+      for (const [w, h] of [[622, 529], [1024, 1024], [37, 5], [300, 900]] as const)
+        for (const threshold of [0, 0.5, -1]) {
+          const grid = lowResFrame(teacherFrame('sam', w, h));
+          const got = upsampleThresholded(values, 0, grid, w, h, threshold);
+          const want = plain(values, 0, grid, w, h, threshold);
+          expect(Buffer.compare(Buffer.from(got.data), Buffer.from(want)), `${name} ${w}×${h} > ${threshold}`).toBe(0);
+          expect(got.area, `${name} ${w}×${h} > ${threshold}`).toBe(want.reduce((a, b) => a + b, 0));
+        }
+  });
 });
+

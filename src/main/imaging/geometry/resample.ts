@@ -154,16 +154,45 @@ export function upsampleThresholded(
     x1s[u] = Math.min(gw - 1, x0 + 1);
     fxs[u] = x - x0;
   }
+  // With threshold ≥ 0, a pixel whose four grid values are all ≤ 0 is off: each term of the
+  // interpolation keeps its sign under rounding, so their sum is ≤ 0 too. A mask covers a small part
+  // of most images, so only the columns between a grid row's first and last positive value are
+  // interpolated (rows with none are skipped); every other pixel keeps the 0 it was made with.
+  const span = threshold >= 0 ? positiveSpans(values, offset, gw, gh) : null;
   let area = 0;
   for (let v = 0; v < height; v++) {
     const y = gy[v]!;
     const y0 = Math.floor(y), y1 = Math.min(gh - 1, y0 + 1), fy = y - y0;
-    area += thresholdedRow(values, offset + y0 * gw, offset + y1 * gw, fy, x0s, x1s, fxs, threshold, data, v * width, width);
+    let from = 0, to = width;
+    if (span) {
+      const lo = Math.min(span.first[y0]!, span.first[y1]!), hi = Math.max(span.last[y0]!, span.last[y1]!);
+      if (lo > hi) continue;
+      while (from < to && x1s[from]! < lo) from++;
+      while (to > from && x0s[to - 1]! > hi) to--;
+    }
+    area += thresholdedRow(values, offset + y0 * gw, offset + y1 * gw, fy, x0s, x1s, fxs, threshold, data, v * width, from, to);
   }
   return { data, area };
 }
 
-/** One output row of `upsampleThresholded`; returns the row's count of 1s. */
+/** Per grid row, the first and last column holding a value > 0 (first > last when none does). */
+function positiveSpans(values: Float32Array, offset: number, gw: number, gh: number): { first: Int32Array; last: Int32Array } {
+  const first = new Int32Array(gh).fill(gw);
+  const last = new Int32Array(gh).fill(-1);
+  for (let r = 0; r < gh; r++) {
+    const base = offset + r * gw;
+    let x = 0;
+    while (x < gw && !(values[base + x]! > 0)) x++;
+    if (x === gw) continue;
+    first[r] = x;
+    let z = gw - 1;
+    while (!(values[base + z]! > 0)) z--;
+    last[r] = z;
+  }
+  return { first, last };
+}
+
+/** Columns [from, to) of one output row of `upsampleThresholded`; returns their count of 1s. */
 function thresholdedRow(
   values: Float32Array,
   r0: number,
@@ -175,10 +204,11 @@ function thresholdedRow(
   threshold: number,
   out: Uint8Array,
   o: number,
-  width: number,
+  from: number,
+  to: number,
 ): number {
   let ones = 0;
-  for (let u = 0; u < width; u++) {
+  for (let u = from; u < to; u++) {
     const x0 = x0s[u]!, x1 = x1s[u]!, fx = fxs[u]!;
     const a = values[r0 + x0]!, b = values[r0 + x1]!;
     const c = values[r1 + x0]!, d = values[r1 + x1]!;
