@@ -8,6 +8,9 @@
 //
 //   encoder_calls_per_epoch        continuous mining's encoder runs per epoch (goal: 0 after the first)
 //   decoder_calls_per_epoch        its decoder runs per epoch (one per prompt)
+//   embedding_disk_reads, embedding_reads_ahead  continuous mining's embeddings read from disk (more
+//                                  images than the memory cache holds), and how many of those reads
+//                                  had been started ahead of the teacher call
 //   after_epoch1_vs_bare_decoder   median over epochs ≥ 2 of (teacher time of the epoch) / (bare decoder
 //                                  time for that epoch's number of calls), bare runs fetching what
 //                                  mining fetches (IoU + low-resolution masks) and fed the mined
@@ -128,6 +131,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     // Continuous mining on a fresh embedding cache: its first epoch pays the encoder, later ones must not.
     rmSync(join(ws.root, 'blobs', 'teacher-embeddings'), { recursive: true, force: true });
     embeddingCache.clearMemory();
+    const diskHits0 = embeddingCache.stats.diskHits, prefetchHits0 = embeddingCache.stats.prefetchHits;
     const continuous = await mineStudent(
       ws,
       mineSettings({
@@ -138,6 +142,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         prompts,
       }),
     );
+    const diskHits = embeddingCache.stats.diskHits - diskHits0, prefetchHits = embeddingCache.stats.prefetchHits - prefetchHits0;
     const perEpoch = continuous.teacherSeconds;
     const later = perEpoch.slice(1);
     const ratio = later.length ? later.reduce((a, b) => a + b, 0) / later.length / perEpoch[0]! : null;
@@ -178,6 +183,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       one_time_sam_s: oneTime.teacherSeconds[0],
       continuous_sam_s_per_epoch: perEpoch.map((s) => round(s)),
       encoder_calls_per_epoch: continuous.encoderCalls,
+      embedding_disk_reads: diskHits,
+      embedding_reads_ahead: prefetchHits,
       decoder_calls_per_epoch: continuous.decoderCalls,
       bare_decoder_s_per_epoch: bareSeconds.map((s) => round(s)),
       bare_decoder_all_outputs_s_per_epoch: bareFullSeconds.map((s) => round(s)),
