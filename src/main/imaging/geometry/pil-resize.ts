@@ -7,23 +7,23 @@ import type { Rgb } from '../raster';
  * Resample.c exactly: per-axis weights in double, normalised, then turned into 22-bit fixed-point
  * integers; each pass sums byte × coefficient in int32 from a half-unit start and keeps the top
  * bits, clamped to 0..255. Float sums rounded to nearest (the obvious port) differ from Pillow by 1
- * on a few hundred bytes per image; test/fixtures/pillow holds Pillow's own output to check against.
+ * on a few hundred bytes per image; test/fixtures/pillow-resize holds digests of Pillow's own output.
  *
- * The passes (`axisTaps`, `horizontalPass`, `fixedByte`) are exported for a caller that fuses the
- * vertical pass with its own output layout: SAM's normalised planes in teacher/preprocess.ts.
+ * `axisTaps` and `resizeKernel` are exported for pil-resize-simd.ts, whose SIMD passes do the same
+ * integer arithmetic straight into SAM's normalised planes.
  */
 
 export type Kernel = { support: number; weight: (x: number) => number };
 
 // Pillow's bilinear_filter and bicubic_filter (Keys' cubic with a = -0.5).
-export const TRIANGLE: Kernel = {
+const TRIANGLE: Kernel = {
   support: 1,
   weight: (x) => {
     if (x < 0) x = -x;
     return x < 1 ? 1 - x : 0;
   },
 };
-export const CUBIC: Kernel = {
+const CUBIC: Kernel = {
   support: 2,
   weight: (x) => {
     const a = -0.5;
@@ -35,7 +35,7 @@ export const CUBIC: Kernel = {
 };
 
 /** Pillow's PRECISION_BITS for 8-bit images: 32 − 8 − 2, two bits of headroom for negative lobes. */
-export const PRECISION_BITS = 22;
+const PRECISION_BITS = 22;
 const HALF = 1 << (PRECISION_BITS - 1);
 
 /** Pillow's `precompute_coeffs` and `normalize_coeffs_8bpc`: per output pixel, its first source index and fixed-point weights. */
@@ -108,7 +108,7 @@ export function axisTaps(inSize: number, outSize: number, kernel: Kernel): Taps 
  * Pillow's `clip8`: a fixed-point sum (already holding the half unit) → its byte. The sums stay
  * within int32 (Pillow's headroom bits), so `>>` is the exact floor.
  */
-export const fixedByte = (ss: number) => {
+const fixedByte = (ss: number) => {
   const v = ss >> PRECISION_BITS;
   return v < 0 ? 0 : v > 255 ? 255 : v;
 };
@@ -134,7 +134,7 @@ let passBuffer = new Uint8Array(0);
  * pass). `tap.index` holds pixel indices; the result (a view of `passBuffer`, valid until the next
  * pass) is `width × srcHeight × 3` bytes.
  */
-export function horizontalPass(src: Uint8Array, srcWidth: number, srcHeight: number, width: number, tap: Taps): Uint8Array {
+function horizontalPass(src: Uint8Array, srcWidth: number, srcHeight: number, width: number, tap: Taps): Uint8Array {
   const size = width * srcHeight * 3;
   if (passBuffer.length < size) passBuffer = new Uint8Array(size);
   const out = passBuffer.subarray(0, size); // every byte is written below
@@ -249,32 +249,7 @@ function vertical3(tmp: Uint8Array, a: number, b: number, c: number, k0: number,
   for (let i = 0; i < n; i++) row[i] = fixedByte((HALF + Math.imul(tmp[a + i]!, k0) + Math.imul(tmp[b + i]!, k1) + Math.imul(tmp[c + i]!, k2)) | 0);
 }
 
-/**
- * The separable resize, handing over each output row (width × 3 bytes, valid until the next call)
- * in order: callers write rows straight into their own layout without a whole resized image.
- */
-export function resizeRows(img: Rgb, width: number, height: number, filter: 'bilinear' | 'bicubic', onRow: (y: number, row: Uint8Array) => void): void {
-  const rowLen = width * 3;
-  if (width === img.width && height === img.height) {
-    for (let y = 0; y < height; y++) onRow(y, img.data.subarray(y * rowLen, (y + 1) * rowLen));
-    return;
-  }
-  const kernel = resizeKernel(filter);
-  // Pillow skips a pass whose axis keeps its size (its weights would be the identity anyway).
-  const tmp = width === img.width ? img.data : horizontalPass(img.data, img.width, img.height, width, axisTaps(img.width, width, kernel));
-  if (height === img.height) {
-    for (let y = 0; y < height; y++) onRow(y, tmp.subarray(y * rowLen, (y + 1) * rowLen));
-    return;
-  }
-  const vy = axisTaps(img.height, height, kernel);
-  const row = new Uint8Array(rowLen);
-  const acc = new Int32Array(vy.span > 3 ? rowLen : 0);
-  for (let y = 0; y < height; y++) {
-    verticalRow(tmp, rowLen, vy, y, row, acc);
-    onRow(y, row);
-  }
-}
-
+/** Pillow's filter of that name: the triangle (bilinear) or Keys' cubic (bicubic). */
 export function resizeKernel(filter: 'bilinear' | 'bicubic'): Kernel {
   return filter === 'bicubic' ? CUBIC : TRIANGLE;
 }
@@ -285,8 +260,14 @@ export function resizeKernel(filter: 'bilinear' | 'bicubic'): Kernel {
  */
 export function resizeRgb(img: Rgb, width: number, height: number, filter: 'bilinear' | 'bicubic' = 'bilinear'): Rgb {
   if (width === img.width && height === img.height) return { width, height, data: img.data.slice() };
-  const out = new Uint8Array(width * height * 3);
+  const kernel = resizeKernel(filter);
   const rowLen = width * 3;
-  resizeRows(img, width, height, filter, (y, row) => out.set(row, y * rowLen));
+  // Pillow skips a pass whose axis keeps its size (its weights would be the identity anyway).
+  const tmp = width === img.width ? img.data : horizontalPass(img.data, img.width, img.height, width, axisTaps(img.width, width, kernel));
+  if (height === img.height) return { width, height, data: tmp.slice(0, rowLen * height) };
+  const out = new Uint8Array(rowLen * height);
+  const vy = axisTaps(img.height, height, kernel);
+  const acc = new Int32Array(vy.span > 3 ? rowLen : 0);
+  for (let y = 0; y < height; y++) verticalRow(tmp, rowLen, vy, y, out.subarray(y * rowLen, (y + 1) * rowLen), acc);
   return { width, height, data: out };
 }
