@@ -1,4 +1,4 @@
-import { compileWasm } from '../util/wasm-module';
+import { compileWasm, growMemoryTo } from '../util/wasm-module';
 import { ADAM_SIMD_WASM } from './adam-simd.wasm';
 import { tf, type Tensor, type Variable } from './tf';
 
@@ -94,8 +94,7 @@ let kernel: AdamKernel | null = null;
 function adamKernel(): AdamKernel {
   if (!kernel) {
     const k = new WebAssembly.Instance(compileWasm(ADAM_SIMD_WASM, "the student's optimiser (Adam)"), {}).exports as unknown as AdamKernel;
-    const bytes = 4 * CHUNK * 4;
-    if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+    growMemoryTo(k.memory, 4 * CHUNK * 4);
     kernel = k;
   }
   return kernel;

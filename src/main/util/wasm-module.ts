@@ -10,3 +10,9 @@ export function compileWasm(base64: string, what: string): WebAssembly.Module {
     throw new Error(`${what} could not start: it needs WebAssembly SIMD, which this runtime or CPU may not offer (${e instanceof Error ? e.message : String(e)})`);
   }
 }
+
+/** Grows a module's memory (whole 64 KiB pages) until it holds `bytes`; views made before a growth are detached. */
+export function growMemoryTo(memory: WebAssembly.Memory, bytes: number): void {
+  const short = bytes - memory.buffer.byteLength;
+  if (short > 0) memory.grow(Math.ceil(short / 65536));
+}

@@ -1,6 +1,6 @@
 import type { Rgb } from '../raster';
 import { axisTaps, resizeKernel } from './pil-resize';
-import { compileWasm } from '../../util/wasm-module';
+import { compileWasm, growMemoryTo } from '../../util/wasm-module';
 import { PIL_RESIZE_SIMD_WASM } from './pil-resize-simd.wasm';
 
 let compiled: WebAssembly.Module | null = null;
@@ -11,7 +11,6 @@ interface PlanesExports {
   verticalPlane(plane: number, width: number, stride: number, height: number, index: number, coef: number, span: number, out: number, side: number, mean: number, std: number): void;
 }
 
-const PAGE = 65536;
 /** Room after each buffer: the kernels read up to 16 bytes past an end. */
 const SLACK = 16;
 const align16 = (n: number) => (n + 15) & ~15;
@@ -36,9 +35,8 @@ export class PlanesKernel {
 
   /** The 3 × side × side output planes (their current contents), after making room for `bytes` in all. */
   planes(side: number, bytes = 3 * side * side * 4): Float32Array {
-    const { memory } = this.wasm;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-    return new Float32Array(memory.buffer, 0, 3 * side * side);
+    growMemoryTo(this.wasm.memory, bytes);
+    return new Float32Array(this.wasm.memory.buffer, 0, 3 * side * side);
   }
 
   /**
