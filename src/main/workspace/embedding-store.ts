@@ -74,10 +74,18 @@ export async function writeEmbeddingBlob(ws: Workspace, blob: string, bytes: Uin
   }
 }
 
+/** Whether an index entry's blob field can name a blob at all (a damaged entry may hold anything). */
+const isBlobName = (blob: unknown): blob is string => typeof blob === 'string' && /^[0-9a-f]{64}$/.test(blob);
+
+/** The float32 values an entry's blob must hold, or null when the entry names no blob. */
+function blobValues(entry: EmbeddingEntry): number | null {
+  return isBlobName(entry.blob) ? entry.dims.reduce((a, b) => a * b, 1) : null;
+}
+
 /** The entry's embedding, or null when its blob is missing or not the size the dims say. */
 export function readEmbeddingBlob(ws: Workspace, entry: EmbeddingEntry): { data: Float32Array; dims: number[] } | null {
-  if (!/^[0-9a-f]{64}$/.test(entry.blob)) return null;
-  const n = entry.dims.reduce((a, b) => a * b, 1);
+  const n = blobValues(entry);
+  if (n === null) return null;
   let fd: number;
   try {
     fd = openSync(ws.blobs.path(entry.blob), 'r');
@@ -106,8 +114,8 @@ export function readEmbeddingBlob(ws: Workspace, entry: EmbeddingEntry): { data:
  * thread, so a read started ahead of need overlaps the work in between.
  */
 export async function readEmbeddingBlobAsync(ws: Workspace, entry: EmbeddingEntry): Promise<{ data: Float32Array; dims: number[] } | null> {
-  if (!/^[0-9a-f]{64}$/.test(entry.blob)) return null;
-  const n = entry.dims.reduce((a, b) => a * b, 1);
+  const n = blobValues(entry);
+  if (n === null) return null;
   let file;
   try {
     file = await open(ws.blobs.path(entry.blob), 'r');
@@ -156,7 +164,7 @@ export async function pruneEmbeddings(ws: Workspace, keep: (entry: EmbeddingEntr
     } catch {
       // unreadable: a miss for every reader, so nothing is lost by removing it
     }
-    const blob = entry && typeof entry.blob === 'string' && /^[0-9a-f]{64}$/.test(entry.blob) ? entry.blob : null;
+    const blob = entry && isBlobName(entry.blob) ? entry.blob : null;
     if (entry && blob && keep(entry)) kept.add(blob);
     else dropped.push({ file, blob });
   }
