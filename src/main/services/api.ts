@@ -76,10 +76,6 @@ type Handlers = { [K in CommandName]: (input: CommandParsedInput<K>) => Promise<
 export class ApiError extends Error {}
 
 /**
- * The main-process side of the contract: one instance per window or host, holding the open
- * workspace. `dispatch` is the only entry point and validates every message before a handler runs.
- */
-/**
  * In the background after a workspace opens: embeddings cached by a preprocessing this version no
  * longer does are deleted (4 MB each; an upgrade that changes a recipe would otherwise leave them
  * for good). A failure — the workspace closed meanwhile, a file in use — leaves them for next time.
@@ -88,6 +84,10 @@ function sweepStaleEmbeddings(ws: Workspace): void {
   void pruneStaleEmbeddings(ws).catch(() => undefined);
 }
 
+/**
+ * The main-process side of the contract: one instance per window or host, holding the open
+ * workspace. `dispatch` is the only entry point and validates every message before a handler runs.
+ */
 export class ApiService {
   private ws: Workspace | null = null;
   readonly jobs = new JobRunner();
