@@ -56,7 +56,7 @@ describe('low-res logits → source mask', () => {
     expect(off.area).toBe(0);
   });
 
-  it('equals the plain interpolation at every pixel, with the grid rows and columns that hold no positive value skipped', () => {
+  it('equals the plain interpolation at every pixel, with the grid rows, columns and cells whose sign is settled skipped', () => {
     // the formula written plainly: every pixel interpolated, whatever its neighbours
     const plain = (values: Float32Array, offset: number, grid: Frame, width: number, height: number, threshold: number) => {
       const data = new Uint8Array(width * height);
@@ -82,7 +82,13 @@ describe('low-res logits → source mask', () => {
     const lone = none.slice();
     lone[100 * n + 3] = 0.5;
     const all = new Float32Array(n * n).fill(1);
-    for (const [name, values] of [['blobs', blobs], ['none', none], ['lone', lone], ['all', all]] as const)
+    // a mask over most of the image (interior cells on, a long boundary mixed), like the real-size fixture's
+    const large = Float32Array.from({ length: n * n }, (_, i) => 90 - Math.hypot((i % n) - 120, Math.floor(i / n) - 140) + (random() - 0.5) * 4);
+    // values where a shortcut could go wrong: the smallest float32 (its products must not underflow to 0),
+    // −0, ±∞ (∞·0 is NaN) and NaN, sprinkled over a positive and a negative field
+    const tricky = Float32Array.from({ length: n * n }, (_, i) => ((i >> 9) % 2 ? 1e-45 : -1e-45));
+    for (let i = 0; i < n * n; i += 97) tricky[i] = [-0, Infinity, -Infinity, NaN, 0][(i / 97) % 5]!;
+    for (const [name, values] of [['blobs', blobs], ['none', none], ['lone', lone], ['all', all], ['large', large], ['tricky', tricky]] as const)
       for (const [w, h] of [[622, 529], [1024, 1024], [37, 5], [300, 900]] as const)
         for (const threshold of [0, 0.5, -1]) {
           const grid = lowResFrame(teacherFrame('sam', w, h));
