@@ -1,4 +1,5 @@
-// `npm run bench -- mining [--json] [--encoder E --decoder D --family sam] [--images 16] [--epochs 4]`
+// `npm run bench -- mining [--json] [--encoder E --decoder D --family sam] [--images 16] [--epochs 4]
+//                          [--embedding-memory-mb M]`
 // Teacher seconds per epoch for one-time and continuous mining on real Kvasir images, beside a bare
 // onnxruntime run of the same decoder for the same number of calls, measured in the same process
 // right after. Without model files it uses the real-size encoder and decoder *fixtures* (SAM's I/O,
@@ -8,9 +9,12 @@
 //
 //   encoder_calls_per_epoch        continuous mining's encoder runs per epoch (goal: 0 after the first)
 //   decoder_calls_per_epoch        its decoder runs per epoch (one per prompt)
-//   embedding_disk_reads, embedding_reads_ahead  continuous mining's embeddings read from disk (more
-//                                  images than the memory cache holds), and how many of those reads
-//                                  had been started ahead of the teacher call
+//   embedding_memory_mb            the embedding cache's memory budget: the app's default for this
+//                                  machine, or --embedding-memory-mb (e.g. 32 to hold fewer embeddings
+//                                  than there are unlabeled images, as on a large dataset)
+//   embedding_disk_reads, embedding_reads_ahead  continuous mining's embeddings read from disk (when
+//                                  the budget holds fewer than the unlabeled images), and how many of
+//                                  those reads had been started ahead of the teacher call
 //   after_epoch1_vs_bare_decoder   median over epochs ≥ 2 of (teacher time of the epoch) / (bare decoder
 //                                  time for that epoch's number of calls), bare runs fetching what
 //                                  mining fetches (IoU + low-resolution masks) and fed the mined
@@ -24,7 +28,7 @@ import { mineSettings, mineStudent } from '../../src/main/mining/mine';
 import { createSession } from '../../src/main/onnx/device';
 import { loadOrt, type Ort, type OrtModule } from '../../src/main/onnx/runtime';
 import { trainStudent } from '../../src/main/student/train';
-import { embeddingCache } from '../../src/main/teacher/embeddings';
+import { EMBEDDING_MEMORY_ENV, embeddingCache, embeddingMemoryBudget } from '../../src/main/teacher/embeddings';
 import { addTeacherModel, teacherPartPath } from '../../src/main/teacher/registry';
 import { imageEmbedding } from '../../src/main/teacher/segment';
 import { listImages } from '../../src/main/workspace/images';
@@ -86,8 +90,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       family: { type: 'string' },
       images: { type: 'string' },
       epochs: { type: 'string' },
+      'embedding-memory-mb': { type: 'string' },
     },
   });
+  if (values['embedding-memory-mb'] !== undefined) embeddingCache.capacity = embeddingMemoryBudget({ [EMBEDDING_MEMORY_ENV]: values['embedding-memory-mb'] });
   const nImages = Number(values.images ?? 16);
   const epochs = Math.max(2, Number(values.epochs ?? 4));
   const dir = tempDir('bench-mining');
@@ -183,6 +189,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       one_time_sam_s: oneTime.teacherSeconds[0],
       continuous_sam_s_per_epoch: perEpoch.map((s) => round(s)),
       encoder_calls_per_epoch: continuous.encoderCalls,
+      embedding_memory_mb: round(embeddingCache.capacity / (1024 * 1024), 1),
       embedding_disk_reads: diskHits,
       embedding_reads_ahead: prefetchHits,
       decoder_calls_per_epoch: continuous.decoderCalls,

@@ -1,4 +1,5 @@
 import { createHash, webcrypto } from 'node:crypto';
+import { totalmem } from 'node:os';
 import {
   embeddingBlobSize,
   pruneEmbeddings,
@@ -19,7 +20,10 @@ import { teacherRecipes } from './preprocess';
  * Index: one small JSON entry per key, naming the blob (workspace/embedding-store.ts). (A
  * `teacher_embeddings` table keyed the same way could replace it, if queries over cached
  * embeddings are ever needed.)
- * In front of it, an in-memory LRU of the most recent embeddings (4 MB each for SAM).
+ * In front of it, an in-memory LRU of the most recent embeddings (4 MB each for SAM), within a
+ * byte budget sized to the machine (`embeddingMemoryBudget`): continuous mining revisits every
+ * unlabeled image each epoch, and from memory a revisit costs the decoder alone, with no 4 MB read
+ * competing with it for the cores.
  *
  * A new embedding is handed back before its 4 MB reach the disk: its SHA-256 (which names the blob)
  * is computed off the main thread, then the blob is written to a temporary name renamed into place
@@ -73,30 +77,82 @@ export interface EmbeddingCacheStats {
   prefetchHits: number;
 }
 
+/** Overrides the memory budget of the embedding cache, in MB (0: keep none in memory). */
+export const EMBEDDING_MEMORY_ENV = 'APPRENTICE_EMBEDDING_MEMORY_MB';
+
+const MB = 1024 * 1024;
+
+/**
+ * Bytes of embeddings kept in memory: APPRENTICE_EMBEDDING_MEMORY_MB when set, else 1/16 of the machine's
+ * memory within [256 MB, 2 GB] — 1.5 GB (~380 SAM embeddings) on a 24 GB workstation, next to a
+ * student whose training peaks near 5 GB.
+ */
+export function embeddingMemoryBudget(env: NodeJS.ProcessEnv = process.env, machineBytes = totalmem()): number {
+  const given = env[EMBEDDING_MEMORY_ENV];
+  if (given !== undefined && given.trim() !== '') {
+    const mb = Number(given);
+    if (!Number.isFinite(mb) || mb < 0) throw new Error(`${EMBEDDING_MEMORY_ENV} must be a number of megabytes ≥ 0 (got '${given}')`);
+    return Math.round(mb * MB);
+  }
+  return Math.min(2048 * MB, Math.max(256 * MB, Math.floor(machineBytes / 16)));
+}
+
 export class EmbeddingCache {
   readonly stats: EmbeddingCacheStats = { encoderRuns: 0, memoryHits: 0, diskHits: 0, prefetchHits: 0 };
   /** Called each time the encoder really runs (tests prove caching with it). */
   onEncode: ((key: EmbeddingKey) => void) | null = null;
   private readonly lru = new Map<string, Embedding>();
+  private bytes = 0;
   /** In-flight computations, so two concurrent requests for one image run the encoder once. */
   private readonly pending = new Map<string, Promise<EmbeddingLookup>>();
   /** Disk reads started by `prefetch`, by memory key, until a lookup takes them. */
   private prefetched = new Map<string, Promise<Embedding | null>>();
 
-  constructor(readonly capacity = 8) {}
+  /** `capacityBytes`: the memory budget (`embeddingMemoryBudget`); least recently used go first. */
+  constructor(private capacityBytes = embeddingMemoryBudget()) {}
+
+  get capacity(): number {
+    return this.capacityBytes;
+  }
+
+  /** A new budget, applied at once. */
+  set capacity(bytes: number) {
+    if (!(bytes >= 0)) throw new Error(`embedding memory budget must be ≥ 0 bytes (got ${bytes})`);
+    this.capacityBytes = bytes;
+    this.evict();
+  }
+
+  /** Bytes of embeddings held in memory now. */
+  get memoryBytes(): number {
+    return this.bytes;
+  }
 
   private memKey(ws: Workspace, id: string): string {
     return `${ws.root}\n${id}`;
   }
 
   private remember(key: string, e: Embedding): void {
-    this.lru.delete(key);
+    const old = this.lru.get(key);
+    if (old) {
+      this.lru.delete(key);
+      this.bytes -= old.data.byteLength;
+    }
     this.lru.set(key, e);
-    while (this.lru.size > this.capacity) this.lru.delete(this.lru.keys().next().value!);
+    this.bytes += e.data.byteLength;
+    this.evict();
+  }
+
+  private evict(): void {
+    while (this.bytes > this.capacityBytes && this.lru.size) {
+      const [key, e] = this.lru.entries().next().value!;
+      this.lru.delete(key);
+      this.bytes -= e.data.byteLength;
+    }
   }
 
   clearMemory(): void {
     this.lru.clear();
+    this.bytes = 0;
     this.prefetched.clear();
   }
 
@@ -224,5 +280,15 @@ function store(ws: Workspace, pendingKey: string, id: string, key: EmbeddingKey,
   pendingBlobs.set(pendingKey, write);
 }
 
+/** The budget of the process-wide cache: a malformed override is reported, not fatal to the app. */
+function processBudget(): number {
+  try {
+    return embeddingMemoryBudget();
+  } catch (e) {
+    process.emitWarning(`${(e as Error).message}; using the default budget`);
+    return embeddingMemoryBudget({});
+  }
+}
+
 /** The process-wide cache the teacher uses by default. */
-export const embeddingCache = new EmbeddingCache();
+export const embeddingCache = new EmbeddingCache(processBudget());
