@@ -62,4 +62,25 @@ describe('embedding memory budget', () => {
       ws.close();
     }
   });
+
+  it("lets go of a closed workspace's embeddings and keeps the others'", async () => {
+    const one = Workspace.open(join(root, 'one'), { create: true });
+    const two = Workspace.open(join(root, 'two'), { create: true });
+    try {
+      const cache = new EmbeddingCache(64 * MB);
+      const make = async () => ({ data: new Float32Array(1024), dims: [1, 1024] });
+      await cache.get(one, key('a'), make);
+      await cache.get(one, key('b'), make);
+      await cache.get(two, key('a'), make);
+      await flushEmbeddingWrites();
+      expect(cache.memoryBytes).toBe(3 * 4096);
+      cache.forgetWorkspace(one);
+      expect(cache.memoryBytes).toBe(4096);
+      expect((await cache.get(two, key('a'), make)).source).toBe('memory');
+      expect((await cache.get(one, key('a'), make)).source).toBe('disk');
+    } finally {
+      one.close();
+      two.close();
+    }
+  });
 });

@@ -27,7 +27,7 @@ import {
 import { layoutFeeding } from '../teacher/layouts';
 import { imageEmbedding, releaseTeacherSessions, segmentImage } from '../teacher/segment';
 import { EmbeddingPrecompute } from '../teacher/precompute';
-import { pruneStaleEmbeddings } from '../teacher/embeddings';
+import { embeddingCache, pruneStaleEmbeddings } from '../teacher/embeddings';
 import { encodeCompactMask } from '../../shared/compact-mask';
 import { teacherSpecOf } from '../jobs/training-jobs';
 import { runWorkerJob } from '../jobs/worker-job';
@@ -339,8 +339,9 @@ export class ApiService {
     }
   }
 
-  /** Sessions and loaded students belong to one workspace: let them go when it changes. */
+  /** Sessions, loaded students and embeddings in memory belong to one workspace: let them go when it changes. */
   private async releaseEngines(): Promise<void> {
+    if (this.ws) embeddingCache.forgetWorkspace(this.ws);
     this.precompute.cancel();
     await this.precompute.idle();
     const cached = this.inferenceCache;

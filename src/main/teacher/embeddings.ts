@@ -109,7 +109,7 @@ export class EmbeddingCache {
   private prefetched = new Map<string, Promise<Embedding | null>>();
 
   /** `capacityBytes`: the memory budget (`embeddingMemoryBudget`); least recently used go first. */
-  constructor(private capacityBytes = embeddingMemoryBudget()) {}
+  constructor(private capacityBytes = processBudget()) {}
 
   get capacity(): number {
     return this.capacityBytes;
@@ -154,6 +154,17 @@ export class EmbeddingCache {
     this.lru.clear();
     this.bytes = 0;
     this.prefetched.clear();
+  }
+
+  /** Lets go of the memory held for one workspace's embeddings (the app closed it); its disk cache stays. */
+  forgetWorkspace(ws: Workspace): void {
+    const prefix = this.memKey(ws, '');
+    for (const [key, e] of this.lru) {
+      if (!key.startsWith(prefix)) continue;
+      this.lru.delete(key);
+      this.bytes -= e.data.byteLength;
+    }
+    for (const key of this.prefetched.keys()) if (key.startsWith(prefix)) this.prefetched.delete(key);
   }
 
   /** Whether an embedding is stored (memory or disk), without computing it. */
@@ -280,7 +291,7 @@ function store(ws: Workspace, pendingKey: string, id: string, key: EmbeddingKey,
   pendingBlobs.set(pendingKey, write);
 }
 
-/** The budget of the process-wide cache: a malformed override is reported, not fatal to the app. */
+/** The budget of a cache made without one: a malformed override is reported, not fatal to the app. */
 function processBudget(): number {
   try {
     return embeddingMemoryBudget();
