@@ -147,6 +147,10 @@ describe('review in the browser: queue, accept with A, correct with the brush (K
   it('A accepts the selected version: it becomes the ground truth (promoted) and the dataset says reviewed', async () => {
     const id = order[0]!;
     const latest = versionsOf(id).at(-1)!;
+    // A slow workstation: the next image is still loading when the reader presses K, which must
+    // still take them back (it was dropped while the accept's follow-up load held the page busy).
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
     await page.keyboard.press('a');
     await page.getByTestId('review-notice').waitFor();
     expect(await page.getByTestId('review-notice').textContent()).toContain(`Image #${id}: version ${latest.version} accepted`);
@@ -156,7 +160,9 @@ describe('review in the browser: queue, accept with A, correct with the brush (K
     ]);
     expect(await page.getByTestId('review-position').textContent()).toContain('2 / 4');
     await page.keyboard.press('k'); // back to the decided image: the card shows the decision
-    await page.waitForFunction(() => document.querySelector('[data-testid="review-position"]')?.textContent?.includes('1 / 4'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="review-position"]')?.textContent?.includes('1 / 4'), undefined, { timeout: 10_000 });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    await cdp.detach();
     await page.getByTestId(`decision-${latest.version}`).filter({ hasText: 'accepted' }).waitFor();
     expect(await page.getByTestId('truth-info').textContent()).toContain(`promoted from pseudo-label #${latest.id}`);
     await page.screenshot({ path: join(shots, '21-review-accepted.png') });
