@@ -19,13 +19,14 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        // The app, the command line (bin/apprentice.mjs runs it), the job worker the app forks and
-        // the decode process every import forks.
+        // The app, the command line (bin/apprentice.mjs runs it), the job worker the app forks,
+        // the decode process every import forks and the teacher's encoder thread.
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
           worker: resolve(__dirname, 'src/main/jobs/worker.ts'),
           'decode-worker': resolve(__dirname, 'src/main/imaging/decode-worker.ts'),
+          'encoder-worker': resolve(__dirname, 'src/main/teacher/encoder-worker.ts'),
         },
         external,
       },

@@ -24,8 +24,10 @@
  * call ≤ 1.5× the bare decoder run (cached_segment_vs_bare_decoder).
  *
  * encoder_breakdown / decoder_breakdown say where the extra time goes: the pipeline's own session
- * runs are timed from inside (its sessions' `run` is wrapped), and the encoder's other steps (image
- * decode, whole preprocessing, cache write) are timed one by one on the same image.
+ * runs are timed from inside (the encoder thread times its run; the decoder session's `run` is
+ * wrapped), and the encoder's other steps (image decode, whole preprocessing, cache write) are timed
+ * one by one on the same image. The encoder runs on the app's encoder thread (encoder-thread.ts),
+ * so the pipeline includes handing the pixels over and the embedding back.
  *
  * Without --encoder/--decoder the teacher is a real-size fixture pair: the encoder fixture from
  * test/fixtures/heavy-encoder-fixture.ts (SAM's exact I/O, MobileSAM-like compute; --blocks and
@@ -289,9 +291,8 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     // ---- encoder ------------------------------------------------------------------------------
     // Bare session on the same blob file, with the options the app uses (onnx/session-options.ts).
     const first = await imageEmbedding(ws, image.id, { ...segOpts, cache: new EmbeddingCache() });
-    const encSession = await first.runtime.encoderSession();
-    const device = encSession.device;
-    const encRuns = timeRuns(encSession.session);
+    if (!first.encoder) throw new Error('expected the first lookup to run the encoder');
+    const device = first.encoder.device;
     // Bare sessions get the app's own session options: the comparison is about the pipeline around
     // the run, not about ORT settings.
     const bareOptions = sessionOptions(device);
@@ -307,13 +308,15 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
     note(`image ${basename(imageFile)} ${rec.width}×${rec.height}; device ${device}; encoder ${o.warmup} warm-up + ${o.runs} runs`);
 
     const enc = { pipeline: [] as number[], raw: [] as number[], run: [] as number[] };
+    let encRun = 0; // the pipeline's own session run, as the encoder thread timed it
     for (let i = 0; i < o.warmup + o.runs; i++) {
       const pipeline = async () => {
         await forgetEmbedding(ws!, key);
         await settle();
         const p = await time(() => imageEmbedding(ws!, image.id, { ...segOpts, cache: new EmbeddingCache() }));
-        if (p.value.embedding.source !== 'encoder')
+        if (p.value.embedding.source !== 'encoder' || !p.value.encoder)
           throw new Error(`expected a cache miss, got an embedding from ${p.value.embedding.source}`);
+        encRun = p.value.encoder.runMs;
         // The cache's background write (hash, blob, index) ends before the bare run starts: it
         // must not slow the bare side (it is timed on its own below, cache_write_background_ms).
         await flushEmbeddingWrites();
@@ -335,7 +338,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       if (i < o.warmup) continue;
       enc.pipeline.push(pm);
       enc.raw.push(rm);
-      enc.run.push(encRuns.ms.at(-1)!);
+      enc.run.push(encRun);
     }
 
     // Where the encoder pipeline's extra time goes: its steps, timed one by one.

@@ -6,7 +6,8 @@
  * the foreground). A new schedule replaces the old one, so moving on cancels what was not started.
  *
  * An encoder run already under way is not interrupted (onnxruntime-node cannot stop a run): it
- * finishes, and a prompt that arrives meanwhile shares the cores with it.
+ * finishes on the encoder thread (encoder-thread.ts), and a prompt that arrives meanwhile is
+ * answered beside it, sharing the cores — the app's own thread is never held by the encoder.
  */
 
 export interface PrecomputeStats {

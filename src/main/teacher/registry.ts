@@ -44,6 +44,7 @@ import {
   type LayoutSpec,
   type TensorMeta,
 } from './layouts';
+import { TeacherModelError } from './teacher-error';
 
 export type Part = 'encoder' | 'decoder';
 export type { DecoderInterface, EncoderInterface, LayoutId, Shape } from './layouts';
@@ -85,8 +86,7 @@ export interface TeacherModel {
   createdAt: string;
 }
 
-/** A file that is not a usable teacher part; the message names the file, what was expected and found. */
-export class TeacherModelError extends Error {}
+export { TeacherModelError };
 
 // TensorProto.external_data is a list of StringStringEntryProto{key=1, value=2}; the key "location"
 // (field 1, length 8) marks weights stored outside the .onnx file.

@@ -8,8 +8,10 @@ import { embeddingCache as defaultCache, flushEmbeddingWrites, type EmbeddingCac
 import { decoderFeeds, embeddingParts, readDecoder, selectMask, translatePrompt, type Translation } from './decoder-io';
 import { familySpec, type TeacherFamily } from './families';
 import { layoutSpec, storedLayout, type LayoutId } from './layouts';
-import { layoutFrame, layoutRecipe, preprocessForLayout, withInputArena } from './preprocess';
-import { halfFeeds, tensorFloat32, toHalf } from './half';
+import { layoutFrame, layoutRecipe } from './preprocess';
+import { halfFeeds, tensorFloat32 } from './half';
+import type { EncodedImage, EncoderSpec } from './encode-image';
+import { encodeOffThread, releaseEncoderThread } from './encoder-thread';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
 import { createSession, defaultDevice, type Device, type DeviceSession, type ResolvedDevice } from '../onnx/device';
 import { loadOrt } from '../onnx/runtime';
@@ -68,9 +70,11 @@ export interface SegmentResult {
 
 export { selectMask };
 
-/** Loaded sessions for one teacher model. The encoder opens lazily: a cached embedding never needs it. */
+/**
+ * Loaded sessions for one teacher model: the decoder's, opened lazily here (its runs are short and
+ * interactive). The encoder runs on the encoder thread (encoder-thread.ts), which holds its session.
+ */
 class TeacherRuntime {
-  private encoder: Promise<DeviceSession> | null = null;
   private decoder: Promise<DeviceSession> | null = null;
 
   constructor(
@@ -79,12 +83,6 @@ class TeacherRuntime {
     readonly device: Device,
   ) {}
 
-  encoderSession(): Promise<DeviceSession> {
-    this.encoder ??= createSession(this.encoderPath, this.device);
-    this.encoder.catch(() => (this.encoder = null));
-    return this.encoder;
-  }
-
   decoderSession(): Promise<DeviceSession> {
     this.decoder ??= createSession(this.decoderPath, this.device);
     this.decoder.catch(() => (this.decoder = null));
@@ -92,15 +90,14 @@ class TeacherRuntime {
   }
 
   async release(): Promise<void> {
-    for (const s of [this.encoder, this.decoder]) {
-      if (!s) continue;
-      try {
-        await (await s).session.release();
-      } catch {
-        /* a failed open has nothing to release */
-      }
+    const s = this.decoder;
+    this.decoder = null;
+    if (!s) return;
+    try {
+      await (await s).session.release();
+    } catch {
+      /* a failed open has nothing to release */
     }
-    this.encoder = this.decoder = null;
   }
 }
 
@@ -126,6 +123,7 @@ export async function releaseTeacherSessions(): Promise<void> {
   const all = [...runtimes.values()];
   runtimes.clear();
   for (const r of all) await r.release();
+  await releaseEncoderThread();
   await flushEmbeddingWrites();
 }
 
@@ -137,6 +135,8 @@ interface Prepared {
   height: number;
   embedding: EmbeddingLookup;
   notes: string[];
+  /** When this call ran the encoder: where, and its session run alone. */
+  encoder: { device: ResolvedDevice; runMs: number } | null;
 }
 
 /**
@@ -168,50 +168,26 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
   if (opts.rgb && (opts.rgb.width !== rec.width || opts.rgb.height !== rec.height)) {
     throw new TeacherModelError(`the pixels given for image ${imageId} are ${opts.rgb.width}×${opts.rgb.height}, the image is ${rec.width}×${rec.height}`);
   }
+  if (opts.rgb && opts.rgb.data.length !== rec.width * rec.height * 3) {
+    throw new TeacherModelError(`the pixels given for image ${imageId} are ${opts.rgb.data.length} bytes; ${rec.width}×${rec.height} RGB is ${rec.width * rec.height * 3}`);
+  }
   const runtime = runtimeFor(ws, model, opts.device ?? defaultDevice());
   const cache = opts.cache ?? defaultCache;
   const notes: string[] = [];
-  let frame: Frame | null = null;
   const layout = storedLayout(iface);
-  const embedding = await cache.get(
-    ws,
-    embeddingKeyOf(model, rec),
-    async () => {
-      const enc = await runtime.encoderSession();
-      notes.push(...enc.notes);
-      // The arena is free again once the run is over (onnxruntime keeps no reference to feeds).
-      return withInputArena(async (arena) => {
-        const rgb = opts.rgb ?? loadModelRgb(ws, imageId);
-        const input = preprocessForLayout(rgb, layout, model.family, iface.encoder, arena);
-        frame = input.frame;
-        const ort = await loadOrt();
-        const tensor =
-          input.type === 'uint8'
-            ? new ort.Tensor('uint8', input.data as Uint8Array, input.dims)
-            : iface.encoder.inputType === 'float16'
-              ? new ort.Tensor('float16', toHalf(input.data as Float32Array), input.dims)
-              : new ort.Tensor('float32', input.data as Float32Array, input.dims);
-        const out = await enc.session.run({ [iface.encoder.input]: tensor });
-        // Every output the decoder needs (SAM: the embedding; transformers: its positional
-        // embedding too) is cached, concatenated in the interface's order (embeddingParts splits them).
-        const names = (iface.encoder.outputs ?? [{ name: iface.encoder.output }]).map((o) => o.name);
-        const missing = names.filter((n) => !out[n]);
-        if (missing.length) throw new TeacherModelError(`teacher model ${model.id}: the encoder gave no ${missing.join(', ')} output`);
-        // fp16 encoders answer in float16; the cache holds float32
-        if (names.length === 1) return { data: tensorFloat32(out[names[0]!]!), dims: [...out[names[0]!]!.dims] };
-        const parts = names.map((n) => tensorFloat32(out[n]!));
-        const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-        let at = 0;
-        for (const p of parts) {
-          data.set(p, at);
-          at += p.length;
-        }
-        return { data, dims: [data.length] };
-      });
-    },
-  );
-  frame ??= layoutFrame(layout, model.family, rec.width, rec.height);
-  return { model, runtime, frame, width: rec.width, height: rec.height, embedding, notes };
+  let encoded: EncodedImage | undefined;
+  const embedding = await cache.get(ws, embeddingKeyOf(model, rec), async () => {
+    // On the encoder thread: the run (seconds for a large SAM) leaves this thread free meanwhile.
+    // Pixels this call decoded are handed over; a caller's own are copied.
+    const spec: EncoderSpec = { modelId: model.id, path: runtime.encoderPath, family: model.family, layout, encoder: iface.encoder };
+    const r = await encodeOffThread(spec, runtime.device, opts.rgb ?? loadModelRgb(ws, imageId), !opts.rgb);
+    encoded = r;
+    notes.push(...r.notes);
+    return { data: r.data, dims: r.dims };
+  });
+  const ran = encoded as EncodedImage | undefined; // set when the lookup ran the encoder
+  const frame = ran?.frame ?? layoutFrame(layout, model.family, rec.width, rec.height);
+  return { model, runtime, frame, width: rec.width, height: rec.height, embedding, notes, encoder: ran ? { device: ran.device, runMs: ran.runMs } : null };
 }
 
 /** The map as SAM's mask_input: logits on the 256×256 grid over the 1024 frame (nearest sample). */

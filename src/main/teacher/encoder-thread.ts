@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Rgb } from '../imaging/raster';
+import type { Device } from '../onnx/device';
+import { packageRoot } from '../util/package-root';
+import type { EncodedImage, EncoderSpec } from './encode-image';
+import { ownBuffer, type EncoderReply, type EncoderRequest } from './encoder-protocol';
+import { TeacherModelError } from './teacher-error';
+
+/**
+ * The app's side of the encoder thread (encoder-worker.ts): one worker thread per process, started
+ * at the first encoder run, that owns the encoder sessions. The image's pixels are handed over and
+ * the embedding handed back (no copies); the thread is ended by `releaseEncoderThread`, and a new
+ * one starts with the next run. The worker does not keep the process alive while nothing is asked.
+ */
+
+interface Pending {
+  resolve: (r: EncodedImage) => void;
+  reject: (e: Error) => void;
+}
+
+let worker: Worker | null = null;
+const pending = new Map<number, Pending>();
+let nextId = 0;
+
+/** tsx's module-hooks API, as an import specifier the thread can load from anywhere. */
+function tsxApi(): string {
+  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
+  // import.meta.resolve picks the package's "import" entry; without it, the thread resolves the
+  // bare name itself, from the working directory (the repository, where tests and benches run).
+  return resolve ? resolve('tsx/esm/api') : 'tsx/esm/api';
+}
+
+/**
+ * The worker's program: the built `out/main/encoder-worker.js` when this code runs built; from
+ * source (tests, benches, scripts) the TypeScript entry, through tsx registered in the thread.
+ */
+function startWorker(): Worker {
+  const here = fileURLToPath(import.meta.url);
+  const w = here.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(tsxApi())})` +
+          `.then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(join(here, '..', 'encoder-worker.ts')).href)}); })`,
+        { eval: true },
+      )
+    : new Worker(join(packageRoot(), 'out', 'main', 'encoder-worker.js'));
+  w.on('message', (reply: EncoderReply) => {
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) w.unref();
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(reply.error.name === 'TeacherModelError' ? new TeacherModelError(reply.error.message) : new Error(reply.error.message));
+  });
+  const fail = (why: string) => {
+    if (worker === w) worker = null;
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.reject(new Error(`the teacher's encoder thread ${why}`));
+    }
+  };
+  w.on('error', (e) => fail(`failed: ${e instanceof Error ? e.message : String(e)}`));
+  w.on('exit', (code) => fail(`stopped (exit code ${code})`));
+  w.unref();
+  return w;
+}
+
+/**
+ * Encodes an image on the encoder thread. `handOver`: the caller will not touch `rgb` again, so
+ * its pixels move to the thread instead of being copied.
+ */
+export function encodeOffThread(spec: EncoderSpec, device: Device, rgb: Rgb, handOver: boolean): Promise<EncodedImage> {
+  worker ??= startWorker();
+  const w = worker;
+  const data = handOver ? ownBuffer(rgb.data) : rgb.data.slice();
+  const request: EncoderRequest = { id: nextId++, spec, device, rgb: { width: rgb.width, height: rgb.height, data } };
+  return new Promise<EncodedImage>((resolve, reject) => {
+    pending.set(request.id, { resolve, reject });
+    w.ref();
+    w.postMessage(request, [data.buffer as ArrayBuffer]);
+  });
+}
+
+/** Ends the encoder thread and its sessions (runs in flight fail); the next run starts a new one. */
+export async function releaseEncoderThread(): Promise<void> {
+  const w = worker;
+  worker = null;
+  if (w) await w.terminate();
+}
