@@ -70,6 +70,17 @@ describe('encoder thread', () => {
     expect(Buffer.compare(Buffer.from(a.embedding.data.buffer), Buffer.from(b.embedding.data.buffer))).toBe(0);
   });
 
+  it('ending the thread waits for the run in flight, which completes; the next run starts a new thread', async () => {
+    await flushEmbeddingWrites();
+    rmSync(join(ws.root, 'blobs', 'teacher-embeddings'), { recursive: true, force: true });
+    const inFlight = imageEmbedding(ws, imageId, { modelId: heavy.id, cache: new EmbeddingCache() });
+    await new Promise((r) => setTimeout(r, 5)); // posted to the thread, running
+    // Ending a thread inside onnxruntime's native run aborts the process: release must wait for it.
+    await releaseTeacherSessions();
+    expect((await inFlight).embedding.source).toBe('encoder');
+    expect((await encode()).embedding.source).toBe('encoder');
+  });
+
   it("brings the thread's failures back as the app's errors, and keeps working afterwards", async () => {
     // Pixels of the wrong size for the image, or too few bytes for their size: refused before the thread is asked.
     await expect(encode({ width: 2, height: 2, data: new Uint8Array(12) })).rejects.toThrow(/the pixels given for image \d+ are 2×2/);

@@ -11,17 +11,20 @@ import { TeacherModelError } from './teacher-error';
 /**
  * The app's side of the encoder thread (encoder-worker.ts): one worker thread per process, started
  * at the first encoder run, that owns the encoder sessions. The image's pixels are handed over and
- * the embedding handed back (no copies); the thread is ended by `releaseEncoderThread`, and a new
- * one starts with the next run. The worker does not keep the process alive while nothing is asked.
+ * the embedding handed back (no copies); the thread is ended by `releaseEncoderThread` after the
+ * runs it was given, and a new one starts with the next run. The worker does not keep the process
+ * alive while nothing is asked.
  */
 
 interface Pending {
   resolve: (r: EncodedImage) => void;
   reject: (e: Error) => void;
+  /** The request's promise, for release to wait on. */
+  settled: Promise<EncodedImage>;
 }
 
-let worker: Worker | null = null;
-const pending = new Map<number, Pending>();
+/** The running thread and the requests it has not answered (a thread that stops fails its own only). */
+let current: { worker: Worker; pending: Map<number, Pending> } | null = null;
 let nextId = 0;
 
 /** tsx's module-hooks API, as an import specifier the thread can load from anywhere. */
@@ -36,7 +39,7 @@ function tsxApi(): string {
  * The worker's program: the built `out/main/encoder-worker.js` when this code runs built; from
  * source (tests, benches, scripts) the TypeScript entry, through tsx registered in the thread.
  */
-function startWorker(): Worker {
+function startWorker(): { worker: Worker; pending: Map<number, Pending> } {
   const here = fileURLToPath(import.meta.url);
   const w = here.endsWith('.ts')
     ? new Worker(
@@ -45,25 +48,24 @@ function startWorker(): Worker {
         { eval: true },
       )
     : new Worker(join(packageRoot(), 'out', 'main', 'encoder-worker.js'));
+  const thread = { worker: w, pending: new Map<number, Pending>() };
   w.on('message', (reply: EncoderReply) => {
-    const p = pending.get(reply.id);
+    const p = thread.pending.get(reply.id);
     if (!p) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) w.unref();
+    thread.pending.delete(reply.id);
+    if (thread.pending.size === 0) w.unref();
     if (reply.ok) p.resolve(reply.result);
     else p.reject(reply.error.name === 'TeacherModelError' ? new TeacherModelError(reply.error.message) : new Error(reply.error.message));
   });
   const fail = (why: string) => {
-    if (worker === w) worker = null;
-    for (const [id, p] of pending) {
-      pending.delete(id);
-      p.reject(new Error(`the teacher's encoder thread ${why}`));
-    }
+    if (current === thread) current = null;
+    for (const p of thread.pending.values()) p.reject(new Error(`the teacher's encoder thread ${why}`));
+    thread.pending.clear();
   };
   w.on('error', (e) => fail(`failed: ${e instanceof Error ? e.message : String(e)}`));
   w.on('exit', (code) => fail(`stopped (exit code ${code})`));
   w.unref();
-  return w;
+  return thread;
 }
 
 /**
@@ -71,20 +73,27 @@ function startWorker(): Worker {
  * its pixels move to the thread instead of being copied.
  */
 export function encodeOffThread(spec: EncoderSpec, device: Device, rgb: Rgb, handOver: boolean): Promise<EncodedImage> {
-  worker ??= startWorker();
-  const w = worker;
+  current ??= startWorker();
+  const thread = current;
   const data = handOver ? ownBuffer(rgb.data) : rgb.data.slice();
   const request: EncoderRequest = { id: nextId++, spec, device, rgb: { width: rgb.width, height: rgb.height, data } };
-  return new Promise<EncodedImage>((resolve, reject) => {
-    pending.set(request.id, { resolve, reject });
-    w.ref();
-    w.postMessage(request, [data.buffer as ArrayBuffer]);
-  });
+  let resolve!: (r: EncodedImage) => void, reject!: (e: Error) => void;
+  const settled = new Promise<EncodedImage>((ok, fail) => ((resolve = ok), (reject = fail)));
+  thread.pending.set(request.id, { resolve, reject, settled });
+  thread.worker.ref();
+  thread.worker.postMessage(request, [data.buffer as ArrayBuffer]);
+  return settled;
 }
 
-/** Ends the encoder thread and its sessions (runs in flight fail); the next run starts a new one. */
+/**
+ * Ends the encoder thread and its sessions once the runs it was given are over (ending a thread
+ * inside a native run aborts the whole process: onnxruntime-node cannot be interrupted). The next
+ * run starts a new thread.
+ */
 export async function releaseEncoderThread(): Promise<void> {
-  const w = worker;
-  worker = null;
-  if (w) await w.terminate();
+  const thread = current;
+  current = null;
+  if (!thread) return;
+  while (thread.pending.size) await Promise.allSettled([...thread.pending.values()].map((p) => p.settled));
+  await thread.worker.terminate();
 }
