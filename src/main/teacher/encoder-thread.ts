@@ -5,7 +5,7 @@ import type { Rgb } from '../imaging/raster';
 import type { Device } from '../onnx/device';
 import { packageRoot } from '../util/package-root';
 import type { EncodedImage, EncoderSpec } from './encode-image';
-import { ownBuffer, type EncoderReply, type EncoderRequest } from './encoder-protocol';
+import { ownBuffer, type EncoderReply, type EncoderRequest, type RawGraph } from './encoder-protocol';
 import { TeacherModelError } from './teacher-error';
 
 /**
@@ -17,10 +17,10 @@ import { TeacherModelError } from './teacher-error';
  */
 
 interface Pending {
-  resolve: (r: EncodedImage) => void;
+  resolve: (r: unknown) => void;
   reject: (e: Error) => void;
   /** The request's promise, for release to wait on. */
-  settled: Promise<EncodedImage>;
+  settled: Promise<unknown>;
 }
 
 /** The running thread and the requests it has not answered (a thread that stops fails its own only). */
@@ -73,15 +73,23 @@ function startWorker(): { worker: Worker; pending: Map<number, Pending> } {
  * its pixels move to the thread instead of being copied.
  */
 export function encodeOffThread(spec: EncoderSpec, device: Device, rgb: Rgb, handOver: boolean): Promise<EncodedImage> {
+  const data = handOver ? ownBuffer(rgb.data) : rgb.data.slice();
+  return ask({ id: nextId++, kind: 'encode', spec, device, rgb: { width: rgb.width, height: rgb.height, data } }, [data.buffer as ArrayBuffer]) as Promise<EncodedImage>;
+}
+
+/** An encoder file's inputs and outputs, read by onnxruntime on the encoder thread (the load takes seconds for a large SAM). */
+export function encoderGraphOffThread(path: string): Promise<RawGraph> {
+  return ask({ id: nextId++, kind: 'graph', path }, []) as Promise<RawGraph>;
+}
+
+function ask(request: EncoderRequest, transfer: ArrayBuffer[]): Promise<unknown> {
   current ??= startWorker();
   const thread = current;
-  const data = handOver ? ownBuffer(rgb.data) : rgb.data.slice();
-  const request: EncoderRequest = { id: nextId++, spec, device, rgb: { width: rgb.width, height: rgb.height, data } };
-  let resolve!: (r: EncodedImage) => void, reject!: (e: Error) => void;
-  const settled = new Promise<EncodedImage>((ok, fail) => ((resolve = ok), (reject = fail)));
+  let resolve!: (r: unknown) => void, reject!: (e: Error) => void;
+  const settled = new Promise<unknown>((ok, fail) => ((resolve = ok), (reject = fail)));
   thread.pending.set(request.id, { resolve, reject, settled });
   thread.worker.ref();
-  thread.worker.postMessage(request, [data.buffer as ArrayBuffer]);
+  thread.worker.postMessage(request, transfer);
   return settled;
 }
 

@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createSession, type DeviceSession } from '../onnx/device';
 import { encodeImage } from './encode-image';
-import { ownBuffer, type EncoderReply, type EncoderRequest } from './encoder-protocol';
+import { ownBuffer, type EncodeRequest, type EncoderReply, type EncoderRequest } from './encoder-protocol';
 
 if (!parentPort) throw new Error('encoder-worker.ts runs as a worker thread (encoder-thread.ts starts it)');
 const port = parentPort;
@@ -16,7 +16,7 @@ const port = parentPort;
 /** Open sessions by file and device: a workspace's teacher is asked again and again. */
 const sessions = new Map<string, Promise<DeviceSession>>();
 
-function sessionFor(path: string, device: EncoderRequest['device']): Promise<DeviceSession> {
+function sessionFor(path: string, device: EncodeRequest['device']): Promise<DeviceSession> {
   const key = `${path}\n${device}`;
   let s = sessions.get(key);
   if (!s) {
@@ -32,11 +32,21 @@ port.on('message', (m: EncoderRequest) => {
     let reply: EncoderReply;
     const transfer: ArrayBuffer[] = [];
     try {
-      const r = await encodeImage(await sessionFor(m.spec.path, m.device), m.spec, m.rgb);
-      // Handed over, not copied: a buffer of its own (an output may be a view of a larger one).
-      const data = ownBuffer(r.data);
-      transfer.push(data.buffer as ArrayBuffer);
-      reply = { id: m.id, ok: true, result: { ...r, data } };
+      if (m.kind === 'graph') {
+        // Opened on the CPU for its metadata alone, and closed: a large encoder takes seconds to load.
+        const { session } = await createSession(m.path, 'cpu');
+        try {
+          reply = { id: m.id, ok: true, result: { inputs: session.inputMetadata, outputs: session.outputMetadata } };
+        } finally {
+          await session.release();
+        }
+      } else {
+        const r = await encodeImage(await sessionFor(m.spec.path, m.device), m.spec, m.rgb);
+        // Handed over, not copied: a buffer of its own (an output may be a view of a larger one).
+        const data = ownBuffer(r.data);
+        transfer.push(data.buffer as ArrayBuffer);
+        reply = { id: m.id, ok: true, result: { ...r, data } };
+      }
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       reply = { id: m.id, ok: false, error: { name: error.constructor.name, message: error.message } };

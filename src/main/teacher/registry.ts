@@ -8,6 +8,7 @@ import {
   libraryRoot,
   modelHash,
   noteWorkspaceUses,
+  proveModelFile,
   recordLibraryModel,
   removeLibraryModel,
   renameLibraryModel,
@@ -17,6 +18,7 @@ import {
 import {
   deleteTeacherModel,
   insertTeacherModel,
+  modelFileLocation,
   modelFilePath,
   modelRunFolder,
   runsUsingTeacherModel,
@@ -44,6 +46,7 @@ import {
   type LayoutSpec,
   type TensorMeta,
 } from './layouts';
+import { encoderGraphOffThread } from './encoder-thread';
 import { TeacherModelError } from './teacher-error';
 
 export type Part = 'encoder' | 'decoder';
@@ -281,15 +284,14 @@ export async function checkTeacherFiles(req: { encoder: string; decoder: string;
   const decoderFile = resolve(req.decoder);
   sniff(encoderFile, 'encoder');
   sniff(decoderFile, 'decoder');
-  const graph = async (file: string, part: Part): Promise<Graph> => {
-    const s = await openChecked(file, part, statSync(file).size);
-    try {
-      return { inputs: metadata(s.inputMetadata), outputs: metadata(s.outputMetadata) };
-    } finally {
-      await s.release();
-    }
-  };
-  const enc = await graph(encoderFile, 'encoder');
+  // The encoder (up to gigabytes) loads on the encoder thread: the app's own thread stays free meanwhile.
+  let enc: Graph;
+  try {
+    const g = await encoderGraphOffThread(encoderFile);
+    enc = { inputs: metadata(g.inputs), outputs: metadata(g.outputs) };
+  } catch (e) {
+    throw loadFailure(encoderFile, 'encoder', statSync(encoderFile).size, e);
+  }
   const dec = await openChecked(decoderFile, 'decoder', statSync(decoderFile).size);
   try {
     const found = detectLayout(family, { encoder: encoderFile, decoder: decoderFile }, enc, { inputs: metadata(dec.inputMetadata), outputs: metadata(dec.outputMetadata) });
@@ -532,6 +534,17 @@ export function teacherPartPath(ws: Workspace, model: TeacherModel, part: Part):
   for (const d of f.externalData) stored(d.sha256, `the ${part}'s external data ${d.location}`);
   // onnxruntime finds external data beside the model file, by the names the model gives it.
   return modelRunFolder(ws, f.sha256, f.externalData);
+}
+
+/**
+ * Reads a model's files back against their SHA-256 ahead of `teacherPartPath`, without holding the
+ * thread (proveModelFile): the first use in a process of a multi-GB encoder would otherwise stop
+ * the app for seconds. What is damaged or missing, `teacherPartPath` then reports as always.
+ */
+export async function proveTeacherFiles(ws: Workspace, model: TeacherModel): Promise<void> {
+  for (const f of model.files) {
+    for (const sha of [f.sha256, ...(f.externalData ?? []).map((d) => d.sha256)]) await proveModelFile(modelFileLocation(ws, sha), sha);
+  }
 }
 
 export function teacherPartSha(model: TeacherModel, part: Part): string {

@@ -15,7 +15,7 @@ import { encodeOffThread, releaseEncoderThread } from './encoder-thread';
 import { promptSettings, promptsFromMap, type MaskPrompt, type ProbabilityMap, type PromptPoint, type PromptSettings, type TeacherPrompt } from './prompts';
 import { createSession, defaultDevice, type Device, type DeviceSession, type ResolvedDevice } from '../onnx/device';
 import { loadOrt } from '../onnx/runtime';
-import { getTeacherModel, teacherPartPath, teacherPartSha, TeacherModelError, type TeacherModel } from './registry';
+import { getTeacherModel, proveTeacherFiles, teacherPartPath, teacherPartSha, TeacherModelError, type TeacherModel } from './registry';
 
 /** SAM's mask threshold on logits (segment_anything: `mask_threshold = 0.0`). */
 export const MASK_LOGIT_THRESHOLD = 0;
@@ -171,6 +171,7 @@ export async function imageEmbedding(ws: Workspace, imageId: number, opts: Segme
   if (opts.rgb && opts.rgb.data.length !== rec.width * rec.height * 3) {
     throw new TeacherModelError(`the pixels given for image ${imageId} are ${opts.rgb.data.length} bytes; ${rec.width}×${rec.height} RGB is ${rec.width * rec.height * 3}`);
   }
+  await proveTeacherFiles(ws, model); // read back ahead, without holding the thread (runtimeFor checks them)
   const runtime = runtimeFor(ws, model, opts.device ?? defaultDevice());
   const cache = opts.cache ?? defaultCache;
   const notes: string[] = [];

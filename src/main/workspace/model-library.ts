@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
@@ -198,7 +198,7 @@ export function damagedModelFile(path: string, sha256: string): string | null {
   } catch {
     return `${path} is missing`;
   }
-  const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  const key = verifiedKey(path, st);
   if (verified.has(key)) return null;
   const hash = createHash('sha256');
   const fd = openSync(path, 'r');
@@ -212,6 +212,31 @@ export function damagedModelFile(path: string, sha256: string): string | null {
   if (found !== sha256) return `${path} is damaged: its SHA-256 is ${found}, not ${sha256}`;
   verified.add(key);
   return null;
+}
+
+const verifiedKey = (path: string, st: { size: number; mtimeMs: number }) => `${path}\0${st.size}\0${st.mtimeMs}`;
+
+/**
+ * `damagedModelFile`'s reading, ahead of it and without holding the thread: the file is hashed as it
+ * streams in, so the app answers meanwhile (a large SAM encoder is gigabytes). A whole file is then
+ * known whole to `damagedModelFile`; a damaged or missing one is left for it to report.
+ */
+export async function proveModelFile(path: string, sha256: string): Promise<void> {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return;
+  }
+  const key = verifiedKey(path, st);
+  if (verified.has(key)) return;
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  } catch {
+    return;
+  }
+  if (hash.digest('hex') === sha256) verified.add(key);
 }
 
 /**
