@@ -29,7 +29,7 @@ export interface RawGraph {
 
 export type EncoderReply =
   | { id: number; ok: true; result: EncodedImage | RawGraph }
-  | { id: number; ok: false; error: { name: string; message: string } };
+  | { id: number; ok: false; error: { teacherModel: boolean; message: string } };
 
 /** The array itself when it spans its whole buffer (which can then be handed over), else a copy that does. */
 export function ownBuffer<T extends Float32Array | Uint8Array>(a: T): T {

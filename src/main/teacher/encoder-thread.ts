@@ -55,7 +55,7 @@ function startWorker(): { worker: Worker; pending: Map<number, Pending> } {
     thread.pending.delete(reply.id);
     if (thread.pending.size === 0) w.unref();
     if (reply.ok) p.resolve(reply.result);
-    else p.reject(reply.error.name === 'TeacherModelError' ? new TeacherModelError(reply.error.message) : new Error(reply.error.message));
+    else p.reject(reply.error.teacherModel ? new TeacherModelError(reply.error.message) : new Error(reply.error.message));
   });
   const fail = (why: string) => {
     if (current === thread) current = null;

@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { createSession, type DeviceSession } from '../onnx/device';
 import { encodeImage } from './encode-image';
 import { ownBuffer, type EncodeRequest, type EncoderReply, type EncoderRequest } from './encoder-protocol';
+import { TeacherModelError } from './teacher-error';
 
 if (!parentPort) throw new Error('encoder-worker.ts runs as a worker thread (encoder-thread.ts starts it)');
 const port = parentPort;
@@ -49,7 +50,7 @@ port.on('message', (m: EncoderRequest) => {
       }
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      reply = { id: m.id, ok: false, error: { name: error.constructor.name, message: error.message } };
+      reply = { id: m.id, ok: false, error: { teacherModel: error instanceof TeacherModelError, message: error.message } };
     }
     port.postMessage(reply, transfer);
   })();
