@@ -52,12 +52,10 @@ const round = (v: number, digits = 3) => Number(v.toFixed(digits));
 
 /**
  * Seconds `calls` bare decoder runs take with a mining-like prompt (3 points and a box, no mask),
- * fetching `fetches` (all outputs when absent).
- */
-/**
- * `calls` bare decoder runs, call i fed embeddings[i mod n]: the images' own embeddings in turn, as
- * mining decodes them. One embedding fed to every call would stay in the CPU's cache, which no
- * decoder call of a real epoch enjoys (measured beside it: ~4 ms a call faster on this machine).
+ * fetching `fetches` (all outputs when absent). Call i is fed embeddings[i mod n]: the images' own
+ * embeddings in turn, as mining decodes them. One embedding fed to every call would stay in the
+ * CPU's cache, which no decoder call of a real epoch enjoys (measured beside it: ~4 ms a call
+ * faster on this machine).
  */
 async function bareDecoderSeconds(
   session: Ort.InferenceSession,

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 import { BlobStore } from './blobs';
-import { putFileStreaming } from './blob-stream';
+import { putFileStreaming, sha256File } from './blob-stream';
 
 // The machine's one model library: teacher files are installed once per user and used by every
 // workspace, which refers to a model by its hash. A small JSON index (written atomically, under a
@@ -230,13 +230,8 @@ export async function proveModelFile(path: string, sha256: string): Promise<void
   }
   const key = verifiedKey(path, st);
   if (verified.has(key)) return;
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-  } catch {
-    return;
-  }
-  if (hash.digest('hex') === sha256) verified.add(key);
+  const found = await sha256File(path).catch(() => null);
+  if (found === sha256) verified.add(key);
 }
 
 /**
