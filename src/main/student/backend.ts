@@ -107,7 +107,7 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
       if (threads > 1) {
         const { enableWasmThreadsInNode, withLogicalCores } = await import('./wasm-threads');
         enableWasmThreadsInNode(threads);
-        ok = await withLogicalCores(threads, () => tf.setBackend('wasm'));
+        ok = await withLogicalCores(threads, () => startsWithin(tf.setBackend('wasm'), WASM_POOL_START_MS, threads));
         if (ok) unrefWasmWorkers();
       } else ok = await tf.setBackend('wasm');
       if (!ok) {
@@ -122,6 +122,26 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
       if (!(await tf.setBackend('cpu'))) return null;
       return { name, tfName: 'cpu', simd: null, threads: 1, notes };
     }
+  }
+}
+
+/**
+ * The threaded module resolves only once every pthread worker has answered "loaded"; a worker that
+ * never does (seen once in CI under load, never reproduced) would leave the caller waiting forever.
+ * Past the deadline the choice moves on to the next backend with a note; tfjs ignores the late
+ * result, since a newer setBackend supersedes it.
+ */
+const WASM_POOL_START_MS = 30_000;
+
+export async function startsWithin(start: Promise<boolean>, ms: number, threads: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the ${threads}-thread pool did not start within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([start, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
