@@ -36,7 +36,7 @@ import { importImages } from '../../src/main/workspace/import';
 import { createSplit } from '../../src/main/workspace/splits';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeHeavyDecoderFixture } from '../fixtures/heavy-decoder-fixture';
-import { writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
+import { writeTinyVitEncoderFixture } from '../fixtures/tinyvit-encoder-fixture';
 import { KVASIR_IMAGES, KVASIR_MASKS, tempDir } from '../helpers/data';
 import { TINY_STUDENT } from '../helpers/tiny-student';
 
@@ -110,10 +110,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       pair = { encoder: values.encoder, decoder: values.decoder, family: (values.family ?? 'sam') as 'sam' };
       teacherNote = `user model files (${pair.family})`;
     } else {
-      const heavy = writeHeavyEncoderFixture(join(dir, 'models'));
+      const encoder = writeTinyVitEncoderFixture(join(dir, 'models'));
       const decoder = writeHeavyDecoderFixture(join(dir, 'models'));
-      pair = { encoder: heavy.path, decoder: decoder.path, family: 'sam' };
-      teacherNote = `real-size encoder fixture (${heavy.gmacs.toFixed(1)} GMAC) + real-size decoder fixture (${(decoder.parameters / 1e6).toFixed(2)} M parameters) — fixtures, not SAM`;
+      pair = { encoder: encoder.path, decoder: decoder.path, family: 'sam' };
+      teacherNote = `real-size encoder fixture (MobileSAM's TinyViT architecture, ${encoder.gmacs.toFixed(1)} GMAC) + real-size decoder fixture (${(decoder.parameters / 1e6).toFixed(2)} M parameters) — fixtures, not SAM`;
     }
     const model = await addTeacherModel(ws, pair);
     process.stderr.write(`teacher: ${teacherNote}\n`);

@@ -30,9 +30,12 @@
  * so the pipeline includes handing the pixels over and the embedding back.
  *
  * Without --encoder/--decoder the teacher is a real-size fixture pair: the encoder fixture from
- * test/fixtures/heavy-encoder-fixture.ts (SAM's exact I/O, MobileSAM-like compute; --blocks and
- * --channels size it) and the decoder fixture from test/fixtures/heavy-decoder-fixture.ts (SAM's
- * prompt encoder and mask decoder, ≈ 4 M parameters).
+ * test/fixtures/tinyvit-encoder-fixture.ts (MobileSAM's image-encoder architecture, TinyViT-5M at
+ * 1024², with SAM's exact I/O and random weights: the smallest real SAM-family encoder) and the
+ * decoder fixture from test/fixtures/heavy-decoder-fixture.ts (SAM's prompt encoder and mask decoder,
+ * ≈ 4 M parameters). --blocks / --channels switch the encoder to the plain conv fixture of
+ * test/fixtures/heavy-encoder-fixture.ts at that size (17 GMAC by default, ~6× lighter in run time
+ * than TinyViT here; --blocks 0 is a ~1 GMAC shape check for tests).
  *
  * Other options: --image FILE (default: the first Kvasir-SEG image), --device auto|cpu|cuda
  * (default: the app's, APPRENTICE_DEVICE or auto), --keep (keep the temp workspace).
@@ -53,7 +56,8 @@ import { imageEmbedding, lowResToMask, releaseTeacherSessions, segmentImage, typ
 import { imageRecord, listImages, loadModelRgb } from '../../src/main/workspace/images';
 import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
-import { heavyEncoderGmacs, writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
+import { writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
+import { writeTinyVitEncoderFixture } from '../fixtures/tinyvit-encoder-fixture';
 import { heavyDecoderParameters, writeHeavyDecoderFixture } from '../fixtures/heavy-decoder-fixture';
 import { KVASIR_IMAGES } from '../helpers/data';
 
@@ -76,6 +80,12 @@ interface Options {
   channels?: number;
   device: Device;
   keep: boolean;
+}
+
+/** The encoder fixture: MobileSAM's architecture, or the plain conv fixture when --blocks/--channels size one. */
+function encoderFixture(dir: string, o: Options): { kind: 'tinyvit' | 'heavy-conv'; path: string; gmacs: number; bytes: number } {
+  if (o.blocks === undefined && o.channels === undefined) return { kind: 'tinyvit', ...writeTinyVitEncoderFixture(dir) };
+  return { kind: 'heavy-conv', ...writeHeavyEncoderFixture(dir, { blocks: o.blocks, channels: o.channels }) };
 }
 
 function parseArgs(args: string[]): Options {
@@ -262,19 +272,18 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
       if (o.family !== 'sam' && o.family !== 'mobilesam')
         throw new Error(`the fixture teacher is SAM-framed (family sam or mobilesam); got --family ${o.family}`);
       const fx = join(dir, 'fixtures');
-      const sizing = { blocks: o.blocks, channels: o.channels };
       const t = performance.now();
-      const heavy = writeHeavyEncoderFixture(fx, sizing);
+      const encoder = encoderFixture(fx, o);
       const decoder = writeHeavyDecoderFixture(fx);
       note(
-        `fixture teacher: heavy encoder fixture ${heavyEncoderGmacs(sizing).toFixed(2)} GMACs, ${(heavy.bytes / 1e6).toFixed(1)} MB + heavy decoder fixture ${(decoder.parameters / 1e6).toFixed(2)} M parameters (built in ${(performance.now() - t).toFixed(0)} ms)`,
+        `fixture teacher: ${encoder.kind} encoder fixture ${encoder.gmacs.toFixed(2)} GMACs, ${(encoder.bytes / 1e6).toFixed(1)} MB + heavy decoder fixture ${(decoder.parameters / 1e6).toFixed(2)} M parameters (built in ${(performance.now() - t).toFixed(0)} ms)`,
       );
-      model = await addTeacherModel(ws, { encoder: heavy.path, decoder: decoder.path, family: o.family, name: 'bench fixture' });
+      model = await addTeacherModel(ws, { encoder: encoder.path, decoder: decoder.path, family: o.family, name: 'bench fixture' });
       teacherInfo = {
         kind: 'fixture',
         family: model.family,
-        encoder: `heavy-encoder-fixture ${basename(heavy.path)}`,
-        encoder_gmacs: round(heavyEncoderGmacs(sizing), 2),
+        encoder: `${encoder.kind}-encoder-fixture ${basename(encoder.path)}`,
+        encoder_gmacs: round(encoder.gmacs, 2),
         decoder: `heavy-decoder-fixture ${basename(decoder.path)}`,
         decoder_parameters_m: round(heavyDecoderParameters() / 1e6, 2),
       };

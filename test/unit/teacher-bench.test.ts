@@ -6,6 +6,7 @@ import { checkTeacherFiles } from '../../src/main/teacher/registry';
 import { run } from '../bench/teacher';
 import { heavyEncoderGmacs, writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
 import { writeFixturePair } from '../fixtures/sam-fixtures';
+import { tinyVitEncoderCost, writeTinyVitEncoderFixture } from '../fixtures/tinyvit-encoder-fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'apprentice-teacher-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +18,18 @@ describe('teacher bench (tiny runs)', () => {
     const heavy = writeHeavyEncoderFixture(dir);
     const pair = writeFixturePair(dir, 'sam');
     const iface = await checkTeacherFiles({ encoder: heavy.path, decoder: pair.decoder, family: 'sam' });
+    expect(iface.encoder).toMatchObject({ input: 'input_image', layout: 'nchw', inputType: 'float32', inputShape: [1, 3, 1024, 1024], output: 'image_embeddings', outputShape: [1, 256, 64, 64] });
+  });
+
+  it('the TinyViT encoder fixture has SAM\'s encoder interface and MobileSAM\'s encoder size', async () => {
+    // MobileSAM's paper gives its image encoder 5.78 M parameters; ours is built from the same
+    // configuration (batch norms folded, so their running statistics are not counted).
+    const cost = tinyVitEncoderCost();
+    expect(Math.abs(cost.parameters / 5.78e6 - 1)).toBeLessThan(0.02);
+    expect(cost.gmacs).toBeGreaterThan(30);
+    const tiny = writeTinyVitEncoderFixture(dir);
+    const pair = writeFixturePair(dir, 'sam');
+    const iface = await checkTeacherFiles({ encoder: tiny.path, decoder: pair.decoder, family: 'sam' });
     expect(iface.encoder).toMatchObject({ input: 'input_image', layout: 'nchw', inputType: 'float32', inputShape: [1, 3, 1024, 1024], output: 'image_embeddings', outputShape: [1, 256, 64, 64] });
   });
 
