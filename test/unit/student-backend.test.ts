@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initStudentBackend, type StudentBackend } from '../../src/main/student/backend';
+import { initStudentBackend, nativeBindingPresent, type StudentBackend } from '../../src/main/student/backend';
 import { bceDiceLoss } from '../../src/main/student/loss';
 import { batchNormTrain, conv2d, maxPool3s2, upsample2x } from '../../src/main/student/ops';
 import { tf, type Scalar, type Tensor, type Tensor1D, type Tensor4D } from '../../src/main/student/tf';
@@ -58,6 +61,21 @@ describe('backend selection', () => {
       expect(info.notes.join('\n')).toMatch(/tfjs-node/);
       expect(info.simd).toBe(true);
     }
+  });
+});
+
+describe('a tfjs-node package without its compiled binding', () => {
+  it('is seen from its package.json layout, before anything is required', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apprentice-tfjs-node-'));
+    const manifest = join(dir, 'package.json');
+    writeFileSync(manifest, JSON.stringify({ binary: { module_name: 'tfjs_binding', module_path: './lib/napi-v{napi_build_version}', napi_versions: [3, 8] } }));
+    expect(nativeBindingPresent(manifest)).toBe(false);
+    mkdirSync(join(dir, 'lib', 'napi-v8'), { recursive: true });
+    writeFileSync(join(dir, 'lib', 'napi-v8', 'tfjs_binding.node'), '');
+    expect(nativeBindingPresent(manifest)).toBe(true);
+    writeFileSync(manifest, JSON.stringify({ name: 'no-binary-layout' }));
+    expect(nativeBindingPresent(manifest)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Device } from '../../shared/contract';
 import { conv2dFilterGrad } from './ops';
@@ -84,13 +85,20 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
     case 'tensorflow-gpu':
     case 'tensorflow': {
       const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      let manifest: string;
       try {
-        nodeRequire.resolve(pkg);
+        manifest = nodeRequire.resolve(`${pkg}/package.json`);
       } catch {
         notes.push(`${name}: ${pkg} is not installed`);
         return null;
       }
-      nodeRequire(pkg); // registers the "tensorflow" backend; throws when its binary is missing
+      if (!nativeBindingPresent(manifest)) {
+        // Requiring it anyway registers every kernel before failing, and the next package then
+        // registers them again: a page of "already registered" warnings for nothing.
+        notes.push(`${name}: ${pkg} is installed without its native binding (its install step failed or was skipped)`);
+        return null;
+      }
+      nodeRequire(pkg); // registers the "tensorflow" backend; throws when libtensorflow cannot load
       if (!(await tf.setBackend('tensorflow'))) {
         notes.push(`${name}: the tensorflow backend did not initialise`);
         return null;
@@ -142,6 +150,20 @@ export async function startsWithin(start: Promise<boolean>, ms: number, threads:
     return await Promise.race([start, late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Whether a tfjs-node package's compiled binding is where its package.json says node-pre-gyp put it. */
+export function nativeBindingPresent(manifestPath: string): boolean {
+  try {
+    const { binary } = JSON.parse(readFileSync(manifestPath, 'utf8')) as { binary?: { module_name?: string; module_path?: string; napi_versions?: number[] } };
+    if (!binary?.module_name || !binary.module_path) return true; // no layout to check: let require decide
+    const dir = dirname(manifestPath);
+    return (binary.napi_versions ?? [0]).some((v) =>
+      existsSync(join(dir, binary.module_path!.replace('{napi_build_version}', String(v)), `${binary.module_name}.node`)),
+    );
+  } catch {
+    return true;
   }
 }
 
