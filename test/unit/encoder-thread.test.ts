@@ -23,7 +23,7 @@ beforeAll(async () => {
   const file = join(KVASIR_IMAGES, readdirSync(KVASIR_IMAGES).sort()[0]!);
   expect((await importImages(ws, { paths: [file], masks: KVASIR_MASKS })).failed).toEqual([]);
   imageId = listImages(ws).images[0]!.id;
-  // A real-size encoder fixture (tens of ms a run here): long enough to see the thread stay free.
+  // The plain conv encoder fixture (tens of ms a run here): long enough to see the thread stay free.
   const encoder = writeHeavyEncoderFixture(join(dir, 'models')).path;
   heavy = await addTeacherModel(ws, { encoder, decoder: writeFixturePair(join(dir, 'fixtures'), 'sam').decoder, family: 'sam' });
 });

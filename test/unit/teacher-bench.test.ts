@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('teacher bench (tiny runs)', () => {
   it('the heavy encoder fixture has SAM\'s encoder interface and the stated cost', async () => {
-    // Default size: MobileSAM-like cost. Only its I/O is checked here (running it takes ~0.5 s).
+    // Default size: 17 GMAC of convolutions. Only its I/O is checked here (running it takes ~0.5 s).
     expect(heavyEncoderGmacs()).toBeCloseTo(17.18, 1);
     const heavy = writeHeavyEncoderFixture(dir);
     const pair = writeFixturePair(dir, 'sam');
