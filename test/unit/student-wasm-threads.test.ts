@@ -16,8 +16,8 @@ interface Outcome {
   worst: number;
 }
 
-function attempt(): { out: Outcome | null; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD], { encoding: 'utf8', timeout: 100_000 });
+function attempt(env: Record<string, string> = {}): { out: Outcome | null; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD], { encoding: 'utf8', timeout: 100_000, env: { ...process.env, ...env } });
   const last = r.stdout.trim().split('\n').pop();
   return { out: r.status === 0 && last ? (JSON.parse(last) as Outcome) : null, stderr: r.stderr, status: r.status };
 }
@@ -39,6 +39,14 @@ describe('wasm with 2 threads', () => {
     expect(out.overall).toBeLessThan(2e-3); // single-threaded wasm: the same 6.8e-4 (BN over 2 values at 1×1 is ill-conditioned)
     expect(out.worst).toBeLessThan(5e-3); // float32 summation order differs with the thread tiling
   }, 240_000);
+
+  it('a pool that misses its deadline leaves a working cpu backend and a note saying why', () => {
+    const r = attempt({ APPRENTICE_WASM_POOL_START_MS: '1' });
+    expect(r.out, `child exited ${r.status}:\n${r.stderr}`).not.toBeNull();
+    expect(r.out!.backend).toBe('cpu');
+    expect(r.out!.notes.join('; ')).toContain('wasm: the 2-thread pool did not start within 0.001 s');
+    expect(r.out!.overall).toBe(0); // both gradient passes ran, on cpu: tfjs was left usable
+  }, 120_000);
 
   it('a pool start that never finishes is given up after its deadline, saying so', async () => {
     await expect(startsWithin(new Promise<boolean>(() => {}), 50, 2)).rejects.toThrow('the 2-thread pool did not start within 0.05 s');

@@ -115,7 +115,14 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
       if (threads > 1) {
         const { enableWasmThreadsInNode, withLogicalCores } = await import('./wasm-threads');
         enableWasmThreadsInNode(threads);
-        ok = await withLogicalCores(threads, () => startsWithin(tf.setBackend('wasm'), WASM_POOL_START_MS, threads));
+        try {
+          ok = await withLogicalCores(threads, () => startsWithin(tf.setBackend('wasm'), wasmPoolStartMs(), threads));
+        } catch (e) {
+          // tfjs refuses every op while a backend's start is pending, even once another backend is
+          // set; removing wasm makes that start obsolete (the module cannot start twice anyway).
+          tf.removeBackend('wasm');
+          throw e;
+        }
         if (ok) unrefWasmWorkers();
       } else ok = await tf.setBackend('wasm');
       if (!ok) {
@@ -140,6 +147,12 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
  * result, since a newer setBackend supersedes it.
  */
 const WASM_POOL_START_MS = 30_000;
+
+/** The deadline, or APPRENTICE_WASM_POOL_START_MS (tests drive the fallback with it). */
+function wasmPoolStartMs(): number {
+  const v = Number(process.env.APPRENTICE_WASM_POOL_START_MS);
+  return Number.isFinite(v) && v > 0 ? v : WASM_POOL_START_MS;
+}
 
 export async function startsWithin(start: Promise<boolean>, ms: number, threads: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
