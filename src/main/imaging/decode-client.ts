@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { positiveEnv } from '../util/env';
 import { packageRoot } from '../util/package-root';
 import { decodeLimits } from './decode-limits';
 import type { DecodeOp, DecodeOptions, DecodeResults } from './decode-for-import';
@@ -24,14 +25,10 @@ export interface DecodeSettings {
 export const DEFAULT_DECODE_SETTINGS: Readonly<DecodeSettings> = Object.freeze({ timeoutMs: 120_000, heapMb: 2048 });
 
 export function decodeSettings(): DecodeSettings {
-  const positive = (name: string): number | null => {
-    const v = Number(process.env[name]);
-    return Number.isFinite(v) && v > 0 ? v : null;
-  };
-  const seconds = positive('APPRENTICE_DECODE_TIMEOUT_S');
+  const seconds = positiveEnv('APPRENTICE_DECODE_TIMEOUT_S');
   return {
     timeoutMs: seconds !== null ? seconds * 1000 : DEFAULT_DECODE_SETTINGS.timeoutMs,
-    heapMb: Math.round(positive('APPRENTICE_DECODE_HEAP_MB') ?? DEFAULT_DECODE_SETTINGS.heapMb),
+    heapMb: Math.round(positiveEnv('APPRENTICE_DECODE_HEAP_MB') ?? DEFAULT_DECODE_SETTINGS.heapMb),
   };
 }
 

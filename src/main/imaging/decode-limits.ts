@@ -1,3 +1,5 @@
+import { positiveEnv } from '../util/env';
+
 /**
  * Bounds on what one file may make us allocate, checked from headers before any pixel is decoded.
  * A few hundred bytes of header can claim gigabytes of pixels (a PNG whose IHDR says 30000×30000, a
@@ -29,9 +31,8 @@ const ENV: Record<keyof DecodeLimits, string> = {
 export function decodeLimits(overrides: Partial<DecodeLimits> = {}): DecodeLimits {
   const limits = { ...DEFAULT_DECODE_LIMITS };
   for (const key of Object.keys(ENV) as (keyof DecodeLimits)[]) {
-    const raw = process.env[ENV[key]];
-    const fromEnv = raw === undefined ? NaN : Number(raw);
-    if (Number.isFinite(fromEnv) && fromEnv > 0) limits[key] = fromEnv;
+    const fromEnv = positiveEnv(ENV[key]);
+    if (fromEnv !== null) limits[key] = fromEnv;
     const given = overrides[key];
     if (given !== undefined && Number.isFinite(given) && given > 0) limits[key] = given;
   }

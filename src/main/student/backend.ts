@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Device } from '../../shared/contract';
+import { positiveEnv } from '../util/env';
 import { conv2dFilterGrad } from './ops';
 import { nodeRequire, tf, type Tensor4D } from './tf';
 
@@ -143,15 +144,14 @@ async function tryBackend(name: StudentBackend, opts: BackendOptions, notes: str
 /**
  * The threaded module resolves only once every pthread worker has answered "loaded"; a worker that
  * never does (seen once in CI under load, never reproduced) would leave the caller waiting forever.
- * Past the deadline the choice moves on to the next backend with a note; tfjs ignores the late
- * result, since a newer setBackend supersedes it.
+ * Past the deadline the choice moves on to the next backend with a note, after removing wasm so that
+ * tfjs drops the start still pending. APPRENTICE_WASM_POOL_START_MS overrides it (tests drive the
+ * fallback with it).
  */
 const WASM_POOL_START_MS = 30_000;
 
-/** The deadline, or APPRENTICE_WASM_POOL_START_MS (tests drive the fallback with it). */
 function wasmPoolStartMs(): number {
-  const v = Number(process.env.APPRENTICE_WASM_POOL_START_MS);
-  return Number.isFinite(v) && v > 0 ? v : WASM_POOL_START_MS;
+  return positiveEnv('APPRENTICE_WASM_POOL_START_MS') ?? WASM_POOL_START_MS;
 }
 
 export async function startsWithin(start: Promise<boolean>, ms: number, threads: number): Promise<boolean> {
