@@ -58,7 +58,7 @@ import { importImages } from '../../src/main/workspace/import';
 import { Workspace } from '../../src/main/workspace/workspace';
 import { writeHeavyEncoderFixture } from '../fixtures/heavy-encoder-fixture';
 import { writeTinyVitEncoderFixture } from '../fixtures/tinyvit-encoder-fixture';
-import { heavyDecoderParameters, writeHeavyDecoderFixture } from '../fixtures/heavy-decoder-fixture';
+import { writeHeavyDecoderFixture } from '../fixtures/heavy-decoder-fixture';
 import { KVASIR_IMAGES } from '../helpers/data';
 
 /** Pipeline overhead goals, in percent over the bare onnxruntime call. */
@@ -285,7 +285,7 @@ export async function run(args: string[], json: boolean): Promise<Record<string,
         encoder: `${encoder.kind}-encoder-fixture ${basename(encoder.path)}`,
         encoder_gmacs: round(encoder.gmacs, 2),
         decoder: `heavy-decoder-fixture ${basename(decoder.path)}`,
-        decoder_parameters_m: round(heavyDecoderParameters() / 1e6, 2),
+        decoder_parameters_m: round(decoder.parameters / 1e6, 2),
       };
     }
     const iface = model.interface;
